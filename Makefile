@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# pkernfs: persistent memory filesystem for kexec-based live update.
+#
+#   make demo      install what is missing, build, boot QEMU, show data surviving kexec
+#   make check     every test: host unit, KUnit and VM suites; ends "N passed, N failed"
+#   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
+#
+#   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
+#
+# Kernel sources and build output live in $(PKERNFS_CACHE), outside the repo.
+
+PKERNFS_CACHE ?= $(HOME)/.cache/pkernfs
+export PKERNFS_CACHE
+
+BUILD   := $(CURDIR)/build
+CC      ?= gcc
+CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -std=gnu11
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+GUEST_TOOLS := $(BUILD)/guest-bin/pkt-mem
+INITRD  := $(BUILD)/initramfs.cpio
+KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
+BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c
+
+.PHONY: all deps kernel initramfs unit check demo lint vm-test vm-shell clean
+
+all: kernel initramfs
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh build
+
+$(BUILD)/guest-bin/%: tests/vm/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) -o $@ $<
+
+# Always re-packed after a kernel build: the guest kexecs into the copy of
+# bzImage it carries, so it must be the one just built.
+initramfs: kernel $(GUEST_TOOLS)
+	@scripts/mkinitramfs.sh $(BZIMAGE) $(BUILD)/guest-bin $(INITRD)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+
+unit: $(UNIT_TESTS)
+
+check: deps unit initramfs
+	@tests/check.sh
+
+demo: initramfs
+	@scripts/demo.sh
+
+lint: deps
+	@scripts/lint.sh
+
+vm-test: initramfs
+	@PKT_INITRD=$(INITRD) tests/vm/run.sh -v $(CASE)
+
+vm-shell: initramfs
+	@PKT_INITRD=$(INITRD) tests/vm/run.sh --shell
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Prepare and build the pkernfs test kernel from Debian's linux-source-6.12.
+#
+#   scripts/kernel.sh tree     extract, lay the repo's files on, apply hooks
+#   scripts/kernel.sh config   tree + configure from configs/$PKERNFS_CONFIG.config
+#   scripts/kernel.sh build    config + bzImage (incremental)
+#   scripts/kernel.sh path     print KSRC and KOUT
+#
+# Layout of the cache (outside the repo; $PKERNFS_CACHE, default
+# ~/.cache/pkernfs):
+#   linux-<ver>/                 the extracted source, project files symlinked in
+#   build-<ver>-<config>/        O= output; kept across runs so rebuilds are
+#                                incremental. A changed config fragment is
+#                                re-applied in place, so kbuild recompiles only
+#                                what the changed options touch.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${PKERNFS_CACHE:-$HOME/.cache/pkernfs}
+TARBALL=${PKERNFS_KTAR:-/usr/src/linux-source-6.12.tar.xz}
+CONFNAME=${PKERNFS_CONFIG:-qemu-x86_64}
+FRAG=$REPO/configs/$CONFNAME.config
+JOBS=${JOBS:-$(nproc)}
+
+log() { printf '[kernel] %s\n' "$*" >&2; }
+die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
+
+[ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps' (package linux-source-6.12)"
+[ -f "$FRAG" ] || die "no config fragment $FRAG"
+
+# The package version names the source; it changes when Debian ships a new
+# stable update, and then a new tree and build directory are made.
+KVER=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+KVER=${KVER:-$(stat -c %Y "$TARBALL")}
+KVER=${KVER//[^A-Za-z0-9.+-]/_}
+KSRC=$CACHE/linux-$KVER
+KOUT=$CACHE/build-$KVER-$CONFNAME
+
+extract() {
+	[ -f "$KSRC/.pkernfs-extracted" ] && return 0
+	log "extracting $TARBALL into $KSRC (once per source version)"
+	mkdir -p "$CACHE"
+	rm -rf "$KSRC" "$KSRC.tmp"
+	mkdir -p "$KSRC.tmp"
+	tar -xJf "$TARBALL" -C "$KSRC.tmp" --strip-components=1
+	touch "$KSRC.tmp/.pkernfs-extracted"
+	mv "$KSRC.tmp" "$KSRC"
+}
+
+# Symlinks, not copies: an edit in the repo is what kbuild sees, and only
+# the touched objects rebuild. Re-laid every run because the repo may have
+# moved (CI uses a fresh clone).
+lay() {
+	local d f
+	for d in fs/pkernfs drivers/dax/pkernfs; do
+		if [ -d "$REPO/$d" ]; then
+			ln -sfn "$REPO/$d" "$KSRC/$d"
+		else
+			rm -f "$KSRC/$d"
+		fi
+	done
+	if [ -d "$REPO/drivers/iommu/intel" ]; then
+		for f in "$REPO"/drivers/iommu/intel/*; do
+			[ -f "$f" ] || continue
+			ln -sfn "$f" "$KSRC/drivers/iommu/intel/$(basename "$f")"
+		done
+	fi
+	ln -sfn "$REPO/Kconfig" "$KSRC/Kconfig.pkernfs"
+}
+
+# Hook patches are applied once; when the set changes the previous set is
+# reversed first, from the copy kept in the tree.
+patch_tree() {
+	local want have p state=$KSRC/.pkernfs-patches
+	want=$( (cat "$REPO"/patches/*.patch 2>/dev/null || true) | sha256sum | cut -d' ' -f1)
+	have=$(cat "$state/sum" 2>/dev/null || true)
+	[ "$want" = "$have" ] && return 0
+	if [ -d "$state" ]; then
+		for p in $(ls -r "$state"/*.patch 2>/dev/null); do
+			log "reverting hook $(basename "$p")"
+			patch -s -R -p1 -d "$KSRC" < "$p" || die "cannot revert $p"
+		done
+	fi
+	rm -rf "$state"
+	mkdir -p "$state"
+	for p in "$REPO"/patches/*.patch; do
+		[ -f "$p" ] || continue
+		log "applying hook $(basename "$p")"
+		patch -s -p1 -N -d "$KSRC" < "$p" || die "cannot apply $p"
+		cp "$p" "$state/"
+	done
+	echo "$want" > "$state/sum"
+}
+
+# Every option the fragment names must come out as asked: Kconfig silently
+# drops an option whose dependencies are missing.
+verify_config() {
+	local k v bad=0
+	while IFS='=' read -r k v; do
+		case "$k" in CONFIG_*) ;; *) continue ;; esac
+		if [ "$v" = n ]; then
+			if grep -q "^$k=" "$KOUT/.config"; then
+				log "config: $k should be off but is $(grep "^$k=" "$KOUT/.config")"
+				bad=1
+			fi
+		elif ! grep -qx "$k=$v" "$KOUT/.config"; then
+			log "config: $k=$v asked, got '$(grep "^$k=" "$KOUT/.config" || echo unset)'"
+			bad=1
+		fi
+	done < <(grep -E '^CONFIG_' "$FRAG")
+	[ $bad = 0 ] || die "config fragment $FRAG did not stick"
+}
+
+configure() {
+	local sum
+	mkdir -p "$KOUT"
+	sum=$( (cat "$FRAG" "$REPO"/Kconfig "$REPO"/fs/pkernfs/Kconfig \
+		"$REPO"/drivers/dax/pkernfs/Kconfig 2>/dev/null || true) |
+		sha256sum | cut -d' ' -f1)
+	if [ ! -f "$KOUT/.config" ] || [ "$(cat "$KOUT/.pkernfs-config" 2>/dev/null)" != "$sum" ]; then
+		log "configuring $KOUT from x86_64_defconfig + $(basename "$FRAG")"
+		make -s -C "$KSRC" O="$KOUT" x86_64_defconfig >/dev/null
+		"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "$FRAG" >/dev/null
+		make -s -C "$KSRC" O="$KOUT" olddefconfig >/dev/null
+		verify_config
+		echo "$sum" > "$KOUT/.pkernfs-config"
+	fi
+}
+
+build() {
+	local t0=$SECONDS
+	log "building bzImage in $KOUT with -j$JOBS (first build ~20 min, then incremental)"
+	make -s -C "$KSRC" O="$KOUT" -j"$JOBS" bzImage
+	[ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no bzImage"
+	log "kernel ready: $KOUT/arch/x86/boot/bzImage ($((SECONDS - t0)) s)"
+}
+
+case "${1:-build}" in
+tree) extract; lay; patch_tree ;;
+config) extract; lay; patch_tree; configure ;;
+build) extract; lay; patch_tree; configure; build ;;
+path) echo "KSRC=$KSRC"; echo "KOUT=$KOUT" ;;
+*) die "usage: $0 tree|config|build|path" ;;
+esac

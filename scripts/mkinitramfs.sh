@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the test guest's initramfs: busybox, ndctl, daxctl, kexec, jq, the
+# project's guest helpers and test cases, and the kernel itself (the guest
+# kexecs into /boot/bzImage). Shared libraries come from ldd.
+#
+#   scripts/mkinitramfs.sh BZIMAGE GUEST_BIN_DIR OUT.cpio
+#
+# The archive is left uncompressed: under TCG the kernel unpacks it faster
+# than it would inflate a gzip, and the guest re-packs it for kexec as is.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BZIMAGE=$1
+GUESTBIN=$2
+OUT=$3
+ROOT=$OUT.root
+
+die() { printf '[initramfs] error: %s\n' "$*" >&2; exit 1; }
+[ -f "$BZIMAGE" ] || die "no kernel image $BZIMAGE"
+[ -x /bin/busybox ] || die "busybox-static missing: run 'make deps'"
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,boot,pkt/bin,pkt/cases}
+
+# busybox must be the static build: the guest has no loader for it otherwise.
+ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
+	die "/bin/busybox is not static (install busybox-static)"
+cp /bin/busybox "$ROOT/bin/busybox"
+for app in $(/bin/busybox --list-full); do
+	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
+done
+
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	cp -L "$bin" "$ROOT$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+
+for b in ndctl daxctl kexec jq; do
+	p=$(command -v "$b" || true)
+	[ -n "$p" ] || die "$b missing: run 'make deps'"
+	# Our copies win over the busybox applets of the same name.
+	rm -f "$ROOT/usr/bin/$b" "$ROOT/sbin/$b" "$ROOT/bin/$b"
+	copy_with_libs "$p" "/usr/bin/$b"
+done
+for b in "$GUESTBIN"/*; do
+	[ -x "$b" ] && copy_with_libs "$b" "/pkt/bin/$(basename "$b")"
+done
+
+cp "$BZIMAGE" "$ROOT/boot/bzImage"
+cp "$REPO/tests/vm/init" "$ROOT/init"
+chmod +x "$ROOT/init"
+cp "$REPO/tests/vm/lib.sh" "$ROOT/pkt/lib.sh"
+cp "$REPO"/tests/vm/cases/*.sh "$ROOT/pkt/cases/"
+printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$ROOT/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' > "$ROOT/etc/group"
+
+(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+rm -rf "$ROOT"
+echo "[initramfs] $OUT ($(($(stat -c %s "$OUT") / 1048576)) MiB)"

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers for guest test cases (busybox ash). A case file defines
+# stage_1 .. stage_N; each calls pkt_ok/pkt_fail/pkt_skip for its checks
+# and ends a non-final stage with pkt_kexec. The host runner reads the
+# "PKT ..." lines from /dev/ttyS1 (see tests/vm/run.sh).
+
+PKT_RES=/dev/ttyS1
+PKT_FAILS=0
+
+pkt_arg() {
+	# pkt_arg NAME: value of NAME= on the kernel command line
+	for a in $(cat /proc/cmdline); do
+		case "$a" in "$1="*) echo "${a#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+pkt_emit() {
+	echo "PKT $*" > $PKT_RES
+	echo "PKT $*" > /dev/kmsg
+}
+
+pkt_info() { pkt_emit "INFO $*"; }
+pkt_ok() { pkt_emit "OK $*"; }
+pkt_fail() { pkt_emit "FAIL $*"; PKT_FAILS=$((PKT_FAILS + 1)); }
+pkt_skip() { pkt_emit "SKIP $*"; }
+
+# pkt_check DESC CMD...: run CMD, OK if it exits 0, FAIL with its output.
+pkt_check() {
+	local desc="$1" out
+	shift
+	if out=$("$@" 2>&1); then
+		pkt_ok "$desc"
+	else
+		pkt_fail "$desc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# pkt_refuse DESC CMD...: CMD must fail.
+pkt_refuse() {
+	local desc="$1" out
+	shift
+	if out=$("$@" 2>&1); then
+		pkt_fail "$desc: succeeded but should have been refused"
+	else
+		pkt_ok "$desc (refused: $(echo "$out" | tail -n 1))"
+	fi
+}
+
+# pkt_eq DESC GOT WANT
+pkt_eq() {
+	if [ "$2" = "$3" ]; then
+		pkt_ok "$1"
+	else
+		pkt_fail "$1: got '$2', want '$3'"
+	fi
+}
+
+# State handed from one stage to the next must live in the memory under
+# test; /tmp does not survive. pkt_kexec carries only the command line.
+pkt_kexec() {
+	local next=$((PKT_STAGE + 1)) cmdline
+	cmdline=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$next/" /proc/cmdline)
+	# The running initramfs, as it is now, becomes the next initrd.
+	(cd / && find . -xdev | cpio -o -H newc > /tmp/self.cpio 2>/dev/null)
+	if ! kexec -l /boot/bzImage --initrd=/tmp/self.cpio --append="$cmdline" \
+		> /tmp/kexec.log 2>&1; then
+		pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
+		return 1
+	fi
+	pkt_emit "KEXEC stage=$PKT_STAGE next=$next"
+	sync
+	kexec -e
+	pkt_fail "kexec -e returned"
+	return 1
+}
+
+pkt_main() {
+	PKT_TEST=$(pkt_arg pkt.test)
+	PKT_STAGE=$(pkt_arg pkt.stage || echo 1)
+	pkt_emit "BOOT test=$PKT_TEST stage=$PKT_STAGE boot_id=$(cat /proc/sys/kernel/random/boot_id) uptime=$(cut -d' ' -f1 /proc/uptime)"
+	if [ "$PKT_TEST" = shell ]; then
+		setsid cttyhack sh
+	elif [ -z "$PKT_TEST" ] || [ ! -f "/pkt/cases/$PKT_TEST.sh" ]; then
+		pkt_fail "no such test case '$PKT_TEST'"
+	else
+		. "/pkt/cases/$PKT_TEST.sh"
+		if type "stage_$PKT_STAGE" > /dev/null 2>&1; then
+			"stage_$PKT_STAGE"
+		else
+			pkt_fail "test $PKT_TEST has no stage $PKT_STAGE"
+		fi
+	fi
+	pkt_emit "DONE stage=$PKT_STAGE fails=$PKT_FAILS"
+}
+
+# --- devdax namespace persistence, shared by the nvdimm and memmap cases ---
+#
+# Stage 1 turns the region's raw namespace into devdax, fills the data area
+# with a seeded pattern through mmap, and stores a note (checksum, the
+# namespace as ndctl describes it, this boot's id) in the first 2 MiB of the
+# device. Stage 2 finds the namespace again and checks all of it.
+
+PKT_NOTE_LEN=4K
+PKT_DATA_OFF=2M
+
+pkt_ns_json() {
+	# The fields of a namespace that must not change across a kexec.
+	ndctl list -N | jq -c '[.[] | {dev, mode, size, uuid, chardev, align}]'
+}
+
+pkt_dax_stage1() {
+	local len=$1 seed=$2 sum
+	pkt_check "ndctl sees a region" sh -c 'ndctl list -R | jq -e "length > 0"'
+	pkt_check "ndctl create-namespace -m devdax -a 2M" \
+		ndctl create-namespace -f -e namespace0.0 -m devdax -a 2M
+	if [ ! -c /dev/dax0.0 ]; then
+		pkt_fail "/dev/dax0.0 did not appear"
+		return 1
+	fi
+	pkt_info "namespace: $(pkt_ns_json)"
+	if ! sum=$(pkt-mem fill /dev/dax0.0 $PKT_DATA_OFF "$len" "$seed"); then
+		pkt_fail "pattern fill through mmap of /dev/dax0.0"
+		return 1
+	fi
+	pkt_ok "wrote $len of pattern through mmap, sum $sum"
+	pkt_check "note stored in dax memory" pkt-mem note /dev/dax0.0 0 $PKT_NOTE_LEN \
+		"sum=$sum len=$len seed=$seed boot=$(cat /proc/sys/kernel/random/boot_id) ns=$(pkt_ns_json)"
+	pkt_kexec
+}
+
+pkt_dax_stage2() {
+	local note sum len seed boot ns
+	if [ ! -c /dev/dax0.0 ]; then
+		pkt_fail "/dev/dax0.0 missing after kexec: $(ndctl list -N)"
+		return 1
+	fi
+	pkt_ok "/dev/dax0.0 is back after kexec"
+	if ! note=$(pkt-mem note /dev/dax0.0 0 $PKT_NOTE_LEN); then
+		pkt_fail "no note in dax memory after kexec"
+		return 1
+	fi
+	sum=$(echo "$note" | sed -n 's/.*sum=\([^ ]*\).*/\1/p')
+	len=$(echo "$note" | sed -n 's/.*len=\([^ ]*\).*/\1/p')
+	seed=$(echo "$note" | sed -n 's/.*seed=\([^ ]*\).*/\1/p')
+	boot=$(echo "$note" | sed -n 's/.*boot=\([^ ]*\).*/\1/p')
+	ns=$(echo "$note" | sed -n 's/.*ns=\(.*\)$/\1/p')
+	if [ "$boot" != "$(cat /proc/sys/kernel/random/boot_id)" ]; then
+		pkt_ok "a new kernel is running (boot id $boot before)"
+	else
+		pkt_fail "boot id unchanged: no kexec happened"
+	fi
+	pkt_eq "namespace configuration unchanged (ndctl list -N)" "$(pkt_ns_json)" "$ns"
+	pkt_check "all $len of pattern intact (seed $seed)" \
+		pkt-mem verify /dev/dax0.0 $PKT_DATA_OFF "$len" "$seed"
+	pkt_eq "checksum unchanged" "$(pkt-mem sum /dev/dax0.0 $PKT_DATA_OFF "$len")" "$sum"
+}

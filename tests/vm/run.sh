@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run one guest test case in QEMU (q35, intel-iommu, nvdimm, edu) and judge
+# it from what the guest says, never from a timeout alone.
+#
+#   tests/vm/run.sh [-v] CASE      run tests/vm/cases/CASE.sh
+#   tests/vm/run.sh --shell        boot to a shell on this terminal
+#
+# Environment: PKT_KERNEL, PKT_INITRD (set by the Makefile), PKT_LOGDIR
+# (default build/vm), PKERNFS_CACHE, PKT_TCG ("single" or "multi"),
+# PKT_VERBOSE=1 (same as -v: print the guest's progress as it comes).
+#
+# A case file declares what it needs in header lines:
+#   # pkt-stages: N        boots in one QEMU process, joined by kexec (default 1)
+#   # pkt-timeout: S       wall-clock bound for the whole run (default 300)
+#   # pkt-append: ARGS     extra kernel command line
+#   # pkt-nvdimm: SIZE     file-backed nvdimm size, or "none" (default 512M)
+#   # pkt-nvdimm-label: SIZE  label area for the nvdimm (default: none)
+#   # pkt-qemu: ARGS       extra QEMU arguments
+#   # pkt-mem: SIZE        guest RAM (default 2G)
+#
+# The guest writes "PKT <verb> ..." lines to its second serial port (see
+# tests/vm/lib.sh). Verdict:
+#   PASS  every stage booted and said DONE, each stage but the last kexec'd,
+#         the console shows one kernel banner per stage, no FAIL, at least
+#         one OK, and the kernel log has no BUG/WARNING/Oops/lockdep report;
+#   SKIP  the guest said SKIP and nothing failed (exit 77);
+#   FAIL  anything else (exit 1).
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${PKERNFS_CACHE:-$HOME/.cache/pkernfs}
+KERNEL=${PKT_KERNEL:-}
+INITRD=${PKT_INITRD:-$REPO/build/initramfs.cpio}
+LOGROOT=${PKT_LOGDIR:-$REPO/build/vm}
+VERBOSE=${PKT_VERBOSE:-0}
+TCG=${PKT_TCG:-single}
+
+shell=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-v) VERBOSE=1 ;;
+	--shell) shell=1 ;;
+	-*) echo "usage: $0 [-v] CASE | --shell" >&2; exit 2 ;;
+	*) break ;;
+	esac
+	shift
+done
+CASE=${1:-}
+[ $shell = 1 ] && CASE=shell
+[ -n "$CASE" ] || { echo "usage: $0 [-v] CASE | --shell" >&2; exit 2; }
+
+if [ -z "$KERNEL" ]; then
+	eval "$("$REPO/scripts/kernel.sh" path)"
+	KERNEL=$KOUT/arch/x86/boot/bzImage
+fi
+for f in "$KERNEL" "$INITRD"; do
+	[ -f "$f" ] || { echo "FAIL $CASE: $f missing (make kernel initramfs)"; exit 1; }
+done
+command -v qemu-system-x86_64 > /dev/null ||
+	{ echo "SKIP $CASE: qemu-system-x86_64 not installed (make deps)"; exit 77; }
+
+meta() {
+	# meta KEY DEFAULT
+	local v=""
+	[ -f "$CASEFILE" ] && v=$(sed -n "s/^# pkt-$1: *//p" "$CASEFILE" | head -n 1)
+	echo "${v:-$2}"
+}
+CASEFILE=$REPO/tests/vm/cases/$CASE.sh
+if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
+	echo "FAIL $CASE: no case file $CASEFILE"
+	exit 1
+fi
+STAGES=$(meta stages 1)
+TIMEOUT=$(meta timeout 300)
+APPEND=$(meta append "")
+NVDIMM=$(meta nvdimm 512M)
+NVLABEL=$(meta nvdimm-label "")
+EXTRA=$(meta qemu "")
+MEM=$(meta mem 2G)
+
+LOG=$LOGROOT/$CASE
+mkdir -p "$LOG" "$CACHE/vm"
+rm -f "$LOG"/*.log
+
+cmdline="console=ttyS0 intel_iommu=on iommu.strict=1 panic=-1 no_timer_check"
+cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.stage=1 $APPEND"
+
+qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
+	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=8G"
+	-device intel-iommu,intremap=on -device edu
+	-nodefaults -display none -nic none -no-reboot
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline")
+if [ "$NVDIMM" != none ]; then
+	# A fresh image for every run: a test must never pass on what an
+	# earlier run left behind.
+	img=$CACHE/vm/$CASE.nvdimm.img
+	rm -f "$img"
+	truncate -s "$NVDIMM" "$img"
+	nvdev="nvdimm,id=nvdimm1,memdev=mem1"
+	[ -n "$NVLABEL" ] && nvdev+=",label-size=$NVLABEL"
+	qemu+=(-object "memory-backend-file,id=mem1,share=on,mem-path=$img,size=$NVDIMM"
+		-device "$nvdev")
+fi
+# shellcheck disable=SC2206
+[ -n "$EXTRA" ] && qemu+=($EXTRA)
+
+if [ $shell = 1 ]; then
+	exec "${qemu[@]}" -serial mon:stdio -serial "file:$LOG/result.log"
+fi
+printf '%q ' "${qemu[@]}" > "$LOG/qemu.cmd"
+echo >> "$LOG/qemu.cmd"
+
+# Signatures of the two TCG hazards in shared/DESIGN.md; a boot that dies of
+# one of them before the test starts is retried once, and said so.
+TCG_HAZARD='timer doesn.t work through Interrupt-remapped IO-APIC|Oops: int3'
+BUGS='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|INFO: task .* blocked|kmemleak:.*new suspected|Call Trace:'
+
+run_once() {
+	local t0=$SECONDS pid shown=0 n line
+	: > "$LOG/console.log"
+	: > "$LOG/result.log"
+	"${qemu[@]}" -serial "file:$LOG/console.log" -serial "file:$LOG/result.log" \
+		< /dev/null > "$LOG/qemu.log" 2>&1 &
+	pid=$!
+	while kill -0 $pid 2> /dev/null; do
+		if [ $((SECONDS - t0)) -ge "$TIMEOUT" ]; then
+			kill $pid 2> /dev/null
+			sleep 1
+			kill -9 $pid 2> /dev/null
+			echo "TIMEOUT after ${TIMEOUT}s" >> "$LOG/qemu.log"
+			break
+		fi
+		if [ "$VERBOSE" = 1 ]; then
+			n=$(wc -l < "$LOG/result.log")
+			if [ "$n" -gt "$shown" ]; then
+				tail -n +$((shown + 1)) "$LOG/result.log" | head -n $((n - shown)) |
+					while IFS= read -r line; do
+						printf '  [%4ds] %s\n' $((SECONDS - t0)) "${line#PKT }"
+					done
+				shown=$n
+			fi
+		fi
+		sleep 0.5
+	done
+	wait $pid 2> /dev/null
+	ELAPSED=$((SECONDS - t0))
+	if [ "$VERBOSE" = 1 ]; then
+		tail -n +$((shown + 1)) "$LOG/result.log" | while IFS= read -r line; do
+			printf '  [%4ds] %s\n' "$ELAPSED" "${line#PKT }"
+		done
+	fi
+}
+
+retried=""
+run_once
+if ! grep -q '^PKT BOOT' "$LOG/result.log" && grep -Eq "$TCG_HAZARD" "$LOG/console.log"; then
+	cp "$LOG/console.log" "$LOG/console.retried.log"
+	retried=" RETRIED: first boot hit a TCG hazard: $(grep -Eom1 "$TCG_HAZARD" "$LOG/console.log")"
+	echo "RETRY $CASE:$retried"
+	run_once
+fi
+
+res=$LOG/result.log
+tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"
+boots=$(grep -c '^PKT BOOT' "$res")
+dones=$(grep -c '^PKT DONE' "$res")
+kexecs=$(grep -c '^PKT KEXEC' "$res")
+oks=$(grep -c '^PKT OK' "$res")
+fails=$(grep -c '^PKT FAIL' "$res")
+skips=$(grep -c '^PKT SKIP' "$res")
+banners=$(grep -c 'Linux version ' "$LOG/console.log")
+bug=$(grep -Ea "$BUGS" "$LOG/console.log" | head -n 1)
+
+why=""
+if grep -q TIMEOUT "$LOG/qemu.log"; then
+	why="timed out after ${TIMEOUT}s in stage $boots/$STAGES"
+elif [ -n "$bug" ]; then
+	why="kernel report: ${bug}"
+elif [ "$fails" -gt 0 ]; then
+	why=$(grep -m1 '^PKT FAIL' "$res" | cut -c10-)
+	[ "$fails" -gt 1 ] && why+=" (and $((fails - 1)) more)"
+elif [ "$boots" -ne "$STAGES" ] || [ "$banners" -ne "$STAGES" ]; then
+	why="expected $STAGES boots, guest reported $boots and the console shows $banners kernel banners"
+elif [ "$kexecs" -ne $((STAGES - 1)) ] || [ "$dones" -lt "$STAGES" ]; then
+	why="stage bookkeeping: $kexecs kexecs, $dones stages done, of $STAGES"
+elif ! grep -q "^PKT DONE stage=$STAGES " "$res"; then
+	why="the last stage never finished"
+fi
+
+if [ -n "$why" ]; then
+	echo "FAIL $CASE (${ELAPSED}s): $why$retried"
+	echo "     logs: $LOG/{console,result,qemu}.log"
+	exit 1
+fi
+if [ "$skips" -gt 0 ] && [ "$oks" -eq 0 ]; then
+	echo "SKIP $CASE: $(grep -m1 '^PKT SKIP' "$res" | cut -c10-)$retried"
+	exit 77
+fi
+if [ "$oks" -eq 0 ]; then
+	echo "FAIL $CASE (${ELAPSED}s): no check passed"
+	exit 1
+fi
+extra=""
+[ "$skips" -gt 0 ] && extra=", SKIPPED CHECKS: $(grep '^PKT SKIP' "$res" | cut -c10- | tr '\n' ';')"
+echo "PASS $CASE (${ELAPSED}s, $oks checks, $STAGES boot(s), $kexecs kexec(s)$extra)$retried"
+exit 0
