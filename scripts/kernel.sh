@@ -67,6 +67,9 @@ lay() {
 			ln -sfn "$f" "$KSRC/drivers/iommu/intel/$(basename "$f")"
 		done
 	fi
+	for f in "$REPO"/include/linux/*.h; do
+		[ -f "$f" ] && ln -sfn "$f" "$KSRC/include/linux/$(basename "$f")"
+	done
 	ln -sfn "$REPO/Kconfig" "$KSRC/Kconfig.pkernfs"
 }
 

@@ -25,8 +25,10 @@ rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,boot,pkt/bin,pkt/cases}
 
 # busybox must be the static build: the guest has no loader for it otherwise.
-ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
-	die "/bin/busybox is not static (install busybox-static)"
+case "$(ldd /bin/busybox 2>&1)" in
+*"not a dynamic"*) ;;
+*) die "/bin/busybox is not static (install busybox-static)" ;;
+esac
 cp /bin/busybox "$ROOT/bin/busybox"
 for app in $(/bin/busybox --list-full); do
 	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"

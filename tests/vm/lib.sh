@@ -102,7 +102,7 @@ pkt_main() {
 # namespace as ndctl describes it, this boot's id) in the first 2 MiB of the
 # device. Stage 2 finds the namespace again and checks all of it.
 
-PKT_NOTE_LEN=4K
+PKT_NOTE_LEN=2M
 PKT_DATA_OFF=2M
 
 pkt_ns_json() {
@@ -120,8 +120,8 @@ pkt_dax_stage1() {
 		return 1
 	fi
 	pkt_info "namespace: $(pkt_ns_json)"
-	if ! sum=$(pkt-mem fill /dev/dax0.0 $PKT_DATA_OFF "$len" "$seed"); then
-		pkt_fail "pattern fill through mmap of /dev/dax0.0"
+	if ! sum=$(pkt-mem fill /dev/dax0.0 $PKT_DATA_OFF "$len" "$seed" 2>&1); then
+		pkt_fail "pattern fill through mmap of /dev/dax0.0: $sum"
 		return 1
 	fi
 	pkt_ok "wrote $len of pattern through mmap, sum $sum"

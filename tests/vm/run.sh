@@ -183,8 +183,8 @@ elif [ "$fails" -gt 0 ]; then
 	[ "$fails" -gt 1 ] && why+=" (and $((fails - 1)) more)"
 elif [ "$boots" -ne "$STAGES" ] || [ "$banners" -ne "$STAGES" ]; then
 	why="expected $STAGES boots, guest reported $boots and the console shows $banners kernel banners"
-elif [ "$kexecs" -ne $((STAGES - 1)) ] || [ "$dones" -lt "$STAGES" ]; then
-	why="stage bookkeeping: $kexecs kexecs, $dones stages done, of $STAGES"
+elif [ "$kexecs" -ne $((STAGES - 1)) ] || [ "$dones" -ne 1 ]; then
+	why="stage bookkeeping: $kexecs kexecs and $dones final DONE, for $STAGES stages"
 elif ! grep -q "^PKT DONE stage=$STAGES " "$res"; then
 	why="the last stage never finished"
 fi

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dax_pkernfs: bind a dev_dax and publish its memory to pkernfs.
+ *
+ * The driver binds only by explicit request ("new_id", as daxctl does for
+ * its drivers); it never claims a dax device on its own. On probe it maps
+ * the range as ZONE_DEVICE pages, as device_dax does, so the filesystem
+ * can insert devmap pfns that GUP can pin long-term. It knows nothing
+ * about files: it hands out a struct pkernfs_region to one holder at a
+ * time.
+ */
+#include <linux/device.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/memremap.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pkernfs.h>
+#include <linux/slab.h>
+#include "../dax-private.h"
+#include "../bus.h"
+
+struct pkernfs_dax {
+	struct pkernfs_region region;
+	struct kref kref;
+	struct list_head list;
+	struct dev_dax *dev_dax;
+	void *holder;
+	const struct pkernfs_holder_ops *ops;
+	bool dead;
+};
+
+/* Protects pkernfs_dax_list and every entry's holder, ops and dead. */
+static DEFINE_MUTEX(pkernfs_dax_lock);
+static LIST_HEAD(pkernfs_dax_list);
+
+static struct pkernfs_dax *to_pdax(struct pkernfs_region *region)
+{
+	return container_of(region, struct pkernfs_dax, region);
+}
+
+static void pkernfs_dax_free(struct kref *kref)
+{
+	struct pkernfs_dax *pdax = container_of(kref, struct pkernfs_dax, kref);
+
+	kfree(pdax->region.name);
+	kfree(pdax);
+}
+
+/**
+ * pkernfs_region_claim() - take the region of a bound dax device
+ * @name: the dax device's name, such as "dax0.0"
+ * @holder: the caller's cookie, passed back to @ops
+ * @ops: how to tell the holder that the device is going away
+ *
+ * A region has at most one holder. The region stays valid (though maybe
+ * shut down) until pkernfs_region_release().
+ *
+ * Return: the region, ERR_PTR(-ENODEV) if no such device is bound to this
+ * driver, or ERR_PTR(-EBUSY) if another holder has it.
+ */
+struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,
+					    const struct pkernfs_holder_ops *ops)
+{
+	struct pkernfs_region *ret = ERR_PTR(-ENODEV);
+	struct pkernfs_dax *pdax;
+
+	mutex_lock(&pkernfs_dax_lock);
+	list_for_each_entry(pdax, &pkernfs_dax_list, list) {
+		if (pdax->dead || strcmp(pdax->region.name, name))
+			continue;
+		if (pdax->holder) {
+			ret = ERR_PTR(-EBUSY);
+			break;
+		}
+		pdax->holder = holder;
+		pdax->ops = ops;
+		kref_get(&pdax->kref);
+		ret = &pdax->region;
+		break;
+	}
+	mutex_unlock(&pkernfs_dax_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_claim);
+
+/**
+ * pkernfs_region_release() - give back a region taken with pkernfs_region_claim()
+ * @region: the region
+ */
+void pkernfs_region_release(struct pkernfs_region *region)
+{
+	struct pkernfs_dax *pdax = to_pdax(region);
+
+	mutex_lock(&pkernfs_dax_lock);
+	pdax->holder = NULL;
+	pdax->ops = NULL;
+	mutex_unlock(&pkernfs_dax_lock);
+	kref_put(&pdax->kref, pkernfs_dax_free);
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_release);
+
+/*
+ * Runs before devm tears the page map down: the holder must have stopped
+ * touching the memory and dropped its mappings by then.
+ */
+static void pkernfs_dax_unpublish(void *data)
+{
+	struct pkernfs_dax *pdax = data;
+	const struct pkernfs_holder_ops *ops;
+	void *holder;
+
+	mutex_lock(&pkernfs_dax_lock);
+	pdax->dead = true;
+	list_del_init(&pdax->list);
+	holder = pdax->holder;
+	ops = pdax->ops;
+	mutex_unlock(&pkernfs_dax_lock);
+
+	if (holder) {
+		dev_warn(&pdax->dev_dax->dev,
+			 "unbound while in use: shutting the filesystem on it down\n");
+		ops->shutdown(holder);
+	}
+	kref_put(&pdax->kref, pkernfs_dax_free);
+}
+
+static void pkernfs_dax_kill(void *dev_dax)
+{
+	kill_dev_dax(dev_dax);
+}
+
+static int pkernfs_dax_probe(struct dev_dax *dev_dax)
+{
+	struct device *dev = &dev_dax->dev;
+	struct dev_pagemap *pgmap;
+	struct pkernfs_dax *pdax;
+	struct range *range;
+	void *addr;
+	int rc;
+
+	if (dev_dax->nr_range != 1) {
+		dev_err(dev, "pkernfs needs one contiguous range, device has %d\n",
+			dev_dax->nr_range);
+		return -EINVAL;
+	}
+	range = &dev_dax->ranges[0].range;
+
+	if (static_dev_dax(dev_dax)) {
+		pgmap = dev_dax->pgmap;
+	} else {
+		if (dev_dax->pgmap) {
+			dev_err(dev, "dynamic dax device with a pre-populated page map\n");
+			return -EINVAL;
+		}
+		pgmap = devm_kzalloc(dev, sizeof(*pgmap), GFP_KERNEL);
+		if (!pgmap)
+			return -ENOMEM;
+		pgmap->nr_range = 1;
+		pgmap->range = *range;
+		dev_dax->pgmap = pgmap;
+	}
+
+	if (!devm_request_mem_region(dev, range->start, range_len(range),
+				     dev_name(dev))) {
+		dev_err(dev, "cannot reserve %#llx-%#llx\n", range->start, range->end);
+		return -EBUSY;
+	}
+
+	pgmap->type = MEMORY_DEVICE_GENERIC;
+	if (dev_dax->align > PAGE_SIZE)
+		pgmap->vmemmap_shift = order_base_2(dev_dax->align >> PAGE_SHIFT);
+	addr = devm_memremap_pages(dev, pgmap);
+	if (IS_ERR(addr))
+		return PTR_ERR(addr);
+	/* Clears a dynamic pgmap again, so device_dax can bind after us. */
+	rc = devm_add_action_or_reset(dev, pkernfs_dax_kill, dev_dax);
+	if (rc)
+		return rc;
+
+	pdax = kzalloc(sizeof(*pdax), GFP_KERNEL);
+	if (!pdax)
+		return -ENOMEM;
+	pdax->region.name = kstrdup(dev_name(dev), GFP_KERNEL);
+	if (!pdax->region.name) {
+		kfree(pdax);
+		return -ENOMEM;
+	}
+	pdax->region.phys = range->start;
+	pdax->region.size = range_len(range);
+	pdax->region.kaddr = addr;
+	pdax->region.pgmap = pgmap;
+	pdax->region.align = dev_dax->align;
+	pdax->region.nid = dev_dax->target_node;
+	pdax->dev_dax = dev_dax;
+	kref_init(&pdax->kref);
+
+	mutex_lock(&pkernfs_dax_lock);
+	list_add_tail(&pdax->list, &pkernfs_dax_list);
+	mutex_unlock(&pkernfs_dax_lock);
+
+	dev_info(dev, "pkernfs region %#llx-%#llx (%llu MiB, align %u)\n",
+		 range->start, range->end, range_len(range) >> 20, dev_dax->align);
+	/* Registered last, so it runs first: the holder stops before the unmap. */
+	return devm_add_action_or_reset(dev, pkernfs_dax_unpublish, pdax);
+}
+
+static struct dax_device_driver pkernfs_dax_driver = {
+	.probe = pkernfs_dax_probe,
+	.type = DAXDRV_PKERNFS_TYPE,
+};
+
+static int __init pkernfs_dax_init(void)
+{
+	return dax_driver_register(&pkernfs_dax_driver);
+}
+
+static void __exit pkernfs_dax_exit(void)
+{
+	dax_driver_unregister(&pkernfs_dax_driver);
+}
+
+MODULE_DESCRIPTION("pkernfs: dax device binding for the persistent live-update filesystem");
+MODULE_LICENSE("GPL");
+module_init(pkernfs_dax_init);
+module_exit(pkernfs_dax_exit);

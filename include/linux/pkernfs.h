@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkernfs: the interface between the dax binding (drivers/dax/pkernfs),
+ * the filesystem (fs/pkernfs) and its kernel-only users (the Intel IOMMU).
+ *
+ * The dax driver publishes one struct pkernfs_region per bound dax device.
+ * A filesystem claims a region by name for as long as it is mounted; the
+ * driver tells the holder before the region goes away, so the holder can
+ * stop using the memory first.
+ */
+#ifndef _LINUX_PKERNFS_H
+#define _LINUX_PKERNFS_H
+
+#include <linux/types.h>
+
+struct dev_pagemap;
+struct pkernfs_region;
+
+/**
+ * struct pkernfs_holder_ops - what a region's holder is told
+ * @shutdown: the region is being unbound; stop every access to its memory
+ *	and drop all mappings of it before returning. Called once, in process
+ *	context, with no driver locks held.
+ */
+struct pkernfs_holder_ops {
+	void (*shutdown)(void *holder);
+};
+
+/**
+ * struct pkernfs_region - a dax device's memory, as the filesystem sees it
+ * @name: the dax device's name, such as "dax0.0"
+ * @phys: physical address of the first byte
+ * @size: bytes
+ * @kaddr: kernel mapping of the whole range (the direct map)
+ * @pgmap: the ZONE_DEVICE page map of the range
+ * @align: the dax device's mapping alignment
+ * @nid: NUMA node of the memory
+ */
+struct pkernfs_region {
+	const char *name;
+	phys_addr_t phys;
+	u64 size;
+	void *kaddr;
+	struct dev_pagemap *pgmap;
+	unsigned long align;
+	int nid;
+};
+
+struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,
+					    const struct pkernfs_holder_ops *ops);
+void pkernfs_region_release(struct pkernfs_region *region);
+
+#endif /* _LINUX_PKERNFS_H */
