@@ -206,6 +206,7 @@ static void bmap_set_range(u8 *bmap_region, u64 first, u64 count)
  * @base: flat mapping of the whole device
  * @dev_size: bytes mapped at @base
  * @p: mkfs choices
+ * @sb: caller's buffer for the new superblock (4 KiB: too big for a stack)
  * @why: set to the reason on failure
  *
  * Zeroes the metadata and the kernel area; file data is left as it is and
@@ -213,30 +214,29 @@ static void bmap_set_range(u8 *bmap_region, u64 first, u64 count)
  *
  * Return: 0 or the error of pkernfs_layout(); nothing is written then.
  */
-int pkernfs_format(void *base, u64 dev_size,
-		   const struct pkernfs_mkfs_params *p, const char **why)
+int pkernfs_format(void *base, u64 dev_size, const struct pkernfs_mkfs_params *p,
+		   struct pkernfs_super *sb, const char **why)
 {
-	struct pkernfs_super sb;
 	struct pkernfs_journal_head *jh;
 	struct pkernfs_inode *root;
 	u8 *b = base, *bmap;
 	u64 i, nbmap, data_au;
 	int err;
 
-	err = pkernfs_layout(&sb, dev_size, p, why);
+	err = pkernfs_layout(sb, dev_size, p, why);
 	if (err)
 		return err;
 
 	/* Superblock last: a torn format is not mistaken for a good one. */
 	memset(b, 0, PKERNFS_BLOCK_SIZE);
-	memset(b + PKERNFS_BLOCK_SIZE, 0, rgn_off(&sb, PKERNFS_R_DATA) - PKERNFS_BLOCK_SIZE);
+	memset(b + PKERNFS_BLOCK_SIZE, 0, rgn_off(sb, PKERNFS_R_DATA) - PKERNFS_BLOCK_SIZE);
 
-	jh = (struct pkernfs_journal_head *)(b + rgn_off(&sb, PKERNFS_R_JOURNAL));
+	jh = (struct pkernfs_journal_head *)(b + rgn_off(sb, PKERNFS_R_JOURNAL));
 	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
 	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
 	pkernfs_journal_set_crc(jh);
 
-	root = (struct pkernfs_inode *)(b + rgn_off(&sb, PKERNFS_R_INODES)) + PKERNFS_ROOT_INO;
+	root = (struct pkernfs_inode *)(b + rgn_off(sb, PKERNFS_R_INODES)) + PKERNFS_ROOT_INO;
 	root->i_gen = cpu_to_le32(1);
 	root->i_ino = cpu_to_le64(PKERNFS_ROOT_INO);
 	root->i_mode = cpu_to_le16(S_IFDIR | 0755);
@@ -249,9 +249,9 @@ int pkernfs_format(void *base, u64 dev_size,
 	root->i_btime = root->i_atime;
 	pkernfs_inode_set_crc(root);
 
-	bmap = b + rgn_off(&sb, PKERNFS_R_BITMAP);
-	nbmap = le32_to_cpu(sb.s_regions[PKERNFS_R_BITMAP].count);
-	data_au = rgn_off(&sb, PKERNFS_R_DATA) >> le32_to_cpu(sb.s_au_shift);
+	bmap = b + rgn_off(sb, PKERNFS_R_BITMAP);
+	nbmap = le32_to_cpu(sb->s_regions[PKERNFS_R_BITMAP].count);
+	data_au = rgn_off(sb, PKERNFS_R_DATA) >> le32_to_cpu(sb->s_au_shift);
 	bmap_set_range(bmap, 0, data_au);
 	for (i = 0; i < nbmap; i++) {
 		struct pkernfs_bmap_block *bb =
@@ -261,7 +261,7 @@ int pkernfs_format(void *base, u64 dev_size,
 		pkernfs_bmap_set_crc(bb);
 	}
 
-	memcpy(b, &sb, sizeof(sb));
+	memcpy(b, sb, sizeof(*sb));
 	return 0;
 }
 

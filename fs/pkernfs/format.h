@@ -40,6 +40,11 @@
 /* statfs f_type */
 #define PKERNFS_SUPER_MAGIC	0x706b6673
 
+/* Corruption is reported as EUCLEAN, as xfs, ext4 and erofs do. */
+#ifndef EFSCORRUPTED
+#define EFSCORRUPTED		EUCLEAN
+#endif
+
 #define PKERNFS_MAJOR		1
 #define PKERNFS_MINOR		0
 
@@ -156,7 +161,8 @@ struct pkernfs_super {
  * @i_mtime_ns: nanoseconds of @i_mtime
  * @i_ctime_ns: nanoseconds of @i_ctime
  * @i_btime_ns: nanoseconds of @i_btime
- * @i_inline: symlinks: the target, not NUL-terminated
+ * @i_inline: symlinks: the target, not NUL-terminated; device nodes: the
+ *	device number as a __le32 in new_encode_dev() form
  */
 struct pkernfs_inode {
 	__le32 i_crc;
@@ -376,8 +382,8 @@ __u32 pkernfs_crc(const void *rec, __u32 len, __u32 crc_off);
 __u32 pkernfs_name_hash(const void *name, __u32 len);
 int pkernfs_layout(struct pkernfs_super *sb, __u64 dev_size,
 		   const struct pkernfs_mkfs_params *p, const char **why);
-int pkernfs_format(void *base, __u64 dev_size,
-		   const struct pkernfs_mkfs_params *p, const char **why);
+int pkernfs_format(void *base, __u64 dev_size, const struct pkernfs_mkfs_params *p,
+		   struct pkernfs_super *sb, const char **why);
 int pkernfs_super_check(const struct pkernfs_super *sb, __u64 dev_size,
 			const char **why);
 void pkernfs_super_set_crc(struct pkernfs_super *sb);

@@ -34,7 +34,6 @@ typedef __u64 u64;
 #ifndef EUCLEAN
 #define EUCLEAN 117
 #endif
-#define EFSCORRUPTED EUCLEAN
 
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))

@@ -13,10 +13,11 @@
 static struct pkernfs_super *fresh(void **img, uint64_t size)
 {
 	struct pkernfs_mkfs_params p = { .time = 1700000000 };
+	static struct pkernfs_super sb;
 	const char *why = NULL;
 
 	*img = calloc(1, size);
-	if (!*img || pkernfs_format(*img, size, &p, &why)) {
+	if (!*img || pkernfs_format(*img, size, &p, &sb, &why)) {
 		fprintf(stderr, "    format failed: %s\n", why);
 		abort();
 	}

@@ -62,6 +62,8 @@ pkt_eq() {
 pkt_kexec() {
 	local next=$((PKT_STAGE + 1)) cmdline
 	cmdline=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$next/" /proc/cmdline)
+	# Values a stage hands to the next travel on the command line.
+	[ -n "${PKT_EXTRA_APPEND:-}" ] && cmdline="$cmdline $PKT_EXTRA_APPEND"
 	# The running initramfs, as it is now, becomes the next initrd.
 	(cd / && find . -xdev | cpio -o -H newc > /tmp/self.cpio 2>/dev/null)
 	if ! kexec -l /boot/bzImage --initrd=/tmp/self.cpio --append="$cmdline" \
@@ -156,3 +158,33 @@ pkt_dax_stage2() {
 		pkt-mem verify /dev/dax0.0 $PKT_DATA_OFF "$len" "$seed"
 	pkt_eq "checksum unchanged" "$(pkt-mem sum /dev/dax0.0 $PKT_DATA_OFF "$len")" "$sum"
 }
+
+# --- pkernfs ---
+
+# pkt_bind DEV: hand a dax device from device_dax to dax_pkernfs.
+pkt_bind() {
+	local dev=$1 d=/sys/bus/dax/drivers
+	[ -e "$d/device_dax/$dev" ] && echo "$dev" > "$d/device_dax/unbind"
+	echo "$dev" > "$d/dax_pkernfs/new_id" 2>/dev/null
+	[ -e "$d/dax_pkernfs/$dev" ] || echo "$dev" > "$d/dax_pkernfs/bind"
+	[ -e "$d/dax_pkernfs/$dev" ]
+}
+
+# pkt_unbind DEV: give it back to device_dax.
+pkt_unbind() {
+	local dev=$1 d=/sys/bus/dax/drivers
+	echo "$dev" > "$d/dax_pkernfs/remove_id" 2>/dev/null
+	[ -e "$d/dax_pkernfs/$dev" ] && echo "$dev" > "$d/dax_pkernfs/unbind"
+	echo "$dev" > "$d/device_dax/bind" 2>/dev/null
+	[ ! -e "$d/dax_pkernfs/$dev" ]
+}
+
+# pkt_ns_devdax [SIZE]: make the region's namespace a 2M-aligned devdax.
+pkt_ns_devdax() {
+	ndctl create-namespace -f -e namespace0.0 -m devdax -a 2M > /tmp/ns.json 2>&1 &&
+		[ -c /dev/dax0.0 ]
+}
+
+# pkt_kmsg_since MARK: kernel messages logged after pkt_kmsg_mark printed MARK.
+pkt_kmsg_mark() { echo "PKT MARK $1" > /dev/kmsg; }
+pkt_kmsg_since() { dmesg | sed -n "/PKT MARK $1/,\$p"; }

@@ -95,9 +95,11 @@ qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 if [ "$NVDIMM" != none ]; then
 	# A fresh image for every run: a test must never pass on what an
 	# earlier run left behind.
-	img=$CACHE/vm/$CASE.nvdimm.img
+	# Per process, so that runs of one case can go in parallel.
+	img=$CACHE/vm/$CASE.$$.nvdimm.img
 	rm -f "$img"
 	truncate -s "$NVDIMM" "$img"
+	trap 'rm -f "$img"' EXIT
 	nvdev="nvdimm,id=nvdimm1,memdev=mem1"
 	[ -n "$NVLABEL" ] && nvdev+=",label-size=$NVLABEL"
 	qemu+=(-object "memory-backend-file,id=mem1,share=on,mem-path=$img,size=$NVDIMM"

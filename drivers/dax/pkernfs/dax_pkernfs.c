@@ -10,6 +10,7 @@
  * time.
  */
 #include <linux/device.h>
+#include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/log2.h>
@@ -18,8 +19,8 @@
 #include <linux/mutex.h>
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
-#include "../dax-private.h"
-#include "../bus.h"
+#include "dax-private.h"
+#include "bus.h"
 
 struct pkernfs_dax {
 	struct pkernfs_region region;
@@ -189,7 +190,11 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 	}
 	pdax->region.phys = range->start;
 	pdax->region.size = range_len(range);
-	pdax->region.kaddr = addr;
+	/*
+	 * Not @addr: a static (nvdimm) page map starts at the namespace, before
+	 * the info block and memmap that precede the device's own range.
+	 */
+	pdax->region.kaddr = phys_to_virt(range->start);
 	pdax->region.pgmap = pgmap;
 	pdax->region.align = dev_dax->align;
 	pdax->region.nid = dev_dax->target_node;

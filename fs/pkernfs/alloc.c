@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs allocators: table slots (inodes, dirents, extents) and data AUs.
+ *
+ * The on-media AU bitmap is the record of what is allocated; au_used is
+ * its in-memory twin, so searching never reads the media. Slot bitmaps are
+ * derived from the tables at mount and are never stored.
+ */
+#define pr_fmt(fmt) "pkernfs: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/pgtable.h>
+#include "pkernfs.h"
+
+/**
+ * pkernfs_alloc_slot() - take a free slot in a table's in-memory bitmap
+ * @used: the bitmap
+ * @nr: slots in the table
+ * @first: lowest slot that may be handed out
+ * @slot: the slot taken
+ *
+ * Return: 0, or -ENOSPC when the table is full.
+ */
+int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot)
+{
+	unsigned long s = find_next_zero_bit(used, nr, first);
+
+	if (s >= nr)
+		return -ENOSPC;
+	__set_bit(s, used);
+	*slot = s;
+	return 0;
+}
+
+/* Length of the free run at @start, up to @max AUs. */
+static u64 pkernfs_free_run(struct pkernfs_sb_info *sbi, u64 start, u64 max)
+{
+	u64 end = find_next_bit(sbi->au_used, sbi->nr_aus, start);
+
+	return min(end - start, max);
+}
+
+/*
+ * AUs per run that lets a fault map a PUD (or else a PMD) at once: a run
+ * starting at such a physical boundary keeps huge mappings possible.
+ */
+static u64 pkernfs_align_aus(struct pkernfs_sb_info *sbi, u64 want)
+{
+	u64 pud = PUD_SIZE >> sbi->au_shift, pmd = PMD_SIZE >> sbi->au_shift;
+
+	if (pud > 1 && want >= pud)
+		return pud;
+	if (pmd > 1 && want >= pmd)
+		return pmd;
+	return 1;
+}
+
+/**
+ * pkernfs_alloc_aus() - find free data AUs, preferring aligned runs
+ * @sbi: the filesystem, sbi->lock held
+ * @want: AUs wanted (the caller takes fewer if that is all there is)
+ * @goal: AU to start searching from, 0 for the start of the data area
+ * @start: first AU found
+ * @got: AUs found, 1..@want
+ *
+ * Only finds: the caller marks the run used with pkernfs_set_aus() in the
+ * same transaction that records the extent.
+ *
+ * Return: 0, or -ENOSPC.
+ */
+int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
+		      u64 *start, u64 *got)
+{
+	u64 align = pkernfs_align_aus(sbi, want);
+	u64 phys_off = (sbi->region->phys >> sbi->au_shift) & (align - 1);
+	u64 au, run, best = 0, best_len = 0;
+
+	lockdep_assert_held(&sbi->lock);
+	if (!sbi->free_aus)
+		return -ENOSPC;
+	want = min3(want, (u64)PKERNFS_BITS_PER_BMAP, sbi->free_aus);
+	if (goal < sbi->data_first_au || goal >= sbi->nr_aus)
+		goal = sbi->data_first_au;
+
+	/* First pass: a free run of @want at an aligned physical address. */
+	if (align > 1) {
+		for (au = round_up(goal + phys_off, align) - phys_off; au < sbi->nr_aus;
+		     au += align) {
+			if (test_bit(au, sbi->au_used))
+				continue;
+			run = pkernfs_free_run(sbi, au, want);
+			if (run == want) {
+				*start = au;
+				*got = want;
+				return 0;
+			}
+		}
+	}
+	/* Second pass: the first run long enough, else the longest. */
+	for (au = find_next_zero_bit(sbi->au_used, sbi->nr_aus, sbi->data_first_au);
+	     au < sbi->nr_aus;
+	     au = find_next_zero_bit(sbi->au_used, sbi->nr_aus, au + run)) {
+		run = pkernfs_free_run(sbi, au, want);
+		if (run > best_len) {
+			best = au;
+			best_len = run;
+			if (run == want)
+				break;
+		}
+	}
+	if (!best_len)
+		return -ENOSPC;
+	*start = best;
+	*got = best_len;
+	return 0;
+}
+
+/**
+ * pkernfs_set_aus() - mark AUs used or free, in memory and in the transaction
+ * @sbi: the filesystem, sbi->lock held, a transaction open
+ * @start: first AU
+ * @len: AUs, at most PKERNFS_BITS_PER_BMAP (so at most two bitmap blocks)
+ * @used: the new state
+ *
+ * Return: 0, or the error of pkernfs_txn_add(); then nothing changed.
+ */
+int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used)
+{
+	u64 first_blk = start / PKERNFS_BITS_PER_BMAP;
+	u64 last_blk = (start + len - 1) / PKERNFS_BITS_PER_BMAP;
+	struct pkernfs_bmap_block *img[2];
+	u64 blk, au, bit;
+
+	for (blk = first_blk; blk <= last_blk; blk++) {
+		img[blk - first_blk] = pkernfs_txn_add(sbi, PKERNFS_T_BMAP, blk);
+		if (IS_ERR(img[blk - first_blk]))
+			return PTR_ERR(img[blk - first_blk]);
+	}
+	for (au = start; au < start + len; au++) {
+		blk = au / PKERNFS_BITS_PER_BMAP - first_blk;
+		bit = au % PKERNFS_BITS_PER_BMAP;
+		if (used) {
+			img[blk]->b_bits[bit / 8] |= 1u << (bit % 8);
+			__set_bit(au, sbi->au_used);
+		} else {
+			img[blk]->b_bits[bit / 8] &= ~(1u << (bit % 8));
+			__clear_bit(au, sbi->au_used);
+		}
+	}
+	if (used)
+		sbi->free_aus -= len;
+	else
+		sbi->free_aus += len;
+	return 0;
+}

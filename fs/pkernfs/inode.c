@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs inodes and the namespace.
+ *
+ * Like ramfs, the whole tree lives in the dcache: mount builds a pinned
+ * dentry for every name in the dirent table, so lookup never misses
+ * something that exists and readdir is dcache_readdir(). Each dentry
+ * remembers the dirent slot that names it (d_fsdata). Every operation
+ * changes the tables in one journal transaction under sbi->lock, and only
+ * then the VFS objects, so a crash leaves either the old or the new name.
+ */
+#define pr_fmt(fmt) "pkernfs: " fmt
+
+#include <linux/mm.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/unaligned.h>
+#include "pkernfs.h"
+
+static void pkernfs_time_to_disk(struct timespec64 ts, __le64 *sec, __le32 *nsec)
+{
+	*sec = cpu_to_le64(ts.tv_sec);
+	*nsec = cpu_to_le32(ts.tv_nsec);
+}
+
+static struct timespec64 pkernfs_time_from_disk(__le64 sec, __le32 nsec)
+{
+	return (struct timespec64){ .tv_sec = le64_to_cpu(sec), .tv_nsec = le32_to_cpu(nsec) };
+}
+
+/**
+ * pkernfs_stage_inode() - put the inode's current attributes in the transaction
+ * @sbi: the filesystem, sbi->lock held
+ * @inode: the inode
+ *
+ * Return: 0 or the error of pkernfs_txn_add().
+ */
+static int __pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode)
+{
+	struct pkernfs_inode *di;
+
+	di = pkernfs_txn_add(sbi, PKERNFS_T_INODE, inode->i_ino);
+	if (IS_ERR(di))
+		return PTR_ERR(di);
+	di->i_ino = cpu_to_le64(inode->i_ino);
+	di->i_gen = cpu_to_le32(PKERNFS_I(inode)->gen);
+	di->i_mode = cpu_to_le16(inode->i_mode);
+	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED);
+	di->i_nlink = cpu_to_le32(inode->i_nlink);
+	di->i_uid = cpu_to_le32(i_uid_read(inode));
+	di->i_gid = cpu_to_le32(i_gid_read(inode));
+	di->i_size = cpu_to_le64(i_size_read(inode));
+	pkernfs_time_to_disk(inode_get_atime(inode), &di->i_atime, &di->i_atime_ns);
+	pkernfs_time_to_disk(inode_get_mtime(inode), &di->i_mtime, &di->i_mtime_ns);
+	pkernfs_time_to_disk(inode_get_ctime(inode), &di->i_ctime, &di->i_ctime_ns);
+	return 0;
+}
+
+void pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode)
+{
+	/* Callers stage few records; the transaction cannot be full here. */
+	__pkernfs_stage_inode(sbi, inode);
+}
+
+void pkernfs_dirty_inode(struct inode *inode, int flags)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+
+	if (!PKERNFS_I(inode)->gen || pkernfs_enter(sbi, &idx))
+		return;
+	if (!sb_rdonly(inode->i_sb)) {
+		mutex_lock(&sbi->lock);
+		if (!__pkernfs_stage_inode(sbi, inode))
+			pkernfs_txn_commit(sbi);
+		mutex_unlock(&sbi->lock);
+	}
+	pkernfs_exit(idx);
+}
+
+static void pkernfs_set_ops(struct inode *inode)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &pkernfs_file_inode_operations;
+		inode->i_fop = &pkernfs_file_operations;
+		break;
+	case S_IFDIR:
+		inode->i_op = &pkernfs_dir_inode_operations;
+		inode->i_fop = &simple_dir_operations;
+		break;
+	case S_IFLNK:
+		inode->i_op = &pkernfs_symlink_inode_operations;
+		break;
+	default:
+		inode->i_op = &pkernfs_file_inode_operations;
+		break;
+	}
+}
+
+/**
+ * pkernfs_iget() - the in-memory inode of a checked inode record
+ * @sb: the filesystem
+ * @ino: inode number
+ *
+ * Return: the inode, or an ERR_PTR.
+ */
+struct inode *pkernfs_iget(struct super_block *sb, u64 ino)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	struct pkernfs_inode *di = &sbi->itab[ino];
+	struct inode *inode;
+	u64 size;
+
+	inode = iget_locked(sb, ino);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW))
+		return inode;
+
+	PKERNFS_I(inode)->gen = le32_to_cpu(di->i_gen);
+	inode->i_mode = le16_to_cpu(di->i_mode);
+	i_uid_write(inode, le32_to_cpu(di->i_uid));
+	i_gid_write(inode, le32_to_cpu(di->i_gid));
+	set_nlink(inode, le32_to_cpu(di->i_nlink));
+	size = le64_to_cpu(di->i_size);
+	i_size_write(inode, size);
+	inode_set_atime_to_ts(inode, pkernfs_time_from_disk(di->i_atime, di->i_atime_ns));
+	inode_set_mtime_to_ts(inode, pkernfs_time_from_disk(di->i_mtime, di->i_mtime_ns));
+	inode_set_ctime_to_ts(inode, pkernfs_time_from_disk(di->i_ctime, di->i_ctime_ns));
+	inode->i_generation = le32_to_cpu(di->i_gen);
+	inode->i_mapping->a_ops = &empty_aops;
+	pkernfs_set_ops(inode);
+	if (S_ISLNK(inode->i_mode)) {
+		inode->i_link = kmemdup_nul(di->i_inline, size, GFP_KERNEL);
+		if (!inode->i_link) {
+			iget_failed(inode);
+			return ERR_PTR(-ENOMEM);
+		}
+	} else if (S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode) ||
+		   S_ISFIFO(inode->i_mode) || S_ISSOCK(inode->i_mode)) {
+		init_special_inode(inode, inode->i_mode,
+				   new_decode_dev(get_unaligned_le32(di->i_inline)));
+	}
+	unlock_new_inode(inode);
+	return inode;
+}
+
+/* --- building the tree at mount --- */
+
+struct pkernfs_name_ref {
+	u64 parent;
+	u32 slot;
+};
+
+static int pkernfs_cmp_ref(const void *a, const void *b)
+{
+	const struct pkernfs_name_ref *x = a, *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return x->slot < y->slot ? -1 : (x->slot > y->slot);
+}
+
+/* Inode records are checked once, here; later reads trust them. */
+static int pkernfs_scan_inodes(struct pkernfs_sb_info *sbi)
+{
+	const char *why = NULL;
+	u32 i;
+
+	sbi->ino_used = bitmap_zalloc(sbi->nr_inodes, GFP_KERNEL);
+	if (!sbi->ino_used)
+		return -ENOMEM;
+	__set_bit(0, sbi->ino_used);
+	for (i = 1; i < sbi->nr_inodes; i++) {
+		if (pkernfs_inode_check(&sbi->itab[i], i, &why)) {
+			pr_err("%s: inode %u: %s\n", sbi->source, i, why);
+			return -EFSCORRUPTED;
+		}
+		if (le16_to_cpu(sbi->itab[i].i_flags) & PKERNFS_INODE_USED)
+			__set_bit(i, sbi->ino_used);
+	}
+	if (!test_bit(PKERNFS_ROOT_INO, sbi->ino_used) ||
+	    !S_ISDIR(le16_to_cpu(sbi->itab[PKERNFS_ROOT_INO].i_mode))) {
+		pr_err("%s: root inode is not a directory\n", sbi->source);
+		return -EFSCORRUPTED;
+	}
+	sbi->free_inodes = sbi->nr_inodes - bitmap_weight(sbi->ino_used, sbi->nr_inodes);
+	return 0;
+}
+
+static int pkernfs_check_name(struct pkernfs_sb_info *sbi, u32 slot)
+{
+	struct pkernfs_dirent *de = &sbi->dtab[slot];
+	u64 parent = le64_to_cpu(de->d_parent), ino = le64_to_cpu(de->d_ino);
+	struct pkernfs_inode *dp, *di;
+
+	if (parent >= sbi->nr_inodes || ino >= sbi->nr_inodes || ino == PKERNFS_ROOT_INO ||
+	    !test_bit(parent, sbi->ino_used) || !test_bit(ino, sbi->ino_used)) {
+		pr_err("%s: dirent %u links unused inodes %llu -> %llu\n",
+		       sbi->source, slot, parent, ino);
+		return -EFSCORRUPTED;
+	}
+	dp = &sbi->itab[parent];
+	di = &sbi->itab[ino];
+	if (!S_ISDIR(le16_to_cpu(dp->i_mode)) || dp->i_gen != de->d_parent_gen ||
+	    di->i_gen != de->d_ino_gen ||
+	    de->d_type != fs_umode_to_dtype(le16_to_cpu(di->i_mode))) {
+		pr_err("%s: dirent %u disagrees with inodes %llu and %llu\n",
+		       sbi->source, slot, parent, ino);
+		return -EFSCORRUPTED;
+	}
+	return 0;
+}
+
+static int pkernfs_add_children(struct super_block *sb, struct dentry *dir,
+				struct pkernfs_name_ref *refs, u32 nref,
+				u32 *names, struct dentry ***queue, u32 *qlen)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	struct pkernfs_name_ref key = { .parent = d_inode(dir)->i_ino };
+	struct pkernfs_name_ref *r;
+	struct dentry *dentry;
+	struct inode *inode;
+	u32 lo = 0, hi = nref, mid;
+
+	while (lo < hi) {		/* first ref of this parent */
+		mid = lo + (hi - lo) / 2;
+		if (refs[mid].parent < key.parent)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (r = refs + lo; r < refs + nref && r->parent == key.parent; r++) {
+		struct pkernfs_dirent *de = &sbi->dtab[r->slot];
+		struct qstr name = QSTR_INIT((const char *)de->d_name,
+					     le16_to_cpu(de->d_namelen));
+		u64 ino = le64_to_cpu(de->d_ino);
+
+		/* d_alloc() takes the hash as given: compute it as lookup will. */
+		name.hash = full_name_hash(dir, name.name, name.len);
+		inode = pkernfs_iget(sb, ino);
+		if (IS_ERR(inode))
+			return PTR_ERR(inode);
+		if (S_ISDIR(inode->i_mode) && names[ino]) {
+			pr_err("%s: directory inode %llu has two names\n", sbi->source, ino);
+			iput(inode);
+			return -EFSCORRUPTED;
+		}
+		names[ino]++;
+		dentry = d_alloc(dir, &name);
+		if (!dentry) {
+			iput(inode);
+			return -ENOMEM;
+		}
+		pkernfs_set_dentry_slot(dentry, r->slot);
+		d_add(dentry, inode);
+		/* The reference from d_alloc() pins the dentry, as in ramfs. */
+		if (S_ISDIR(inode->i_mode))
+			(*queue)[(*qlen)++] = dentry;
+	}
+	return 0;
+}
+
+static int pkernfs_check_nlinks(struct pkernfs_sb_info *sbi, const u32 *names,
+				const u32 *subdirs)
+{
+	u32 i, want;
+
+	for (i = 1; i < sbi->nr_inodes; i++) {
+		struct pkernfs_inode *di = &sbi->itab[i];
+
+		if (!test_bit(i, sbi->ino_used))
+			continue;
+		if (!names[i] && i != PKERNFS_ROOT_INO) {
+			if (!le32_to_cpu(di->i_nlink))
+				continue;	/* orphan: freed once extents are known */
+			pr_err("%s: inode %u has no name but %u links\n", sbi->source, i,
+			       le32_to_cpu(di->i_nlink));
+			return -EFSCORRUPTED;
+		}
+		want = S_ISDIR(le16_to_cpu(di->i_mode)) ? 2 + subdirs[i] : names[i];
+		if (le32_to_cpu(di->i_nlink) != want) {
+			pr_err("%s: inode %u has %u links but %u names\n", sbi->source, i,
+			       le32_to_cpu(di->i_nlink), want);
+			return -EFSCORRUPTED;
+		}
+	}
+	return 0;
+}
+
+/**
+ * pkernfs_build_tree() - check the inode and dirent tables and build the dcache
+ * @sb: the filesystem being mounted
+ *
+ * Return: 0, or -EFSCORRUPTED naming the first bad record, or -ENOMEM.
+ */
+int pkernfs_build_tree(struct super_block *sb)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	struct pkernfs_name_ref *refs = NULL;
+	u32 *names = NULL, *subdirs = NULL;
+	struct dentry **queue = NULL;
+	u32 i, nref = 0, qlen = 0, qpos = 0;
+	const char *why = NULL;
+	struct inode *root;
+	int err;
+
+	err = pkernfs_scan_inodes(sbi);
+	if (err)
+		return err;
+	sbi->dirent_used = bitmap_zalloc(sbi->nr_dirents, GFP_KERNEL);
+	refs = kvmalloc_array(sbi->nr_dirents, sizeof(*refs), GFP_KERNEL);
+	names = kvcalloc(sbi->nr_inodes, sizeof(*names), GFP_KERNEL);
+	subdirs = kvcalloc(sbi->nr_inodes, sizeof(*subdirs), GFP_KERNEL);
+	queue = kvmalloc_array(sbi->nr_inodes, sizeof(*queue), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!sbi->dirent_used || !refs || !names || !subdirs || !queue)
+		goto out;
+
+	for (i = 0; i < sbi->nr_dirents; i++) {
+		struct pkernfs_dirent *de = &sbi->dtab[i];
+
+		err = pkernfs_dirent_check(de, &why);
+		if (err) {
+			pr_err("%s: dirent %u: %s\n", sbi->source, i, why);
+			goto out;
+		}
+		if (!le64_to_cpu(de->d_parent))
+			continue;
+		err = pkernfs_check_name(sbi, i);
+		if (err)
+			goto out;
+		__set_bit(i, sbi->dirent_used);
+		refs[nref].parent = le64_to_cpu(de->d_parent);
+		refs[nref++].slot = i;
+		if (de->d_type == DT_DIR)
+			subdirs[refs[nref - 1].parent]++;
+	}
+	sbi->free_dirents = sbi->nr_dirents - nref;
+	sort(refs, nref, sizeof(*refs), pkernfs_cmp_ref, NULL);
+
+	root = pkernfs_iget(sb, PKERNFS_ROOT_INO);
+	if (IS_ERR(root)) {
+		err = PTR_ERR(root);
+		goto out;
+	}
+	sb->s_root = d_make_root(root);
+	err = -ENOMEM;
+	if (!sb->s_root)
+		goto out;
+	queue[qlen++] = sb->s_root;
+	while (qpos < qlen) {
+		err = pkernfs_add_children(sb, queue[qpos++], refs, nref, names,
+					   &queue, &qlen);
+		if (err)
+			goto out;
+	}
+	/* Every name must hang off the root: an unreachable one is damage. */
+	for (i = 0; i < nref; i++) {
+		if (!names[le64_to_cpu(sbi->dtab[refs[i].slot].d_ino)]) {
+			pr_err("%s: dirent %u is not reachable from the root\n",
+			       sbi->source, refs[i].slot);
+			err = -EFSCORRUPTED;
+			goto out;
+		}
+	}
+	err = pkernfs_check_nlinks(sbi, names, subdirs);
+out:
+	kvfree(queue);
+	kvfree(subdirs);
+	kvfree(names);
+	kvfree(refs);
+	return err;
+}
+
+/* --- namespace operations --- */
+
+static int pkernfs_stage_dirent(struct pkernfs_sb_info *sbi, u32 slot, struct inode *dir,
+				const struct qstr *name, struct inode *inode)
+{
+	struct pkernfs_dirent *de = pkernfs_txn_add(sbi, PKERNFS_T_DIRENT, slot);
+
+	if (IS_ERR(de))
+		return PTR_ERR(de);
+	memset(de, 0, sizeof(*de));
+	de->d_parent = cpu_to_le64(dir->i_ino);
+	de->d_parent_gen = cpu_to_le32(PKERNFS_I(dir)->gen);
+	de->d_ino = cpu_to_le64(inode->i_ino);
+	de->d_ino_gen = cpu_to_le32(PKERNFS_I(inode)->gen);
+	de->d_type = fs_umode_to_dtype(inode->i_mode);
+	de->d_namelen = cpu_to_le16(name->len);
+	memcpy(de->d_name, name->name, name->len);
+	de->d_hash = cpu_to_le32(pkernfs_name_hash(name->name, name->len));
+	return 0;
+}
+
+static int pkernfs_free_dirent(struct pkernfs_sb_info *sbi, u32 slot)
+{
+	struct pkernfs_dirent *de = pkernfs_txn_add(sbi, PKERNFS_T_DIRENT, slot);
+
+	if (IS_ERR(de))
+		return PTR_ERR(de);
+	/* An all-zero record is a free slot and needs no crc. */
+	memset(de, 0, sizeof(*de));
+	return 0;
+}
+
+static void pkernfs_dirent_done(struct pkernfs_sb_info *sbi, u32 slot)
+{
+	__clear_bit(slot, sbi->dirent_used);
+	sbi->free_dirents++;
+}
+
+static struct dentry *pkernfs_lookup(struct inode *dir, struct dentry *dentry,
+				     unsigned int flags)
+{
+	if (dentry->d_name.len > PKERNFS_NAME_LEN)
+		return ERR_PTR(-ENAMETOOLONG);
+	/* Everything that exists is in the dcache: a miss is a negative. */
+	d_add(dentry, NULL);
+	return NULL;
+}
+
+static int pkernfs_new(struct mnt_idmap *idmap, struct inode *dir,
+		       struct dentry *dentry, umode_t mode, dev_t rdev,
+		       const char *symname)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(dir->i_sb);
+	size_t symlen = symname ? strlen(symname) : 0;
+	struct pkernfs_inode *di;
+	struct inode *inode;
+	u32 ino, slot;
+	int err;
+
+	if (symlen > PKERNFS_SYMLINK_INLINE)
+		return -ENAMETOOLONG;
+	inode = new_inode(dir->i_sb);
+	if (!inode)
+		return -ENOMEM;
+	inode_init_owner(idmap, inode, dir, mode);
+	simple_inode_init_ts(inode);
+	inode->i_mapping->a_ops = &empty_aops;
+	if (symname) {
+		inode->i_link = kmemdup_nul(symname, symlen, GFP_KERNEL);
+		if (!inode->i_link) {
+			iput(inode);
+			return -ENOMEM;
+		}
+		i_size_write(inode, symlen);
+	} else if (S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode) || S_ISSOCK(mode)) {
+		init_special_inode(inode, mode, rdev);
+	}
+	set_nlink(inode, S_ISDIR(mode) ? 2 : 1);
+	pkernfs_set_ops(inode);
+
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		goto out_iput;
+	mutex_lock(&sbi->lock);
+	err = pkernfs_alloc_slot(sbi->ino_used, sbi->nr_inodes, PKERNFS_ROOT_INO + 1, &ino);
+	if (err)
+		goto out_unlock;
+	err = pkernfs_alloc_slot(sbi->dirent_used, sbi->nr_dirents, 0, &slot);
+	if (err) {
+		__clear_bit(ino, sbi->ino_used);
+		goto out_unlock;
+	}
+	inode->i_ino = ino;
+	PKERNFS_I(inode)->gen = le32_to_cpu(sbi->itab[ino].i_gen) + 1;
+	inode->i_generation = PKERNFS_I(inode)->gen;
+	if (S_ISDIR(mode))
+		inc_nlink(dir);
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+
+	err = __pkernfs_stage_inode(sbi, inode);
+	if (!err) {
+		di = sbi->txn.rec[sbi->txn.nrec - 1].image;
+		memset(di->i_inline, 0, sizeof(di->i_inline));
+		if (symname)
+			memcpy(di->i_inline, symname, symlen);
+		else if (inode->i_rdev)
+			put_unaligned_le32(new_encode_dev(inode->i_rdev), di->i_inline);
+		err = pkernfs_stage_dirent(sbi, slot, dir, &dentry->d_name, inode);
+	}
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, dir);
+	if (err) {
+		pkernfs_txn_abort(sbi);
+		if (S_ISDIR(mode))
+			drop_nlink(dir);
+		__clear_bit(ino, sbi->ino_used);
+		__clear_bit(slot, sbi->dirent_used);
+		goto out_unlock;
+	}
+	pkernfs_txn_commit(sbi);
+	sbi->free_inodes--;
+	sbi->free_dirents--;
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+
+	insert_inode_hash(inode);
+	pkernfs_set_dentry_slot(dentry, slot);
+	d_instantiate(dentry, inode);
+	dget(dentry);	/* pin, as in ramfs */
+	return 0;
+
+out_unlock:
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+out_iput:
+	PKERNFS_I(inode)->gen = 0;	/* never on media: evict must not free it */
+	clear_nlink(inode);
+	iput(inode);
+	return err;
+}
+
+static int pkernfs_mknod(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode, dev_t dev)
+{
+	return pkernfs_new(idmap, dir, dentry, mode, dev, NULL);
+}
+
+static int pkernfs_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode, bool excl)
+{
+	return pkernfs_new(idmap, dir, dentry, mode | S_IFREG, 0, NULL);
+}
+
+static int pkernfs_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
+{
+	return pkernfs_new(idmap, dir, dentry, mode | S_IFDIR, 0, NULL);
+}
+
+static int pkernfs_symlink(struct mnt_idmap *idmap, struct inode *dir,
+			   struct dentry *dentry, const char *symname)
+{
+	return pkernfs_new(idmap, dir, dentry, S_IFLNK | 0777, 0, symname);
+}
+
+static int pkernfs_link(struct dentry *old_dentry, struct inode *dir,
+			struct dentry *dentry)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(dir->i_sb);
+	struct inode *inode = d_inode(old_dentry);
+	u32 slot;
+	int err;
+
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		return err;
+	mutex_lock(&sbi->lock);
+	err = pkernfs_alloc_slot(sbi->dirent_used, sbi->nr_dirents, 0, &slot);
+	if (err)
+		goto out;
+	inc_nlink(inode);
+	inode_set_ctime_current(inode);
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+	err = pkernfs_stage_dirent(sbi, slot, dir, &dentry->d_name, inode);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, inode);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, dir);
+	if (err) {
+		pkernfs_txn_abort(sbi);
+		drop_nlink(inode);
+		__clear_bit(slot, sbi->dirent_used);
+		goto out;
+	}
+	pkernfs_txn_commit(sbi);
+	sbi->free_dirents--;
+	ihold(inode);
+	pkernfs_set_dentry_slot(dentry, slot);
+	d_instantiate(dentry, inode);
+	dget(dentry);
+out:
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+	return err;
+}
+
+static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(dir->i_sb);
+	struct inode *inode = d_inode(dentry);
+	u32 slot = pkernfs_dentry_slot(dentry);
+	bool isdir = S_ISDIR(inode->i_mode);
+	int err;
+
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		return err;
+	mutex_lock(&sbi->lock);
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(dir));
+	if (isdir) {
+		clear_nlink(inode);
+		drop_nlink(dir);
+	} else {
+		drop_nlink(inode);
+	}
+	err = pkernfs_free_dirent(sbi, slot);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, inode);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, dir);
+	if (err) {
+		pkernfs_txn_abort(sbi);
+		if (isdir) {
+			set_nlink(inode, 2);
+			inc_nlink(dir);
+		} else {
+			inc_nlink(inode);
+		}
+		goto out;
+	}
+	pkernfs_txn_commit(sbi);
+	pkernfs_dirent_done(sbi, slot);
+	dentry->d_fsdata = NULL;
+	dput(dentry);	/* undo the pin */
+out:
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+	return err;
+}
+
+static int pkernfs_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	if (!simple_empty(dentry))
+		return -ENOTEMPTY;
+	return pkernfs_unlink(dir, dentry);
+}
+
+static int pkernfs_rename_exchange(struct pkernfs_sb_info *sbi,
+				   struct inode *old_dir, struct dentry *old_dentry,
+				   struct inode *new_dir, struct dentry *new_dentry)
+{
+	struct inode *a = d_inode(old_dentry), *b = d_inode(new_dentry);
+	u32 sa = pkernfs_dentry_slot(old_dentry), sb = pkernfs_dentry_slot(new_dentry);
+	int err;
+
+	if (old_dir != new_dir && S_ISDIR(a->i_mode) != S_ISDIR(b->i_mode)) {
+		if (S_ISDIR(a->i_mode)) {
+			drop_nlink(old_dir);
+			inc_nlink(new_dir);
+		} else {
+			drop_nlink(new_dir);
+			inc_nlink(old_dir);
+		}
+	}
+	/* Each slot keeps its name and gets the other inode. */
+	err = pkernfs_stage_dirent(sbi, sa, old_dir, &old_dentry->d_name, b);
+	if (!err)
+		err = pkernfs_stage_dirent(sbi, sb, new_dir, &new_dentry->d_name, a);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, old_dir);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, new_dir);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, a);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, b);
+	if (err)
+		return err;
+	/* d_exchange() swaps the names; the slots follow the names. */
+	pkernfs_set_dentry_slot(old_dentry, sb);
+	pkernfs_set_dentry_slot(new_dentry, sa);
+	return 0;
+}
+
+static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
+			  struct dentry *old_dentry, struct inode *new_dir,
+			  struct dentry *new_dentry, unsigned int flags)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(old_dir->i_sb);
+	struct inode *inode = d_inode(old_dentry), *target = d_inode(new_dentry);
+	u32 slot = pkernfs_dentry_slot(old_dentry);
+	bool isdir = S_ISDIR(inode->i_mode);
+	s64 tslot = -1;
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if (target && S_ISDIR(target->i_mode) && !simple_empty(new_dentry))
+		return -ENOTEMPTY;
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		return err;
+	mutex_lock(&sbi->lock);
+	inode_set_ctime_current(inode);
+	inode_set_mtime_to_ts(old_dir, inode_get_ctime(inode));
+	inode_set_ctime_to_ts(old_dir, inode_get_ctime(inode));
+	inode_set_mtime_to_ts(new_dir, inode_get_ctime(inode));
+	inode_set_ctime_to_ts(new_dir, inode_get_ctime(inode));
+
+	if (flags & RENAME_EXCHANGE) {
+		inode_set_ctime_to_ts(target, inode_get_ctime(inode));
+		err = pkernfs_rename_exchange(sbi, old_dir, old_dentry, new_dir, new_dentry);
+		goto done;
+	}
+
+	if (target) {
+		tslot = pkernfs_dentry_slot(new_dentry);
+		inode_set_ctime_to_ts(target, inode_get_ctime(inode));
+		if (isdir) {
+			clear_nlink(target);
+			drop_nlink(new_dir);
+		} else {
+			drop_nlink(target);
+		}
+		err = pkernfs_free_dirent(sbi, tslot);
+		if (!err)
+			err = __pkernfs_stage_inode(sbi, target);
+		if (err)
+			goto done;
+	}
+	if (isdir && old_dir != new_dir) {
+		drop_nlink(old_dir);
+		inc_nlink(new_dir);
+	}
+	err = pkernfs_stage_dirent(sbi, slot, new_dir, &new_dentry->d_name, inode);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, inode);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, old_dir);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, new_dir);
+done:
+	if (err) {
+		/* Not reached with the bounded record counts above. */
+		pkernfs_txn_abort(sbi);
+		pr_err("%s: rename transaction overflowed: %d\n", sbi->source, err);
+	} else {
+		pkernfs_txn_commit(sbi);
+		if (tslot >= 0) {
+			pkernfs_dirent_done(sbi, tslot);
+			new_dentry->d_fsdata = NULL;
+			dput(new_dentry);	/* drop the target's pin */
+		}
+	}
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+	return err;
+}
+
+static int pkernfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
+			   struct iattr *iattr)
+{
+	int idx;
+	struct inode *inode = d_inode(dentry);
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	int err;
+
+	err = setattr_prepare(idmap, dentry, iattr);
+	if (err)
+		return err;
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		return err;
+	if ((iattr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode)) {
+		err = pkernfs_setsize(inode, iattr->ia_size);
+		if (err)
+			goto out;
+	}
+	setattr_copy(idmap, inode, iattr);
+	mutex_lock(&sbi->lock);
+	err = __pkernfs_stage_inode(sbi, inode);
+	if (!err)
+		pkernfs_txn_commit(sbi);
+	mutex_unlock(&sbi->lock);
+out:
+	pkernfs_exit(idx);
+	return err;
+}
+
+/**
+ * pkernfs_evict_inode() - free an unlinked inode's record and data
+ * @inode: the inode
+ *
+ * Data AUs still pinned (by GUP, for example VFIO) are not freed: the
+ * record stays as an orphan with no links, and the next mount frees it.
+ */
+void pkernfs_evict_inode(struct inode *inode)
+{
+	int idx;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct pkernfs_inode *di;
+	bool keep = false;
+
+	truncate_inode_pages_final(&inode->i_data);
+	if (!inode->i_nlink && PKERNFS_I(inode)->gen && !pkernfs_enter(sbi, &idx)) {
+		if (S_ISREG(inode->i_mode))
+			keep = pkernfs_free_range(inode, 0, U32_MAX) == -EBUSY;
+		if (!keep) {
+			mutex_lock(&sbi->lock);
+			di = pkernfs_txn_add(sbi, PKERNFS_T_INODE, inode->i_ino);
+			if (!IS_ERR(di)) {
+				u32 gen = le32_to_cpu(di->i_gen);
+
+				memset(di, 0, sizeof(*di));
+				di->i_ino = cpu_to_le64(inode->i_ino);
+				di->i_gen = cpu_to_le32(gen);
+				pkernfs_txn_commit(sbi);
+				__clear_bit(inode->i_ino, sbi->ino_used);
+				sbi->free_inodes++;
+			}
+			mutex_unlock(&sbi->lock);
+		} else {
+			pr_warn("%s: inode %lu unlinked while its memory is pinned; freed at next mount\n",
+				sbi->source, inode->i_ino);
+		}
+		pkernfs_exit(idx);
+	}
+	pkernfs_destroy_extents(inode);
+	clear_inode(inode);
+}
+
+static const char *pkernfs_get_link(struct dentry *dentry, struct inode *inode,
+				    struct delayed_call *done)
+{
+	return inode->i_link;
+}
+
+const struct inode_operations pkernfs_dir_inode_operations = {
+	.create = pkernfs_create,
+	.lookup = pkernfs_lookup,
+	.link = pkernfs_link,
+	.unlink = pkernfs_unlink,
+	.symlink = pkernfs_symlink,
+	.mkdir = pkernfs_mkdir,
+	.rmdir = pkernfs_rmdir,
+	.mknod = pkernfs_mknod,
+	.rename = pkernfs_rename,
+	.setattr = pkernfs_setattr,
+};
+
+const struct inode_operations pkernfs_file_inode_operations = {
+	.setattr = pkernfs_setattr,
+	.getattr = simple_getattr,
+};
+
+const struct inode_operations pkernfs_symlink_inode_operations = {
+	.get_link = pkernfs_get_link,
+	.setattr = pkernfs_setattr,
+};

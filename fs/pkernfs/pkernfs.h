@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkernfs: in-kernel definitions shared by the filesystem's files.
+ *
+ * Locking, outermost first:
+ *   i_rwsem (VFS) > mmap_lock > mapping->invalidate_lock > sbi->lock
+ * sbi->lock serialises every metadata change and the journal; it is never
+ * held across a copy to or from userspace. Everything that touches the
+ * region's memory runs inside pkernfs_enter()/pkernfs_exit(), an SRCU read
+ * section, so that a forced unbind (pkernfs_shutdown) can wait for it and
+ * stop new ones; SRCU, unlike a rwsem, may be held across a user copy that
+ * faults on a pkernfs mapping.
+ */
+#ifndef _FS_PKERNFS_H
+#define _FS_PKERNFS_H
+
+#include <linux/fs.h>
+#include <linux/maple_tree.h>
+#include <linux/mutex.h>
+#include <linux/srcu.h>
+#include <linux/pkernfs.h>
+#include "format.h"
+
+#define PKERNFS_TXN_MAX		24	/* record images in one transaction */
+/* Journal bytes a full transaction can take: the head and 24 block images. */
+#define PKERNFS_JOURNAL_MIN	(sizeof(struct pkernfs_journal_head) + \
+				 PKERNFS_TXN_MAX * (sizeof(struct pkernfs_journal_rec) + \
+						    PKERNFS_BLOCK_SIZE))
+
+struct pkernfs_txn_rec {
+	void *home;		/* the record's place in its table */
+	void *image;		/* its new version, in the journal */
+	u16 table;
+	u32 len;
+};
+
+struct pkernfs_txn {
+	unsigned int nrec;
+	u32 bytes;
+	struct pkernfs_txn_rec rec[PKERNFS_TXN_MAX];
+};
+
+/* Mount options; the format ones apply only with "format". */
+struct pkernfs_fs_context {
+	bool format;
+	bool force;
+	u32 au_shift;
+	u64 nr_inodes;
+	u64 kernel_bytes;
+};
+
+struct pkernfs_sb_info {
+	struct pkernfs_region *region;
+	char *source;
+	u8 *base;
+	u64 size;
+	struct pkernfs_super *dsb;
+
+	u32 au_shift;
+	u64 nr_aus;
+	u64 data_first_au;
+	struct pkernfs_inode *itab;
+	u32 nr_inodes;
+	struct pkernfs_dirent *dtab;
+	u32 nr_dirents;
+	struct pkernfs_extent *etab;
+	u32 nr_extents;
+	u8 *bmap;
+	u32 nr_bmap;
+	struct pkernfs_kdir_entry *kdir;
+	struct pkernfs_journal_head *jhead;
+	u64 jlen;
+
+	/* In-memory allocation state, rebuilt from the tables at mount. */
+	unsigned long *ino_used;
+	unsigned long *dirent_used;
+	unsigned long *extent_used;
+	unsigned long *au_used;
+	u64 free_aus;
+	u32 free_inodes;
+	u32 free_dirents;
+
+	struct mutex lock;
+	struct pkernfs_txn txn;
+
+	bool dead;
+};
+
+/*
+ * One extent as the inode keeps it: a node in the inode's maple tree,
+ * indexed by the file AU range it maps.
+ */
+struct pkernfs_ext {
+	u32 slot;		/* index in the extent table */
+	u32 lblk;
+	u32 len;
+	u64 start;		/* device AU */
+};
+
+struct pkernfs_inode_info {
+	struct maple_tree extents;
+	u32 gen;
+	struct inode vfs_inode;
+};
+
+static inline struct pkernfs_sb_info *PKERNFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct pkernfs_inode_info *PKERNFS_I(struct inode *inode)
+{
+	return container_of(inode, struct pkernfs_inode_info, vfs_inode);
+}
+
+/* The dirent slot naming a dentry, kept in d_fsdata; -1 for the root. */
+static inline s64 pkernfs_dentry_slot(const struct dentry *dentry)
+{
+	return (s64)(uintptr_t)dentry->d_fsdata - 1;
+}
+
+static inline void pkernfs_set_dentry_slot(struct dentry *dentry, u32 slot)
+{
+	dentry->d_fsdata = (void *)(uintptr_t)(slot + 1);
+}
+
+static inline void *pkernfs_au_addr(struct pkernfs_sb_info *sbi, u64 au)
+{
+	return sbi->base + (au << sbi->au_shift);
+}
+
+static inline phys_addr_t pkernfs_au_phys(struct pkernfs_sb_info *sbi, u64 au)
+{
+	return sbi->region->phys + (au << sbi->au_shift);
+}
+
+extern struct srcu_struct pkernfs_srcu;
+
+/*
+ * Enter a section that touches the region's memory. Return: 0, inside the
+ * section (leave it with pkernfs_exit(*@idx)), or -EIO once the device was
+ * unbound.
+ */
+static inline int pkernfs_enter(struct pkernfs_sb_info *sbi, int *idx)
+{
+	*idx = srcu_read_lock(&pkernfs_srcu);
+	if (READ_ONCE(sbi->dead)) {
+		srcu_read_unlock(&pkernfs_srcu, *idx);
+		return -EIO;
+	}
+	return 0;
+}
+
+static inline void pkernfs_exit(int idx)
+{
+	srcu_read_unlock(&pkernfs_srcu, idx);
+}
+
+/* journal.c */
+void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index);
+void pkernfs_txn_commit(struct pkernfs_sb_info *sbi);
+void pkernfs_txn_abort(struct pkernfs_sb_info *sbi);
+int pkernfs_journal_replay(struct pkernfs_sb_info *sbi);
+
+/* alloc.c */
+int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot);
+int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
+		      u64 *start, u64 *got);
+int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);
+
+/* super.c */
+extern const struct super_operations pkernfs_super_operations;
+
+/* inode.c */
+extern const struct inode_operations pkernfs_dir_inode_operations;
+extern const struct inode_operations pkernfs_file_inode_operations;
+extern const struct inode_operations pkernfs_symlink_inode_operations;
+struct inode *pkernfs_iget(struct super_block *sb, u64 ino);
+void pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode);
+int pkernfs_build_tree(struct super_block *sb);
+void pkernfs_evict_inode(struct inode *inode);
+void pkernfs_dirty_inode(struct inode *inode, int flags);
+
+/* file.c */
+extern const struct file_operations pkernfs_file_operations;
+int pkernfs_free_range(struct inode *inode, u64 first_au, u64 end_au);
+int pkernfs_setsize(struct inode *inode, loff_t newsize);
+void pkernfs_destroy_extents(struct inode *inode);
+int pkernfs_load_extents(struct super_block *sb);
+
+#endif /* _FS_PKERNFS_H */

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs: mounting, the superblock, and module setup.
+ *
+ *   mount -t pkernfs [-o format[,au=2M,inodes=N,kernel_area=SIZE]] dax0.0 /mnt
+ *
+ * The source names a dax device bound to the dax_pkernfs driver ("dax0.0"
+ * or "/dev/dax0.0"). One mount per device: a second is refused with EBUSY.
+ */
+#define pr_fmt(fmt) "pkernfs: " fmt
+
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/libnvdimm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+#include "pkernfs.h"
+
+static struct kmem_cache *pkernfs_inode_cachep;
+DEFINE_SRCU(pkernfs_srcu);
+
+enum pkernfs_param {
+	Opt_format,
+	Opt_force,
+	Opt_au,
+	Opt_inodes,
+	Opt_kernel_area,
+};
+
+static const struct fs_parameter_spec pkernfs_fs_parameters[] = {
+	fsparam_flag("format", Opt_format),
+	fsparam_flag("force", Opt_force),
+	fsparam_string("au", Opt_au),
+	fsparam_u64("inodes", Opt_inodes),
+	fsparam_string("kernel_area", Opt_kernel_area),
+	{}
+};
+
+static int pkernfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	unsigned long long v;
+	char *rest;
+	int opt;
+
+	opt = fs_parse(fc, pkernfs_fs_parameters, param, &result);
+	if (opt < 0)
+		return opt;
+
+	switch (opt) {
+	case Opt_format:
+		ctx->format = true;
+		break;
+	case Opt_force:
+		ctx->force = true;
+		break;
+	case Opt_au:
+		v = memparse(param->string, &rest);
+		if (*rest || !is_power_of_2(v) || ilog2(v) < PKERNFS_AU_SHIFT_MIN ||
+		    ilog2(v) > PKERNFS_AU_SHIFT_MAX)
+			return invalfc(fc, "au=%s: allocation unit must be a power of two, 4K..1G",
+				       param->string);
+		ctx->au_shift = ilog2(v);
+		break;
+	case Opt_inodes:
+		ctx->nr_inodes = result.uint_64;
+		break;
+	case Opt_kernel_area:
+		v = memparse(param->string, &rest);
+		if (*rest || !v)
+			return invalfc(fc, "kernel_area=%s: not a size", param->string);
+		ctx->kernel_bytes = v;
+		break;
+	}
+	return 0;
+}
+
+/* Options that only make sense together, checked once all are parsed. */
+static int pkernfs_validate(struct fs_context *fc)
+{
+	struct pkernfs_fs_context *ctx = fc->fs_private;
+
+	if (!fc->source)
+		return invalfc(fc, "no source: name a dax device, such as dax0.0");
+	if (!ctx->format && (ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes || ctx->force))
+		return invalfc(fc, "au=, inodes=, kernel_area= and force need format");
+	return 0;
+}
+
+static const char *pkernfs_dev_name(const char *source)
+{
+	return strncmp(source, "/dev/", 5) ? source : source + 5;
+}
+
+static void pkernfs_shutdown(void *holder)
+{
+	struct super_block *sb = holder;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	struct inode *inode;
+
+	/* Let no new user of the memory in, and wait for those inside. */
+	WRITE_ONCE(sbi->dead, true);
+	synchronize_srcu(&pkernfs_srcu);
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
+		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+	spin_unlock(&sb->s_inode_list_lock);
+	pr_err("%s: device unbound while mounted; every access now fails with EIO\n",
+	       sbi->source);
+}
+
+static const struct pkernfs_holder_ops pkernfs_holder_ops = {
+	.shutdown = pkernfs_shutdown,
+};
+
+static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *sbi)
+{
+	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct pkernfs_mkfs_params p = {
+		.au_shift = ctx->au_shift,
+		.nr_inodes = ctx->nr_inodes,
+		.kernel_bytes = ctx->kernel_bytes,
+		.journal_bytes = PKERNFS_JOURNAL_DEFAULT,
+		.time = ktime_get_real_seconds(),
+	};
+	struct pkernfs_super *sb;
+	const char *why = NULL;
+	int err;
+
+	if (le64_to_cpu(((struct pkernfs_super *)sbi->base)->s_magic) == PKERNFS_MAGIC &&
+	    !ctx->force)
+		return invalfc(fc, "%s already holds a pkernfs; add force to format it again",
+			       sbi->source);
+	if (sbi->region->align > (1UL << (ctx->au_shift ?: PKERNFS_AU_SHIFT_DEFAULT)))
+		return invalfc(fc, "%s: allocation unit is smaller than the device alignment %lu",
+			       sbi->source, sbi->region->align);
+	get_random_bytes(p.uuid, sizeof(p.uuid));
+	sb = kmalloc(sizeof(*sb), GFP_KERNEL);
+	if (!sb)
+		return -ENOMEM;
+	err = pkernfs_format(sbi->base, sbi->size, &p, sb, &why);
+	if (!err)
+		arch_wb_cache_pmem(sbi->base, le64_to_cpu(sb->s_regions[PKERNFS_R_DATA].off));
+	kfree(sb);
+	if (err)
+		return invalfc(fc, "%s: cannot format: %s", sbi->source, why);
+	pr_info("%s: formatted %llu MiB\n", sbi->source, sbi->size >> 20);
+	return 0;
+}
+
+#define REGION(sbi, r)	((sbi)->base + le64_to_cpu((sbi)->dsb->s_regions[r].off))
+#define COUNT(sbi, r)	le32_to_cpu((sbi)->dsb->s_regions[r].count)
+
+static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sbi)
+{
+	const char *why = NULL;
+	int err;
+
+	err = pkernfs_super_check(sbi->dsb, sbi->size, &why);
+	if (err == -EINVAL && le64_to_cpu(sbi->dsb->s_magic) != PKERNFS_MAGIC)
+		return invalfc(fc, "%s: no pkernfs format found (mount with -o format to make one)",
+			       sbi->source);
+	if (err == -EROFS && !(fc->sb_flags & SB_RDONLY))
+		return invalfc(fc, "%s: %s; mount read-only", sbi->source, why);
+	if (err && err != -EROFS) {
+		errorfc(fc, "%s: %s", sbi->source, why);
+		return err;
+	}
+	if (le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_JOURNAL].len) < PKERNFS_JOURNAL_MIN) {
+		errorfc(fc, "%s: journal smaller than %zu bytes", sbi->source,
+			(size_t)PKERNFS_JOURNAL_MIN);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void pkernfs_geometry(struct pkernfs_sb_info *sbi)
+{
+	struct pkernfs_super *dsb = sbi->dsb;
+
+	sbi->au_shift = le32_to_cpu(dsb->s_au_shift);
+	sbi->nr_aus = le64_to_cpu(dsb->s_nr_aus);
+	sbi->data_first_au = le64_to_cpu(dsb->s_regions[PKERNFS_R_DATA].off) >> sbi->au_shift;
+	sbi->itab = (struct pkernfs_inode *)REGION(sbi, PKERNFS_R_INODES);
+	sbi->nr_inodes = COUNT(sbi, PKERNFS_R_INODES);
+	sbi->dtab = (struct pkernfs_dirent *)REGION(sbi, PKERNFS_R_DIRENTS);
+	sbi->nr_dirents = COUNT(sbi, PKERNFS_R_DIRENTS);
+	sbi->etab = (struct pkernfs_extent *)REGION(sbi, PKERNFS_R_EXTENTS);
+	sbi->nr_extents = COUNT(sbi, PKERNFS_R_EXTENTS);
+	sbi->bmap = REGION(sbi, PKERNFS_R_BITMAP);
+	sbi->nr_bmap = COUNT(sbi, PKERNFS_R_BITMAP);
+	sbi->kdir = (struct pkernfs_kdir_entry *)REGION(sbi, PKERNFS_R_KDIR);
+	sbi->jhead = (struct pkernfs_journal_head *)REGION(sbi, PKERNFS_R_JOURNAL);
+	sbi->jlen = le64_to_cpu(dsb->s_regions[PKERNFS_R_JOURNAL].len);
+}
+
+/* Read the AU bitmap into memory, checking every block. */
+static int pkernfs_load_bitmap(struct pkernfs_sb_info *sbi)
+{
+	const char *why = NULL;
+	u64 au, first;
+	u32 i;
+
+	sbi->au_used = bitmap_zalloc(sbi->nr_aus, GFP_KERNEL);
+	if (!sbi->au_used)
+		return -ENOMEM;
+	for (i = 0; i < sbi->nr_bmap; i++) {
+		struct pkernfs_bmap_block *bb =
+			(struct pkernfs_bmap_block *)(sbi->bmap + (u64)i * PKERNFS_BLOCK_SIZE);
+
+		if (pkernfs_bmap_check(bb, i, &why)) {
+			pr_err("%s: bitmap block %u: %s\n", sbi->source, i, why);
+			return -EFSCORRUPTED;
+		}
+		first = (u64)i * PKERNFS_BITS_PER_BMAP;
+		for (au = first; au < min(first + PKERNFS_BITS_PER_BMAP, sbi->nr_aus); au++)
+			if (bb->b_bits[(au - first) / 8] & (1u << ((au - first) % 8)))
+				__set_bit(au, sbi->au_used);
+	}
+	for (au = 0; au < sbi->data_first_au; au++) {
+		if (!test_bit(au, sbi->au_used)) {
+			pr_err("%s: bitmap marks metadata AU %llu free\n", sbi->source, au);
+			return -EFSCORRUPTED;
+		}
+	}
+	sbi->free_aus = sbi->nr_aus - bitmap_weight(sbi->au_used, sbi->nr_aus);
+	return 0;
+}
+
+static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct pkernfs_sb_info *sbi;
+	struct pkernfs_region *region;
+	struct pkernfs_super *dsb;
+	int err;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sb->s_fs_info = sbi;
+	mutex_init(&sbi->lock);
+	sbi->source = kstrdup(pkernfs_dev_name(fc->source), GFP_KERNEL);
+	if (!sbi->source)
+		return -ENOMEM;
+
+	region = pkernfs_region_claim(sbi->source, sb, &pkernfs_holder_ops);
+	if (IS_ERR(region)) {
+		if (PTR_ERR(region) == -EBUSY)
+			errorfc(fc, "%s is already mounted", sbi->source);
+		else
+			errorfc(fc, "%s: no such dax device bound to dax_pkernfs", sbi->source);
+		return PTR_ERR(region);
+	}
+	sbi->region = region;
+	sbi->base = region->kaddr;
+	sbi->size = region->size;
+	sbi->dsb = (struct pkernfs_super *)sbi->base;
+
+	if (ctx->format) {
+		err = pkernfs_format_region(fc, sbi);
+		if (err)
+			return err;
+	}
+	err = pkernfs_check_super(fc, sbi);
+	if (err)
+		return err;
+	if (le32_to_cpu(sbi->dsb->s_au_shift) < PAGE_SHIFT ||
+	    region->align > (1UL << le32_to_cpu(sbi->dsb->s_au_shift)))
+		return invalfc(fc, "%s: allocation unit smaller than the device alignment",
+			       sbi->source);
+	pkernfs_geometry(sbi);
+
+	err = pkernfs_journal_replay(sbi);
+	if (err)
+		return err;
+	/* A replayed transaction may have rewritten the superblock. */
+	err = pkernfs_check_super(fc, sbi);
+	if (err)
+		return err;
+	err = pkernfs_load_bitmap(sbi);
+	if (err)
+		return err;
+
+	sb->s_magic = PKERNFS_SUPER_MAGIC;
+	sb->s_blocksize = PAGE_SIZE;
+	sb->s_blocksize_bits = PAGE_SHIFT;
+	sb->s_maxbytes = min_t(u64, MAX_LFS_FILESIZE, (u64)U32_MAX << sbi->au_shift);
+	sb->s_time_gran = 1;
+	sb->s_op = &pkernfs_super_operations;
+	sb->s_d_op = NULL;
+	dsb = sbi->dsb;
+	super_set_uuid(sb, dsb->s_uuid, sizeof(dsb->s_uuid));
+
+	err = pkernfs_build_tree(sb);
+	if (err)
+		return err;
+	err = pkernfs_load_extents(sb);
+	if (err)
+		return err;
+
+	if (!sb_rdonly(sb)) {
+		struct pkernfs_super *img;
+
+		mutex_lock(&sbi->lock);
+		img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
+		if (!IS_ERR(img)) {
+			img->s_mount_time = cpu_to_le64(ktime_get_real_seconds());
+			le64_add_cpu(&img->s_mount_count, 1);
+			img->s_state = 0;
+			pkernfs_txn_commit(sbi);
+		}
+		mutex_unlock(&sbi->lock);
+	}
+	pr_info("%s: mounted, %llu of %llu AUs free, %u inodes\n", sbi->source,
+		sbi->free_aus, sbi->nr_aus, sbi->nr_inodes - sbi->free_inodes);
+	return 0;
+}
+
+static int pkernfs_get_tree(struct fs_context *fc)
+{
+	int err = pkernfs_validate(fc);
+
+	if (err)
+		return err;
+	return get_tree_nodev(fc, pkernfs_fill_super);
+}
+
+static void pkernfs_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations pkernfs_context_ops = {
+	.free = pkernfs_free_fc,
+	.parse_param = pkernfs_parse_param,
+	.get_tree = pkernfs_get_tree,
+};
+
+static int pkernfs_init_fs_context(struct fs_context *fc)
+{
+	struct pkernfs_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	fc->fs_private = ctx;
+	fc->ops = &pkernfs_context_ops;
+	return 0;
+}
+
+static void pkernfs_kill_sb(struct super_block *sb)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+
+	kill_litter_super(sb);
+	if (!sbi)
+		return;
+	if (sbi->region) {
+		if (!sbi->dead && !sb_rdonly(sb) && sbi->au_used) {
+			struct pkernfs_super *img;
+
+			mutex_lock(&sbi->lock);
+			img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
+			if (!IS_ERR(img)) {
+				img->s_state = cpu_to_le32(PKERNFS_STATE_CLEAN);
+				pkernfs_txn_commit(sbi);
+			}
+			mutex_unlock(&sbi->lock);
+		}
+		pkernfs_region_release(sbi->region);
+	}
+	bitmap_free(sbi->au_used);
+	bitmap_free(sbi->ino_used);
+	bitmap_free(sbi->dirent_used);
+	bitmap_free(sbi->extent_used);
+	kfree(sbi->source);
+	kfree(sbi);
+}
+
+static int pkernfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(dentry->d_sb);
+	u64 data = sbi->nr_aus - sbi->data_first_au;
+
+	buf->f_type = PKERNFS_SUPER_MAGIC;
+	buf->f_bsize = 1UL << sbi->au_shift;
+	buf->f_frsize = buf->f_bsize;
+	buf->f_blocks = data;
+	buf->f_bfree = sbi->free_aus;
+	buf->f_bavail = sbi->free_aus;
+	buf->f_files = sbi->nr_inodes - 1;
+	buf->f_ffree = sbi->free_inodes;
+	buf->f_namelen = PKERNFS_NAME_LEN;
+	buf->f_fsid = uuid_to_fsid(sbi->dsb->s_uuid);
+	return 0;
+}
+
+static int pkernfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(root->d_sb);
+
+	seq_printf(m, ",au=%luk", (1UL << sbi->au_shift) >> 10);
+	return 0;
+}
+
+static struct inode *pkernfs_alloc_inode(struct super_block *sb)
+{
+	struct pkernfs_inode_info *pi;
+
+	pi = alloc_inode_sb(sb, pkernfs_inode_cachep, GFP_KERNEL);
+	if (!pi)
+		return NULL;
+	mt_init(&pi->extents);
+	pi->gen = 0;
+	return &pi->vfs_inode;
+}
+
+static void pkernfs_free_inode(struct inode *inode)
+{
+	/* After an RCU grace period: a lockless walk may still read i_link. */
+	if (S_ISLNK(inode->i_mode))
+		kfree(inode->i_link);
+	kmem_cache_free(pkernfs_inode_cachep, PKERNFS_I(inode));
+}
+
+const struct super_operations pkernfs_super_operations = {
+	.alloc_inode = pkernfs_alloc_inode,
+	.free_inode = pkernfs_free_inode,
+	.evict_inode = pkernfs_evict_inode,
+	.dirty_inode = pkernfs_dirty_inode,
+	.drop_inode = generic_delete_inode,
+	.statfs = pkernfs_statfs,
+	.show_options = pkernfs_show_options,
+};
+
+static struct file_system_type pkernfs_fs_type = {
+	.owner = THIS_MODULE,
+	.name = "pkernfs",
+	.init_fs_context = pkernfs_init_fs_context,
+	.parameters = pkernfs_fs_parameters,
+	.kill_sb = pkernfs_kill_sb,
+};
+MODULE_ALIAS_FS("pkernfs");
+
+static void pkernfs_inode_init_once(void *p)
+{
+	struct pkernfs_inode_info *pi = p;
+
+	inode_init_once(&pi->vfs_inode);
+}
+
+static int __init pkernfs_module_init(void)
+{
+	int err;
+
+	pkernfs_inode_cachep = kmem_cache_create("pkernfs_inode_cache",
+						 sizeof(struct pkernfs_inode_info), 0,
+						 SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+						 pkernfs_inode_init_once);
+	if (!pkernfs_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&pkernfs_fs_type);
+	if (err)
+		kmem_cache_destroy(pkernfs_inode_cachep);
+	return err;
+}
+
+static void __exit pkernfs_module_exit(void)
+{
+	unregister_filesystem(&pkernfs_fs_type);
+	rcu_barrier();
+	kmem_cache_destroy(pkernfs_inode_cachep);
+}
+
+MODULE_DESCRIPTION("pkernfs: persistent memory filesystem for kexec live update");
+MODULE_LICENSE("GPL");
+module_init(pkernfs_module_init);
+module_exit(pkernfs_module_exit);
