@@ -18,7 +18,7 @@ CC      ?= gcc
 CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -std=gnu11
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-GUEST_TOOLS := $(BUILD)/guest-bin/pkt-mem
+GUEST_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/vm/tools/*.c))
 INITRD  := $(BUILD)/initramfs.cpio
 KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
@@ -36,9 +36,14 @@ deps:
 kernel: deps
 	@scripts/kernel.sh build
 
+$(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
+# Built with the shared format code, so it damages exactly what it means to.
+$(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) fs/pkernfs/format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
 $(BUILD)/guest-bin/%: tests/vm/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) -o $@ $<
+	$(CC) $(CFLAGS_HOST) -o $@ $< $(LDLIBS)
 
 # Always re-packed after a kernel build: the guest kexecs into the copy of
 # bzImage it carries, so it must be the one just built.

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Bad input is refused with an errno and a kernel message naming the
+# problem, never an oops: damaged or foreign images, newer versions,
+# unknown features, bad options, a device too small, a busy or unbound
+# device, and ENOSPC with nothing lost.
+# pkt-nvdimm: 512M
+# pkt-timeout: 300
+
+M=/mnt/pk
+
+# expect_refusal DESC MSG MOUNT-ARGS...: mount must fail and the kernel
+# log (or mount's own message) must name the problem.
+expect_refusal() {
+	local desc=$1 msg=$2 out log
+	shift 2
+	pkt_kmsg_mark "$desc"
+	if out=$(mount -t pkernfs "$@" 2>&1); then
+		umount $M
+		pkt_fail "$desc: mount succeeded"
+		return
+	fi
+	log=$(pkt_kmsg_since "$desc")
+	if echo "$log $out" | grep -q "$msg"; then
+		pkt_ok "$desc: refused ($(echo "$out" | sed 's/.*failed: //')), log says '$msg'"
+	else
+		pkt_fail "$desc: refused but no '$msg' in: $out / $(echo "$log" | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+
+# damage WHAT: a fresh image with a few files, then WHAT done to it.
+damage() {
+	pkt_bind dax0.0 || return 1
+	mount -t pkernfs -o format,force dax0.0 $M || return 1
+	mkdir $M/d && echo data > $M/d/f && umount $M || return 1
+	pkt_unbind dax0.0 && [ -c /dev/dax0.0 ] || return 1
+	pkt-corrupt /dev/dax0.0 "$(cat /sys/bus/dax/devices/dax0.0/size)" "$1" || return 1
+	pkt_bind dax0.0
+}
+
+stage_1() {
+	mkdir -p $M
+	pkt_check "devdax namespace" pkt_ns_devdax
+	expect_refusal "device not bound to dax_pkernfs" "no such dax device bound" dax0.0 $M
+	pkt_check "bind" pkt_bind dax0.0
+	expect_refusal "foreign (never formatted) namespace" "no pkernfs format found" dax0.0 $M
+	expect_refusal "unknown option" "Unknown parameter" -o bogus=1 dax0.0 $M
+	expect_refusal "au= that is not a power of two" "allocation unit must be a power of two" -o format,au=3M dax0.0 $M
+	expect_refusal "au= without format" "need format" -o au=2M dax0.0 $M
+	expect_refusal "no source" "no source" -o format none $M
+	expect_refusal "namespace too small for the layout" "too small" -o format,kernel_area=600M dax0.0 $M
+	expect_refusal "one AU is not enough" "smaller than two allocation units" -o format,au=1G dax0.0 $M
+
+	pkt_check "format" mount -t pkernfs -o format dax0.0 $M
+	expect_refusal "format over a live filesystem needs force" "already mounted" -o format dax0.0 /tmp
+	echo keep > $M/keep
+	pkt_refuse "write past the free space fails (ENOSPC)" \
+		dd if=/dev/zero of=$M/big bs=1M count=2000
+	pkt_eq "ENOSPC: the file holds whole AUs of what fitted" \
+		"$(( $(stat -c %s $M/big) % 2097152 ))" 0
+	pkt_refuse "a new file's first write fails while full" sh -c "echo x > $M/after"
+	pkt_check "ENOSPC lost nothing written before" grep -qx keep $M/keep
+	pkt_check "removing a file frees its space" rm $M/big
+	pkt_check "writing works again" sh -c "echo x > $M/after && grep -qx x $M/after"
+	pkt_check "umount" umount $M
+	expect_refusal "format over an existing pkernfs without force" "already holds a pkernfs" -o format dax0.0 $M
+
+	for what in magic sb-crc major incompat root-inode dirent extent bitmap foreign; do
+		if ! damage $what; then
+			pkt_fail "could not prepare damage '$what'"
+			continue
+		fi
+		case $what in
+		magic|foreign) msg="no pkernfs format" ;;
+		sb-crc) msg="superblock checksum mismatch" ;;
+		major) msg="newer than this code supports" ;;
+		incompat) msg="unknown incompatible feature" ;;
+		root-inode) msg="inode 1: inode checksum mismatch" ;;
+		dirent) msg="dirent .*checksum mismatch" ;;
+		extent) msg="extent .*checksum mismatch" ;;
+		bitmap) msg="bitmap block 0: allocation bitmap checksum mismatch" ;;
+		esac
+		expect_refusal "damaged image: $what" "$msg" dax0.0 $M
+	done
+
+	# A transaction torn before its commit is dropped; the image mounts.
+	if damage journal-torn; then
+		pkt_kmsg_mark torn
+		pkt_check "torn journal transaction: mount succeeds" mount -t pkernfs dax0.0 $M
+		pkt_check "torn journal transaction: data intact" grep -q data $M/d/f
+		pkt_check "torn journal transaction: logged" sh -c "dmesg | sed -n '/PKT MARK torn/,\$p' | grep -q 'torn before its commit'"
+		umount $M
+	else
+		pkt_fail "could not prepare a torn journal"
+	fi
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkt-fsops: the filesystem calls busybox cannot make, for the VM tests.
+ *
+ *   pkt-fsops rename2 OLD NEW [noreplace|exchange]
+ *   pkt-fsops falloc FILE alloc|keep|punch OFFSET LENGTH
+ *   pkt-fsops seek FILE OFFSET data|hole        prints the offset, or ENXIO
+ *   pkt-fsops pin FILE LENGTH CMD               mmap FILE, pin it with
+ *        io_uring_register_buffers (FOLL_LONGTERM), run CMD with sh -c while
+ *        pinned, print CMD's exit status; exit 3 if the pin is refused
+ *   pkt-fsops statfs PATH                       f_type bsize blocks bfree files ffree
+ *   pkt-fsops threads FILE N MB                 N threads fault and write MB
+ *        each through one shared mapping, and N more write() beside them
+ *
+ * Exit status: 0 success, 1 the call failed (errno name printed), 2 usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", what, strerror(errno));
+	printf("%s\n", strerrorname_np(errno));
+	return 1;
+}
+
+static int do_rename2(int argc, char **argv)
+{
+	unsigned int flags = 0;
+
+	if (argc == 5 && !strcmp(argv[4], "noreplace"))
+		flags = RENAME_NOREPLACE;
+	else if (argc == 5 && !strcmp(argv[4], "exchange"))
+		flags = RENAME_EXCHANGE;
+	else if (argc != 4)
+		return 2;
+	if (renameat2(AT_FDCWD, argv[2], AT_FDCWD, argv[3], flags))
+		return fail("renameat2");
+	return 0;
+}
+
+static int do_falloc(int argc, char **argv)
+{
+	int fd, mode;
+
+	if (argc != 6)
+		return 2;
+	if (!strcmp(argv[3], "alloc"))
+		mode = 0;
+	else if (!strcmp(argv[3], "keep"))
+		mode = FALLOC_FL_KEEP_SIZE;
+	else if (!strcmp(argv[3], "punch"))
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	else
+		return 2;
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	if (fallocate(fd, mode, strtoll(argv[4], NULL, 0), strtoll(argv[5], NULL, 0)))
+		return fail("fallocate");
+	return close(fd) ? fail("close") : 0;
+}
+
+static int do_seek(int argc, char **argv)
+{
+	off_t r;
+	int fd;
+
+	if (argc != 5)
+		return 2;
+	fd = open(argv[2], O_RDONLY);
+	if (fd < 0)
+		return fail("open");
+	r = lseek(fd, strtoll(argv[3], NULL, 0),
+		  !strcmp(argv[4], "data") ? SEEK_DATA : SEEK_HOLE);
+	if (r < 0)
+		return fail("lseek");
+	printf("%lld\n", (long long)r);
+	return 0;
+}
+
+static int do_pin(int argc, char **argv)
+{
+	struct io_uring ring;
+	struct iovec iov;
+	size_t len;
+	int fd, ret, st;
+	char *p;
+
+	if (argc != 5)
+		return 2;
+	len = strtoull(argv[3], NULL, 0);
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	memset(p, 0x5a, len);
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret < 0) {
+		errno = -ret;
+		return fail("io_uring_queue_init");
+	}
+	iov.iov_base = p;
+	iov.iov_len = len;
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	if (ret < 0) {
+		errno = -ret;
+		fail("io_uring_register_buffers");
+		return 3;
+	}
+	fflush(stdout);
+	st = system(argv[4]);
+	printf("pinned-cmd-status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+	io_uring_unregister_buffers(&ring);
+	io_uring_queue_exit(&ring);
+	munmap(p, len);
+	close(fd);
+	return 0;
+}
+
+static int do_statfs(int argc, char **argv)
+{
+	struct statfs s;
+
+	if (argc != 3)
+		return 2;
+	if (statfs(argv[2], &s))
+		return fail("statfs");
+	printf("%#lx %ld %lu %lu %lu %lu\n", (unsigned long)s.f_type, (long)s.f_bsize,
+	       (unsigned long)s.f_blocks, (unsigned long)s.f_bfree,
+	       (unsigned long)s.f_files, (unsigned long)s.f_ffree);
+	return 0;
+}
+
+struct worker {
+	pthread_t t;
+	char *map;
+	int fd;
+	size_t off, len;
+	int id, err;
+};
+
+static void *fault_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->len; i += 4096)
+		w->map[w->off + i] = (char)(w->id + i / 4096);
+	return NULL;
+}
+
+static void *write_worker(void *arg)
+{
+	struct worker *w = arg;
+	char buf[65536];
+	size_t i;
+
+	memset(buf, w->id, sizeof(buf));
+	for (i = 0; i < w->len; i += sizeof(buf))
+		if (pwrite(w->fd, buf, sizeof(buf), w->off + i) != sizeof(buf))
+			w->err = errno;
+	return NULL;
+}
+
+/* Half the threads fault in their slice of a mapping, half write() theirs. */
+static int do_threads(int argc, char **argv)
+{
+	int n, fd, i, bad = 0;
+	size_t mb, slice, total;
+	struct worker *w;
+	char *map;
+
+	if (argc != 5)
+		return 2;
+	n = atoi(argv[3]);
+	mb = strtoull(argv[4], NULL, 0);
+	slice = mb << 20;
+	total = slice * 2 * n;
+	fd = open(argv[2], O_RDWR | O_CREAT, 0644);
+	if (fd < 0 || ftruncate(fd, total))
+		return fail("open/ftruncate");
+	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return fail("mmap");
+	w = calloc(2 * n, sizeof(*w));
+	for (i = 0; i < 2 * n; i++) {
+		w[i] = (struct worker){ .map = map, .fd = fd, .off = i * slice,
+					.len = slice, .id = i + 1 };
+		pthread_create(&w[i].t, NULL, i < n ? fault_worker : write_worker, &w[i]);
+	}
+	for (i = 0; i < 2 * n; i++) {
+		pthread_join(w[i].t, NULL);
+		if (w[i].err)
+			bad = 1;
+	}
+	/* Every byte must be what its owner wrote. */
+	for (i = 0; i < 2 * n && !bad; i++) {
+		size_t j;
+
+		for (j = 0; j < slice; j += 4096) {
+			char want = i < n ? (char)(w[i].id + j / 4096) : (char)w[i].id;
+
+			if (map[w[i].off + j] != want) {
+				fprintf(stderr, "thread %d: byte %zu wrong\n", i, j);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	printf("%s\n", bad ? "mismatch" : "ok");
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "rename2"))
+		rc = do_rename2(argc, argv);
+	else if (!strcmp(argv[1], "falloc"))
+		rc = do_falloc(argc, argv);
+	else if (!strcmp(argv[1], "seek"))
+		rc = do_seek(argc, argv);
+	else if (!strcmp(argv[1], "pin"))
+		rc = do_pin(argc, argv);
+	else if (!strcmp(argv[1], "statfs"))
+		rc = do_statfs(argc, argv);
+	else if (!strcmp(argv[1], "threads"))
+		rc = do_threads(argc, argv);
+	if (rc != 2)
+		return rc;
+usage:
+	fprintf(stderr, "usage: see the comment at the top of pkt-fsops.c\n");
+	return 2;
+}
