@@ -51,6 +51,11 @@ for b in ndctl daxctl kexec jq; do
 	rm -f "$ROOT/usr/bin/$b" "$ROOT/sbin/$b" "$ROOT/bin/$b"
 	copy_with_libs "$p" "/usr/bin/$b"
 done
+# Optional: ext4 for the fs-dax comparisons; tests SKIP without it.
+for b in mkfs.ext4; do
+	p=$(command -v "$b" || ls /sbin/$b /usr/sbin/$b 2>/dev/null | head -n 1 || true)
+	[ -n "$p" ] && copy_with_libs "$p" "/usr/sbin/$b"
+done
 for b in "$GUESTBIN"/*; do
 	[ -x "$b" ] && copy_with_libs "$b" "/pkt/bin/$(basename "$b")"
 done

@@ -5,9 +5,11 @@
  *   pkt-fsops rename2 OLD NEW [noreplace|exchange]
  *   pkt-fsops falloc FILE alloc|keep|punch OFFSET LENGTH
  *   pkt-fsops seek FILE OFFSET data|hole        prints the offset, or ENXIO
- *   pkt-fsops pin FILE LENGTH CMD               mmap FILE, pin it with
+ *   pkt-fsops pin FILE LENGTH CMD [unmap]       mmap FILE, pin it with
  *        io_uring_register_buffers (FOLL_LONGTERM), run CMD with sh -c while
- *        pinned, print CMD's exit status; exit 3 if the pin is refused
+ *        pinned, print CMD's exit status; exit 3 if the pin is refused.
+ *        With "unmap" the mapping and the file are closed before CMD runs,
+ *        so only the pin references the pages.
  *   pkt-fsops statfs PATH                       f_type bsize blocks bfree files ffree
  *   pkt-fsops threads FILE N MB                 N threads fault and write MB
  *        each through one shared mapping, and N more write() beside them
@@ -29,6 +31,20 @@
 #include <unistd.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+
+/* A size with an optional K, M or G suffix. */
+static unsigned long long size_arg(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'G': v <<= 10; /* fall through */
+	case 'M': v <<= 10; /* fall through */
+	case 'K': v <<= 10; break;
+	}
+	return v;
+}
 
 static int fail(const char *what)
 {
@@ -69,7 +85,7 @@ static int do_falloc(int argc, char **argv)
 	fd = open(argv[2], O_RDWR);
 	if (fd < 0)
 		return fail("open");
-	if (fallocate(fd, mode, strtoll(argv[4], NULL, 0), strtoll(argv[5], NULL, 0)))
+	if (fallocate(fd, mode, size_arg(argv[4]), size_arg(argv[5])))
 		return fail("fallocate");
 	return close(fd) ? fail("close") : 0;
 }
@@ -100,9 +116,9 @@ static int do_pin(int argc, char **argv)
 	int fd, ret, st;
 	char *p;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 		return 2;
-	len = strtoull(argv[3], NULL, 0);
+	len = size_arg(argv[3]);
 	fd = open(argv[2], O_RDWR);
 	if (fd < 0)
 		return fail("open");
@@ -123,13 +139,19 @@ static int do_pin(int argc, char **argv)
 		fail("io_uring_register_buffers");
 		return 3;
 	}
+	if (argc == 6) {
+		munmap(p, len);
+		close(fd);
+	}
 	fflush(stdout);
 	st = system(argv[4]);
 	printf("pinned-cmd-status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 255);
 	io_uring_unregister_buffers(&ring);
 	io_uring_queue_exit(&ring);
-	munmap(p, len);
-	close(fd);
+	if (argc == 5) {
+		munmap(p, len);
+		close(fd);
+	}
 	return 0;
 }
 
@@ -189,7 +211,7 @@ static int do_threads(int argc, char **argv)
 	if (argc != 5)
 		return 2;
 	n = atoi(argv[3]);
-	mb = strtoull(argv[4], NULL, 0);
+	mb = size_arg(argv[4]);
 	slice = mb << 20;
 	total = slice * 2 * n;
 	fd = open(argv[2], O_RDWR | O_CREAT, 0644);
