@@ -48,8 +48,11 @@ stage_1() {
 	# AUs are freed, and nothing faults in memory that another file now owns.
 	truncate -s 8M $A/t1
 	before=$(free_aus $A)
-	pkt_check "truncate to 2M while another process has it mapped" \
-		pkt-fsops pin $A/t1 8M "truncate -s 2M $A/t1" > /dev/null
+	out=$(pkt-fsops map $A/t1 8M "truncate -s 2M $A/t1" | tr '\n' ' ')
+	pkt_eq "truncate 8M to 2M while mapped; the mapping past EOF is gone" \
+		"$out" "mapped-cmd-status 0 last-byte sigbus "
+	pkt_eq "the 3 AUs past the new EOF were freed" "$(free_aus $A)" "$((before - 1))"
+	pkt_eq "the first 2M kept its data" "$(od -An -tx1 -N2 $A/t1)" " 6b 6b"
 	truncate -s 8M $A/t2
 	pkt-mem fill $A/t2 0 8M 9 > /dev/null
 	out=$(pkt-fsops pin $A/t2 8M "truncate -s 0 $A/t2")

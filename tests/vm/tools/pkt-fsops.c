@@ -10,6 +10,9 @@
  *        pinned, print CMD's exit status; exit 3 if the pin is refused.
  *        With "unmap" the mapping and the file are closed before CMD runs,
  *        so only the pin references the pages.
+ *   pkt-fsops map FILE LENGTH CMD               mmap FILE and write all of it,
+ *        run CMD while mapped, then touch the last byte again and print
+ *        "last-byte ok" or "last-byte sigbus"
  *   pkt-fsops statfs PATH                       f_type bsize blocks bfree files ffree
  *   pkt-fsops threads FILE N MB                 N threads fault and write MB
  *        each through one shared mapping, and N more write() beside them
@@ -21,6 +24,8 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +160,42 @@ static int do_pin(int argc, char **argv)
 	return 0;
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig __attribute__((unused)))
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+static int do_map(int argc, char **argv)
+{
+	volatile char *p;
+	size_t len;
+	int fd, st;
+
+	if (argc != 5)
+		return 2;
+	len = size_arg(argv[3]);
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	memset((char *)p, 0x6b, len);
+	fflush(stdout);
+	st = system(argv[4]);
+	printf("mapped-cmd-status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+	signal(SIGBUS, on_sigbus);
+	if (sigsetjmp(bus_jmp, 1)) {
+		printf("last-byte sigbus\n");
+	} else {
+		p[len - 1] = 1;
+		printf("last-byte ok\n");
+	}
+	return 0;
+}
+
 static int do_statfs(int argc, char **argv)
 {
 	struct statfs s;
@@ -263,6 +304,8 @@ int main(int argc, char **argv)
 		rc = do_seek(argc, argv);
 	else if (!strcmp(argv[1], "pin"))
 		rc = do_pin(argc, argv);
+	else if (!strcmp(argv[1], "map"))
+		rc = do_map(argc, argv);
 	else if (!strcmp(argv[1], "statfs"))
 		rc = do_statfs(argc, argv);
 	else if (!strcmp(argv[1], "threads"))
