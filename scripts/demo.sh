@@ -8,12 +8,12 @@
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
-echo "== booting QEMU (q35, VT-d, nvdimm; TCG, so each boot takes a while)"
+echo "== booting QEMU (q35, VT-d, 1 GiB nvdimm; TCG, so each boot takes a while)"
 echo "   guest progress, as the guest reports it:"
 PKT_INITRD=${PKT_INITRD:-$REPO/build/initramfs.cpio} "$REPO/tests/vm/run.sh" -v demo
 rc=$?
 log=${PKT_LOGDIR:-$REPO/build/vm}/demo
 echo "== kernel banners in one QEMU process (one per boot):"
 grep -a 'Linux version' "$log/console.log" | sed 's/^/   /' | cut -c1-100
-[ $rc = 0 ] && echo "== demo: data survived kexec" || echo "== demo FAILED: see $log/"
+[ $rc = 0 ] && echo "== demo: pkernfs files survived kexec" || echo "== demo FAILED: see $log/"
 exit $rc

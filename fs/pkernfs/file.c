@@ -151,6 +151,7 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	}
 	if (merge)
 		kfree(prev);
+	inode->i_blocks += (blkcnt_t)got << (sbi->au_shift - 9);
 	return 0;
 
 out_free:
@@ -241,8 +242,8 @@ static ssize_t pkernfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	while (iov_iter_count(to) && pos < size) {
 		struct pkernfs_ext *ext = pkernfs_find_ext(inode, pos >> sbi->au_shift);
 
-		n = min_t(u64, iov_iter_count(to), min_t(u64, size - pos,
-			  au_size - (pos & (au_size - 1))));
+		n = min3((u64)iov_iter_count(to), (u64)(size - pos),
+			 au_size - (pos & (au_size - 1)));
 		if (ext)
 			copied = copy_to_iter(pkernfs_ext_addr(sbi, ext, pos), n, to);
 		else
@@ -406,6 +407,7 @@ static int pkernfs_cut_ext(struct inode *inode, struct pkernfs_ext *ext, u32 fir
 	pkernfs_txn_commit(sbi);
 
 	mtree_erase(&pi->extents, ext->lblk);
+	inode->i_blocks -= (blkcnt_t)(cut_hi - cut_lo) << (sbi->au_shift - 9);
 	if (!head && !tail)
 		__clear_bit(ext->slot, sbi->extent_used);
 	if (head)
@@ -566,8 +568,9 @@ static loff_t pkernfs_llseek(struct file *file, loff_t offset, int whence)
 	}
 	for (; pos < size; pos = round_down(pos, au_size) + au_size) {
 		bool data = pkernfs_find_ext(inode, pos >> sbi->au_shift);
+		bool want_data = whence == SEEK_DATA;
 
-		if (data == (whence == SEEK_DATA))
+		if (data == want_data)
 			break;
 	}
 	if (pos >= size)
@@ -793,6 +796,8 @@ int pkernfs_load_extents(struct super_block *sb)
 						     .len = len, .start = start };
 			err = mtree_insert_range(&PKERNFS_I(inode)->extents, ext->lblk,
 						 ext->lblk + len - 1, ext, GFP_KERNEL);
+			if (!err)
+				inode->i_blocks += (blkcnt_t)len << (sbi->au_shift - 9);
 			if (err) {
 				kfree(ext);
 				pr_err("%s: extent %u overlaps another of inode %llu\n",

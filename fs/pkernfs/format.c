@@ -29,9 +29,9 @@
 
 #define PKERNFS_MIN_INODES	64u
 #define PKERNFS_DEF_MIN_INODES	1024u
-#define PKERNFS_MAX_INODES	(1u << 22)
+#define PKERNFS_MAX_INODES	4194304u
 #define PKERNFS_KERNEL_DIVISOR	256	/* default kernel area: 1/256 of the device */
-#define PKERNFS_KERNEL_MAX	(1ULL << 30)
+#define PKERNFS_KERNEL_MAX	1073741824ULL
 
 static inline int fail(const char **why, const char *msg, int err)
 {
@@ -170,7 +170,8 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 	set_region(sb, PKERNFS_R_KERNEL, kernel_off, klen, 0, 0);
 	data_off = kernel_off + klen;
 	if (data_off >= nr_aus << shift)
-		return fail(why, "device too small for the metadata, the kernel area and one data AU",
+		return fail(why,
+			    "device too small for the metadata, the kernel area and one data AU",
 			    -ENOSPC);
 	set_region(sb, PKERNFS_R_DATA, data_off, (nr_aus << shift) - data_off, 0, 0);
 
@@ -330,7 +331,8 @@ int pkernfs_super_check(const struct pkernfs_super *sb, u64 dev_size,
 		count = le32_to_cpu(sb->s_regions[r].count);
 		if (off < prev_end || off > size || len > size - off || !len ||
 		    !IS_ALIGNED(off | len, (u64)PKERNFS_BLOCK_SIZE))
-			return fail(why, "metadata region outside the device, misaligned or overlapping",
+			return fail(why,
+				    "metadata region outside the device, misaligned or overlapping",
 				    -EFSCORRUPTED);
 		if (le32_to_cpu(sb->s_regions[r].rec_size) != rec_sizes[r] ||
 		    count * rec_sizes[r] > len)
@@ -344,15 +346,18 @@ int pkernfs_super_check(const struct pkernfs_super *sb, u64 dev_size,
 	if (le32_to_cpu(sb->s_regions[PKERNFS_R_EXTENTS].count) < 1 ||
 	    le32_to_cpu(sb->s_regions[PKERNFS_R_DIRENTS].count) < 1)
 		return fail(why, "empty extent or dirent table", -EFSCORRUPTED);
-	if ((u64)le32_to_cpu(sb->s_regions[PKERNFS_R_BITMAP].count) * PKERNFS_BITS_PER_BMAP < nr_aus)
+	count = le32_to_cpu(sb->s_regions[PKERNFS_R_BITMAP].count);
+	if (count * PKERNFS_BITS_PER_BMAP < nr_aus)
 		return fail(why, "allocation bitmap does not cover the device", -EFSCORRUPTED);
 	if (rgn_len(sb, PKERNFS_R_JOURNAL) < 4 * PKERNFS_BLOCK_SIZE)
 		return fail(why, "journal region too small", -EFSCORRUPTED);
-	if (!IS_ALIGNED(rgn_off(sb, PKERNFS_R_KERNEL) | rgn_len(sb, PKERNFS_R_KERNEL), au) ||
-	    !IS_ALIGNED(rgn_off(sb, PKERNFS_R_DATA) | rgn_len(sb, PKERNFS_R_DATA), au) ||
-	    rgn_off(sb, PKERNFS_R_DATA) != rgn_off(sb, PKERNFS_R_KERNEL) + rgn_len(sb, PKERNFS_R_KERNEL) ||
+	off = rgn_off(sb, PKERNFS_R_KERNEL);
+	len = rgn_len(sb, PKERNFS_R_KERNEL);
+	if (!IS_ALIGNED(off | len, au) || rgn_off(sb, PKERNFS_R_DATA) != off + len ||
+	    !IS_ALIGNED(rgn_len(sb, PKERNFS_R_DATA), au) ||
 	    rgn_off(sb, PKERNFS_R_DATA) + rgn_len(sb, PKERNFS_R_DATA) != size)
-		return fail(why, "kernel or data area not AU aligned or not at the end", -EFSCORRUPTED);
+		return fail(why, "kernel or data area not AU aligned or not at the end",
+			    -EFSCORRUPTED);
 	return 0;
 }
 

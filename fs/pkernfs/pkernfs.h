@@ -80,7 +80,7 @@ struct pkernfs_sb_info {
 	u32 free_inodes;
 	u32 free_dirents;
 
-	struct mutex lock;
+	struct mutex lock;		/* tables, allocation state, txn */
 	struct pkernfs_txn txn;
 
 	bool dead;
@@ -170,6 +170,7 @@ int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);
 
 /* super.c */
 extern const struct super_operations pkernfs_super_operations;
+void pkernfs_geometry(struct pkernfs_sb_info *sbi);
 
 /* inode.c */
 extern const struct inode_operations pkernfs_dir_inode_operations;

@@ -12,6 +12,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/libnvdimm.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
@@ -100,16 +101,33 @@ static void pkernfs_shutdown(void *holder)
 {
 	struct super_block *sb = holder;
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
-	struct inode *inode;
+	struct inode *inode, *toput = NULL;
 
 	/* Let no new user of the memory in, and wait for those inside. */
 	WRITE_ONCE(sbi->dead, true);
 	synchronize_srcu(&pkernfs_srcu);
 
+	/* Unmapping sleeps: hold each inode, not the list lock, meanwhile. */
 	spin_lock(&sb->s_inode_list_lock);
-	list_for_each_entry(inode, &sb->s_inodes, i_sb_list)
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
+		    !mapping_mapped(inode->i_mapping)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+
 		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+		iput(toput);
+		toput = inode;
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
+	}
 	spin_unlock(&sb->s_inode_list_lock);
+	iput(toput);
 	pr_err("%s: device unbound while mounted; every access now fails with EIO\n",
 	       sbi->source);
 }
@@ -153,8 +171,15 @@ static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *
 	return 0;
 }
 
-#define REGION(sbi, r)	((sbi)->base + le64_to_cpu((sbi)->dsb->s_regions[r].off))
-#define COUNT(sbi, r)	le32_to_cpu((sbi)->dsb->s_regions[r].count)
+static void *pkernfs_region_addr(struct pkernfs_sb_info *sbi, int r)
+{
+	return sbi->base + le64_to_cpu(sbi->dsb->s_regions[r].off);
+}
+
+static u32 pkernfs_region_count(struct pkernfs_sb_info *sbi, int r)
+{
+	return le32_to_cpu(sbi->dsb->s_regions[r].count);
+}
 
 static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sbi)
 {
@@ -179,23 +204,23 @@ static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sb
 	return 0;
 }
 
-static void pkernfs_geometry(struct pkernfs_sb_info *sbi)
+void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 {
 	struct pkernfs_super *dsb = sbi->dsb;
 
 	sbi->au_shift = le32_to_cpu(dsb->s_au_shift);
 	sbi->nr_aus = le64_to_cpu(dsb->s_nr_aus);
 	sbi->data_first_au = le64_to_cpu(dsb->s_regions[PKERNFS_R_DATA].off) >> sbi->au_shift;
-	sbi->itab = (struct pkernfs_inode *)REGION(sbi, PKERNFS_R_INODES);
-	sbi->nr_inodes = COUNT(sbi, PKERNFS_R_INODES);
-	sbi->dtab = (struct pkernfs_dirent *)REGION(sbi, PKERNFS_R_DIRENTS);
-	sbi->nr_dirents = COUNT(sbi, PKERNFS_R_DIRENTS);
-	sbi->etab = (struct pkernfs_extent *)REGION(sbi, PKERNFS_R_EXTENTS);
-	sbi->nr_extents = COUNT(sbi, PKERNFS_R_EXTENTS);
-	sbi->bmap = REGION(sbi, PKERNFS_R_BITMAP);
-	sbi->nr_bmap = COUNT(sbi, PKERNFS_R_BITMAP);
-	sbi->kdir = (struct pkernfs_kdir_entry *)REGION(sbi, PKERNFS_R_KDIR);
-	sbi->jhead = (struct pkernfs_journal_head *)REGION(sbi, PKERNFS_R_JOURNAL);
+	sbi->itab = (struct pkernfs_inode *)pkernfs_region_addr(sbi, PKERNFS_R_INODES);
+	sbi->nr_inodes = pkernfs_region_count(sbi, PKERNFS_R_INODES);
+	sbi->dtab = (struct pkernfs_dirent *)pkernfs_region_addr(sbi, PKERNFS_R_DIRENTS);
+	sbi->nr_dirents = pkernfs_region_count(sbi, PKERNFS_R_DIRENTS);
+	sbi->etab = (struct pkernfs_extent *)pkernfs_region_addr(sbi, PKERNFS_R_EXTENTS);
+	sbi->nr_extents = pkernfs_region_count(sbi, PKERNFS_R_EXTENTS);
+	sbi->bmap = pkernfs_region_addr(sbi, PKERNFS_R_BITMAP);
+	sbi->nr_bmap = pkernfs_region_count(sbi, PKERNFS_R_BITMAP);
+	sbi->kdir = (struct pkernfs_kdir_entry *)pkernfs_region_addr(sbi, PKERNFS_R_KDIR);
+	sbi->jhead = (struct pkernfs_journal_head *)pkernfs_region_addr(sbi, PKERNFS_R_JOURNAL);
 	sbi->jlen = le64_to_cpu(dsb->s_regions[PKERNFS_R_JOURNAL].len);
 }
 

@@ -13,27 +13,23 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(pkernfs_fault,
-	TP_PROTO(struct inode *inode, pgoff_t pgoff, unsigned int order,
-		 bool write, vm_fault_t result),
-	TP_ARGS(inode, pgoff, order, write, result),
-	TP_STRUCT__entry(
-		__field(ino_t, ino)
-		__field(pgoff_t, pgoff)
-		__field(unsigned int, order)
-		__field(bool, write)
-		__field(unsigned int, result)
-	),
-	TP_fast_assign(
-		__entry->ino = inode->i_ino;
-		__entry->pgoff = pgoff;
-		__entry->order = order;
-		__entry->write = write;
-		__entry->result = (unsigned int)result;
-	),
-	TP_printk("ino=%lu pgoff=%#lx order=%u %s result=%#x",
-		  (unsigned long)__entry->ino, (unsigned long)__entry->pgoff,
-		  __entry->order, __entry->write ? "write" : "read",
-		  __entry->result)
+	    TP_PROTO(struct inode *inode, pgoff_t pgoff, unsigned int order,
+		     bool write, vm_fault_t result),
+	    TP_ARGS(inode, pgoff, order, write, result),
+	    TP_STRUCT__entry(__field(ino_t, ino)
+			     __field(pgoff_t, pgoff)
+			     __field(unsigned int, order)
+			     __field(bool, write)
+			     __field(unsigned int, result)),
+	    TP_fast_assign(__entry->ino = inode->i_ino;
+			   __entry->pgoff = pgoff;
+			   __entry->order = order;
+			   __entry->write = write;
+			   __entry->result = (unsigned int)result;),
+	    TP_printk("ino=%lu pgoff=%#lx order=%u %s result=%#x",
+		      (unsigned long)__entry->ino, (unsigned long)__entry->pgoff,
+		      __entry->order, __entry->write ? "write" : "read",
+		      __entry->result)
 );
 
 #endif /* _TRACE_PKERNFS_H */
