@@ -843,7 +843,6 @@ const struct inode_operations pkernfs_dir_inode_operations = {
 
 const struct inode_operations pkernfs_file_inode_operations = {
 	.setattr = pkernfs_setattr,
-	.getattr = simple_getattr,
 };
 
 const struct inode_operations pkernfs_symlink_inode_operations = {

@@ -52,6 +52,7 @@ stage_1() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	pkt_check "build the tree" build_tree
 	pkt_info "built in $(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime) - $t0}") s: $(find $M -type f | wc -l) files, $(du -sm $M | cut -f1) MiB used"
+	pkt_eq "du counts the AUs files hold (st_blocks)" "$(( $(du -sm $M | cut -f1) >= 1600 ))" 1
 	pkt_eq "at least 300 files" "$(( $(find $M -type f | wc -l) >= 300 ))" 1
 	pkt_eq "more than 1 GiB of data" \
 		"$(find $M -type f | xargs stat -c %s | awk '{s += $1} END {print (s > 1073741824)}')" 1
