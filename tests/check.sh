@@ -4,6 +4,7 @@
 # Run every test and print one closing line: "N passed, N failed, N skipped".
 #
 #   host unit tests    build/unit/test_* (ASan+UBSan); each KTAP case counts
+#   lint               scripts/lint.sh over the kernel code; counts once
 #   VM cases           tests/vm/cases/*.sh through tests/vm/run.sh; each case
 #                      counts once (its checks are listed in its log)
 #
@@ -40,6 +41,17 @@ for t in build/unit/test_*; do
 		echo "PASS $(basename "$t") ($p cases)"
 	fi
 done
+
+echo "== lint (checkpatch --strict, kernel-doc, sparse C=2, W=1)"
+if scripts/lint.sh > build/lint.log 2>&1; then
+	echo "PASS lint"
+	pass=$((pass + 1))
+else
+	echo "FAIL lint: see build/lint.log"
+	grep -vE '^(==|lint:)' build/lint.log | head -n 10 | sed 's/^/     /'
+	fail=$((fail + 1))
+	failed+=(lint)
+fi
 
 echo "== VM tests (logs in $LOGDIR/<case>/)"
 cases=${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}

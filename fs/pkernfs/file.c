@@ -495,26 +495,12 @@ out:
 	return err;
 }
 
-static long pkernfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+static long pkernfs_do_fallocate(struct inode *inode, int mode, loff_t offset, loff_t len)
 {
-	int idx;
-	struct inode *inode = file_inode(file);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift, end = offset + len, pos;
 	struct pkernfs_ext *ext;
-	long err;
-
-	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
-		return -EOPNOTSUPP;
-	if (!S_ISREG(inode->i_mode))
-		return -ENODEV;
-	inode_lock(inode);
-	err = inode_newsize_ok(inode, end);
-	if (err)
-		goto out_unlock;
-	err = pkernfs_enter(sbi, &idx);
-	if (err)
-		goto out_unlock;
+	long err = 0;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		u64 first = DIV_ROUND_UP(offset, au_size), last = end / au_size;
@@ -544,8 +530,28 @@ static long pkernfs_fallocate(struct file *file, int mode, loff_t offset, loff_t
 	pkernfs_stage_inode(sbi, inode);
 	pkernfs_txn_commit(sbi);
 	mutex_unlock(&sbi->lock);
+	return err;
+}
+
+static long pkernfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	long err;
+	int idx;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	if (!S_ISREG(inode->i_mode))
+		return -ENODEV;
+	inode_lock(inode);
+	err = inode_newsize_ok(inode, offset + len);
+	if (err || pkernfs_enter(sbi, &idx)) {
+		inode_unlock(inode);
+		return err ?: -EIO;
+	}
+	err = pkernfs_do_fallocate(inode, mode, offset, len);
 	pkernfs_exit(idx);
-out_unlock:
 	inode_unlock(inode);
 	return err;
 }

@@ -105,6 +105,7 @@ enum pkernfs_region_id {
  * @s_feature_ro_compat: features an older kernel may only mount read-only
  * @s_au_shift: log2 of the allocation unit
  * @s_state: PKERNFS_STATE_* flags
+ * @s_reserved0: zero
  * @s_uuid: identity of this filesystem
  * @s_label: NUL-padded volume label
  * @s_size: bytes of the device the filesystem covers
@@ -114,6 +115,7 @@ enum pkernfs_region_id {
  * @s_mount_count: mounts since mkfs
  * @s_root_ino: inode number of the root directory
  * @s_regions: where each table lives, indexed by enum pkernfs_region_id
+ * @s_pad: zero, up to 4 KiB
  */
 struct pkernfs_super {
 	__le64 s_magic;
@@ -313,6 +315,7 @@ struct pkernfs_journal_head {
 /**
  * struct pkernfs_journal_rec - header of one record image in a transaction
  * @jr_table: enum pkernfs_table_id
+ * @jr_reserved: zero
  * @jr_len: bytes of the image that follows (the table's record size)
  * @jr_index: record index in its table (0 for the superblock)
  */

@@ -31,7 +31,7 @@ static struct timespec64 pkernfs_time_from_disk(__le64 sec, __le32 nsec)
 }
 
 /**
- * pkernfs_stage_inode() - put the inode's current attributes in the transaction
+ * __pkernfs_stage_inode() - put the inode's current attributes in the transaction
  * @sbi: the filesystem, sbi->lock held
  * @inode: the inode
  *

@@ -25,7 +25,7 @@ TRACE_EVENT(pkernfs_fault,
 			   __entry->pgoff = pgoff;
 			   __entry->order = order;
 			   __entry->write = write;
-			   __entry->result = (unsigned int)result;),
+			   __entry->result = (__force unsigned int)result;),
 	    TP_printk("ino=%lu pgoff=%#lx order=%u %s result=%#x",
 		      (unsigned long)__entry->ino, (unsigned long)__entry->pgoff,
 		      __entry->order, __entry->write ? "write" : "read",
