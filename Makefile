@@ -6,6 +6,7 @@
 #   make check     every test: host unit, KUnit and VM suites; ends "N passed, N failed"
 #   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
 #
+#   make bench     first-touch fault rates against devdax, tmpfs, hugetlbfs (figures)
 #   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
 #
 # Kernel sources and build output live in $(PKERNFS_CACHE), outside the repo.
@@ -26,7 +27,7 @@ BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c
 
-.PHONY: all deps kernel initramfs unit check demo lint vm-test vm-shell clean
+.PHONY: all deps kernel initramfs unit check demo lint bench vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -64,6 +65,12 @@ demo: initramfs
 
 lint: deps
 	@scripts/lint.sh
+
+# Figures, not pass/fail: see tests/vm/bench/. Not part of make check.
+bench: initramfs
+	@for b in tests/vm/bench/*.sh; do \
+		PKT_INITRD=$(INITRD) tests/vm/run.sh -v $$(basename $$b .sh) || exit 1; \
+	done
 
 vm-test: initramfs
 	@PKT_INITRD=$(INITRD) tests/vm/run.sh -v $(CASE)

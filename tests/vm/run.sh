@@ -68,6 +68,7 @@ meta() {
 	echo "${v:-$2}"
 }
 CASEFILE=$REPO/tests/vm/cases/$CASE.sh
+[ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/bench/$CASE.sh
 if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
 	echo "FAIL $CASE: no case file $CASEFILE"
 	exit 1
