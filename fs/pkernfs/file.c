@@ -851,3 +851,7 @@ int pkernfs_load_extents(struct super_block *sb)
 	}
 	return 0;
 }
+
+#ifdef CONFIG_PKERNFS_KUNIT_TEST
+#include "extent_test.c"
+#endif
