@@ -83,7 +83,8 @@ struct pkernfs_sb_info {
 	struct mutex lock;		/* tables, allocation state, txn */
 	struct pkernfs_txn txn;
 
-	bool dead;
+	bool mounted;		/* fill_super finished */
+	bool dead;		/* the device was unbound */
 };
 
 /*

@@ -342,6 +342,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		}
 		mutex_unlock(&sbi->lock);
 	}
+	sbi->mounted = true;
 	pr_info("%s: mounted, %llu of %llu AUs free, %u inodes\n", sbi->source,
 		sbi->free_aus, sbi->nr_aus, sbi->nr_inodes - sbi->free_inodes);
 	return 0;
@@ -387,7 +388,8 @@ static void pkernfs_kill_sb(struct super_block *sb)
 	if (!sbi)
 		return;
 	if (sbi->region) {
-		if (!sbi->dead && !sb_rdonly(sb) && sbi->au_used) {
+		/* A mount that failed never marked the image in use: leave it be. */
+		if (sbi->mounted && !sbi->dead && !sb_rdonly(sb)) {
 			struct pkernfs_super *img;
 
 			mutex_lock(&sbi->lock);

@@ -34,6 +34,7 @@ damage() {
 	mkdir $M/d && echo data > $M/d/f && umount $M || return 1
 	pkt_unbind dax0.0 && [ -c /dev/dax0.0 ] || return 1
 	pkt-corrupt /dev/dax0.0 "$(cat /sys/bus/dax/devices/dax0.0/size)" "$1" || return 1
+	DAMAGED_SUM=$(pkt-mem sum /dev/dax0.0 0 8M)
 	pkt_bind dax0.0
 }
 
@@ -80,6 +81,9 @@ stage_1() {
 		bitmap) msg="bitmap block 0: allocation bitmap checksum mismatch" ;;
 		esac
 		expect_refusal "damaged image: $what" "$msg" dax0.0 $M
+		pkt_unbind dax0.0
+		pkt_eq "the refused mount left the $what image as it was" \
+			"$(pkt-mem sum /dev/dax0.0 0 8M)" "$DAMAGED_SUM"
 	done
 
 	# A transaction torn before its commit is dropped; the image mounts.
