@@ -25,7 +25,7 @@ KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c
+UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c
 
 .PHONY: all deps kernel initramfs unit check demo lint bench vm-test vm-shell clean
 
@@ -51,9 +51,9 @@ $(BUILD)/guest-bin/%: tests/vm/tools/%.c
 initramfs: kernel $(GUEST_TOOLS)
 	@scripts/mkinitramfs.sh $(BZIMAGE) $(BUILD)/guest-bin $(INITRD)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h ndctl-plugin/fsck.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
 
 unit: $(UNIT_TESTS)
 
