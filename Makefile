@@ -19,7 +19,8 @@ CC      ?= gcc
 CFLAGS_HOST := -O2 -g -Wall -Wextra -Werror -std=gnu11
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-GUEST_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/vm/tools/*.c))
+GUEST_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/vm/tools/*.c)) \
+	       $(BUILD)/guest-bin/pkernfsctl
 INITRD  := $(BUILD)/initramfs.cpio
 KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
@@ -27,7 +28,7 @@ BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c
 
-.PHONY: all deps kernel initramfs unit check demo lint bench vm-test vm-shell clean
+.PHONY: all deps kernel initramfs unit check demo lint bench pkernfsctl vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -36,6 +37,15 @@ deps:
 
 kernel: deps
 	@scripts/kernel.sh build
+
+# pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
+PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c
+$(BUILD)/guest-bin/pkernfsctl: $(PKERNFSCTL_SRC) ndctl-plugin/fsck.h fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $(PKERNFSCTL_SRC) \
+		-ldaxctl -lndctl -ljson-c -luuid
+
+pkernfsctl: $(BUILD)/guest-bin/pkernfsctl
 
 $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
 # Built with the shared format code, so it damages exactly what it means to.
@@ -57,7 +67,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.
 
 unit: $(UNIT_TESTS)
 
-check: deps unit initramfs
+check: deps unit pkernfsctl initramfs
 	@tests/check.sh
 
 demo: initramfs

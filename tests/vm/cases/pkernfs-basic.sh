@@ -54,5 +54,14 @@ stage_2() {
 	pkt_check "mount after kexec" mount -t pkernfs dax0.0 $M
 	pkt_eq "tree unchanged across kexec" "$(tree_state)" "$(pkt_arg pkt.st)"
 	pkt_check "pattern intact" pkt-mem verify $M/a/b/rand 0 4M 77
+	pkt_refuse "pkernfsctl disable while mounted" pkernfsctl disable dax0.0
+	pkt_check "umount" umount $M
+	pkt_check "pkernfsctl disable" pkernfsctl disable dax0.0
+	pkt_check "pkernfsctl fsck finds the kernel's image clean" pkernfsctl fsck dax0.0
+	pkt_eq "pkernfsctl info -j: 8 inodes in use (root, 3 dirs, 3 files, 1 symlink)" "$(pkernfsctl info -j dax0.0 | jq .inodes_used)" 8
+	pkt_check "pkernfsctl enable" pkernfsctl enable dax0.0
+	pkt_check "and it mounts again" mount -t pkernfs dax0.0 $M
+	pkt_eq "pkernfsctl list shows the mount" \
+		"$(pkernfsctl list -j | jq -r '.[] | select(.chardev == "dax0.0") | .mountpoint')" $M
 	pkt_check "umount" umount $M
 }

@@ -78,6 +78,7 @@ verify() {
 		pkt-mem verify $M/vm7/ram 0 "$(stat -c %s $M/vm7/ram)" 18
 	pkt_info "du: $(du -sm $M | cut -f1) MiB in AUs; df: $(df -m $M | tail -n 1 | tr -s ' ')"
 	pkt_check "umount" umount $M
+	pkt_check "pkernfsctl fsck: clean" sh -c "pkernfsctl disable dax0.0 && pkernfsctl fsck dax0.0"
 }
 
 stage_2() {

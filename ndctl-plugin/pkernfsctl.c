@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfsctl: manage pkernfs namespaces, in the style of ndctl and daxctl.
+ *
+ *   pkernfsctl list [-j]                      dax devices and their pkernfs state
+ *   pkernfsctl enable DEV                     bind DEV to dax_pkernfs
+ *   pkernfsctl disable DEV                    give DEV back to device_dax
+ *   pkernfsctl mkfs [-f] [--au SIZE] [--inodes N] [--kernel-area SIZE] DEV|--image FILE
+ *   pkernfsctl fsck [-j] DEV|--image FILE     check; exit 0 clean, 4 errors, 8 not pkernfs
+ *   pkernfsctl info [-j] DEV|--image FILE     the superblock and counters
+ *
+ * DEV is a dax device name ("dax0.0"). mkfs, fsck and info read it through
+ * /dev/DEV, so it must be bound to device_dax (pkernfsctl disable).
+ * Every subcommand takes --help and -v.
+ */
+#define _GNU_SOURCE
+#include <daxctl/libdaxctl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "fsck.h"
+
+#define DAX_BUS "/sys/bus/dax"
+
+static int verbose;
+
+struct target {
+	const char *name;
+	uint64_t size;
+	uint8_t *map;
+	int fd;
+};
+
+static int err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pkernfsctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int read_sysfs_u64(const char *path, uint64_t *v)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Is DEV mounted as pkernfs? Then nothing may take it from the filesystem. */
+static int dev_mounted(const char *dev, char *where, size_t len)
+{
+	char src[256], dir[256], type[64];
+	FILE *f = fopen("/proc/mounts", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%255s %255s %63s %*[^\n]", src, dir, type) == 3) {
+		const char *s = strncmp(src, "/dev/", 5) ? src : src + 5;
+
+		if (!strcmp(type, "pkernfs") && !strcmp(s, dev)) {
+			snprintf(where, len, "%s", dir);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static const char *dev_driver(const char *dev, char *buf, size_t len)
+{
+	char path[256], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), DAX_BUS "/devices/%s/driver", dev);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return NULL;
+	link[n] = 0;
+	if (strlen(strrchr(link, '/') ? strrchr(link, '/') + 1 : link) >= len)
+		return NULL;
+	strcpy(buf, strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	return buf;
+}
+
+/* Map DEV (through /dev/DEV) or an image file, read-only unless @rw. */
+static int open_target(struct target *t, const char *dev, const char *image, int rw)
+{
+	char path[256], drv[64];
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (image) {
+		t->name = image;
+		snprintf(path, sizeof(path), "%s", image);
+	} else {
+		t->name = dev;
+		snprintf(path, sizeof(path), DAX_BUS "/devices/%s/size", dev);
+		if (read_sysfs_u64(path, &t->size))
+			return err("%s: no such dax device", dev);
+		if (dev_driver(dev, drv, sizeof(drv)) && strcmp(drv, "device_dax"))
+			return err("%s is bound to %s; run 'pkernfsctl disable %s' first",
+				   dev, drv, dev);
+		snprintf(path, sizeof(path), "/dev/%s", dev);
+	}
+	t->fd = open(path, rw ? O_RDWR : O_RDONLY);
+	if (t->fd < 0)
+		return err("open %s: %s", path, strerror(errno));
+	if (image) {
+		if (fstat(t->fd, &st))
+			return err("stat %s: %s", path, strerror(errno));
+		t->size = st.st_size;
+	}
+	if (!t->size)
+		return err("%s is empty", path);
+	t->map = mmap(NULL, t->size, rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+		      t->fd, 0);
+	if (t->map == MAP_FAILED)
+		return err("mmap %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void close_target(struct target *t)
+{
+	if (t->map && t->map != MAP_FAILED)
+		munmap(t->map, t->size);
+	if (t->fd > 0)
+		close(t->fd);
+}
+
+static void print_json(struct json_object *j, int compact)
+{
+	puts(json_object_to_json_string_ext(j, compact ? JSON_C_TO_STRING_PLAIN :
+					    JSON_C_TO_STRING_PRETTY));
+	json_object_put(j);
+}
+
+/* Options every subcommand shares; @extra are its own. */
+struct opts {
+	const char *image;
+	int json, force, help;
+	uint64_t au, inodes, kernel_area;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
+		      const char **dev)
+{
+	static const struct option lo[] = {
+		{ "image", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "au", required_argument, NULL, 'a' },
+		{ "inodes", required_argument, NULL, 'n' },
+		{ "kernel-area", required_argument, NULL, 'k' },
+		{}
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': o->image = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'f': o->force = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': printf("usage: %s\n", usage); exit(0);
+		case 'a':
+			if (parse_size(optarg, &o->au))
+				return err("--au %s: not a size", optarg);
+			break;
+		case 'n':
+			if (parse_size(optarg, &o->inodes))
+				return err("--inodes %s: not a number", optarg);
+			break;
+		case 'k':
+			if (parse_size(optarg, &o->kernel_area))
+				return err("--kernel-area %s: not a size", optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s\n", usage);
+			return 1;
+		}
+	}
+	*dev = optind < argc ? argv[optind] : NULL;
+	if (optind + 1 < argc)
+		return err("unexpected argument '%s'\nusage: %s", argv[optind + 1], usage);
+	if (!*dev == !o->image)
+		return err("name a dax device or an --image, not both or neither\nusage: %s",
+			   usage);
+	return 0;
+}
+
+static int cmd_mkfs(int argc, char **argv)
+{
+	const char *usage = "pkernfsctl mkfs [-f] [--au SIZE] [--inodes N] "
+			    "[--kernel-area SIZE] DEV|--image FILE";
+	struct pkernfs_mkfs_params p = { 0 };
+	struct pkernfs_super *sb;
+	const char *dev, *why = NULL;
+	struct target t;
+	struct opts o;
+	uuid_t u;
+	int rc;
+
+	if (parse_opts(argc, argv, &o, usage, &dev))
+		return 1;
+	if (o.au && (o.au & (o.au - 1)))
+		return err("--au must be a power of two");
+	p.au_shift = o.au ? __builtin_ctzll(o.au) : 0;
+	p.nr_inodes = o.inodes;
+	p.kernel_bytes = o.kernel_area;
+	p.time = time(NULL);
+	uuid_generate(u);
+	memcpy(p.uuid, u, sizeof(p.uuid));
+	if (open_target(&t, dev, o.image, 1))
+		return 1;
+	/* Never overwrite what does not look blank, unless told to. */
+	if (!o.force) {
+		const struct pkernfs_super *old = (const void *)t.map;
+		uint64_t i;
+
+		if (le64_to_cpu(old->s_magic) == PKERNFS_MAGIC) {
+			close_target(&t);
+			return err("%s already holds a pkernfs; use -f to overwrite it", t.name);
+		}
+		for (i = 0; i < 65536 && i < t.size; i++) {
+			if (t.map[i]) {
+				close_target(&t);
+				return err("%s is not blank (data in its first 64 KiB); use -f",
+					   t.name);
+			}
+		}
+	}
+	sb = calloc(1, sizeof(*sb));
+	rc = sb ? pkernfs_format(t.map, t.size, &p, sb, &why) : -ENOMEM;
+	if (rc) {
+		close_target(&t);
+		free(sb);
+		return err("%s: cannot format: %s", t.name, why ? why : strerror(-rc));
+	}
+	msync(t.map, t.size, MS_SYNC);
+	if (verbose)
+		fprintf(stderr, "pkernfsctl: %s: %llu AUs of %u KiB\n", t.name,
+			(unsigned long long)le64_to_cpu(sb->s_nr_aus),
+			1u << (le32_to_cpu(sb->s_au_shift) - 10));
+	printf("formatted %s: %llu MiB\n", t.name, (unsigned long long)(t.size >> 20));
+	free(sb);
+	close_target(&t);
+	return 0;
+}
+
+struct report {
+	struct json_object *list;
+	int quiet;
+};
+
+static void report_finding(void *priv, int error, const char *msg)
+{
+	struct report *r = priv;
+
+	if (r->list)
+		json_object_array_add(r->list, json_object_new_string(msg));
+	else
+		printf("%s: %s\n", error ? "error" : "note", msg);
+}
+
+static int cmd_fsck(int argc, char **argv)
+{
+	const char *usage = "pkernfsctl fsck [-j] DEV|--image FILE";
+	struct report r = { 0 };
+	struct pkernfs_fsck f = { 0 };
+	struct json_object *j;
+	struct target t;
+	const char *dev;
+	struct opts o;
+	int rc;
+
+	if (parse_opts(argc, argv, &o, usage, &dev))
+		return 8;
+	if (open_target(&t, dev, o.image, 0))
+		return 8;
+	if (o.json)
+		r.list = json_object_new_array();
+	f.report = report_finding;
+	f.priv = &r;
+	rc = pkernfs_fsck(&f, t.map, t.size);
+	if (o.json) {
+		j = json_object_new_object();
+		json_object_object_add(j, "dev", json_object_new_string(t.name));
+		json_object_object_add(j, "clean", json_object_new_boolean(rc == 0));
+		json_object_object_add(j, "exit", json_object_new_int(rc));
+		json_object_object_add(j, "errors", json_object_new_int(f.errors));
+		json_object_object_add(j, "notes", json_object_new_int(f.notes));
+		json_object_object_add(j, "inodes", json_object_new_int64(f.inodes));
+		json_object_object_add(j, "extents", json_object_new_int64(f.extents));
+		json_object_object_add(j, "used_aus", json_object_new_int64(f.used_aus));
+		json_object_object_add(j, "kernel_pages", json_object_new_int64(f.kernel_pages));
+		json_object_object_add(j, "findings", r.list);
+		print_json(j, 0);
+	} else {
+		printf("%s: %s, %u errors, %u notes; %llu inodes, %llu extents, %llu AUs used\n",
+		       t.name, rc == 0 ? "clean" : rc == 8 ? "not a pkernfs" : "DAMAGED",
+		       f.errors, f.notes, (unsigned long long)f.inodes,
+		       (unsigned long long)f.extents, (unsigned long long)f.used_aus);
+	}
+	close_target(&t);
+	return rc;
+}
+
+static struct json_object *super_json(const struct pkernfs_super *sb)
+{
+	struct json_object *j = json_object_new_object();
+	char uuid[40], ver[16], label[PKERNFS_LABEL_LEN + 1];
+
+	uuid_unparse(sb->s_uuid, uuid);
+	snprintf(ver, sizeof(ver), "%u.%u", le16_to_cpu(sb->s_major), le16_to_cpu(sb->s_minor));
+	memcpy(label, sb->s_label, PKERNFS_LABEL_LEN);
+	label[PKERNFS_LABEL_LEN] = 0;
+	json_object_object_add(j, "version", json_object_new_string(ver));
+	json_object_object_add(j, "uuid", json_object_new_string(uuid));
+	json_object_object_add(j, "label", json_object_new_string(label));
+	json_object_object_add(j, "size", json_object_new_int64(le64_to_cpu(sb->s_size)));
+	json_object_object_add(j, "au", json_object_new_int64(1LL << le32_to_cpu(sb->s_au_shift)));
+	json_object_object_add(j, "aus", json_object_new_int64(le64_to_cpu(sb->s_nr_aus)));
+	json_object_object_add(j, "inodes",
+			       json_object_new_int64(le32_to_cpu(sb->s_regions[PKERNFS_R_INODES].count)));
+	json_object_object_add(j, "kernel_area",
+			       json_object_new_int64(le64_to_cpu(sb->s_regions[PKERNFS_R_KERNEL].len)));
+	json_object_object_add(j, "feature_compat",
+			       json_object_new_int64(le32_to_cpu(sb->s_feature_compat)));
+	json_object_object_add(j, "feature_incompat",
+			       json_object_new_int64(le32_to_cpu(sb->s_feature_incompat)));
+	json_object_object_add(j, "feature_ro_compat",
+			       json_object_new_int64(le32_to_cpu(sb->s_feature_ro_compat)));
+	json_object_object_add(j, "clean_unmount",
+			       json_object_new_boolean(le32_to_cpu(sb->s_state) & PKERNFS_STATE_CLEAN));
+	json_object_object_add(j, "mount_count", json_object_new_int64(le64_to_cpu(sb->s_mount_count)));
+	return j;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	const char *usage = "pkernfsctl info [-j] DEV|--image FILE";
+	struct pkernfs_fsck f = { 0 };
+	const struct pkernfs_super *sb;
+	const char *dev, *why = NULL;
+	struct json_object *j;
+	struct target t;
+	struct opts o;
+
+	if (parse_opts(argc, argv, &o, usage, &dev))
+		return 1;
+	if (open_target(&t, dev, o.image, 0))
+		return 1;
+	sb = (const void *)t.map;
+	if (pkernfs_super_check(sb, t.size, &why)) {
+		close_target(&t);
+		return err("%s: %s", t.name, why);
+	}
+	pkernfs_fsck(&f, t.map, t.size);
+	j = super_json(sb);
+	json_object_object_add(j, "dev", json_object_new_string(t.name));
+	json_object_object_add(j, "inodes_used", json_object_new_int64(f.inodes));
+	json_object_object_add(j, "aus_used", json_object_new_int64(f.used_aus));
+	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
+	print_json(j, o.json);
+	close_target(&t);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const char *usage = "pkernfsctl list [-j]";
+	struct daxctl_region *region;
+	struct daxctl_ctx *ctx;
+	struct daxctl_dev *dd;
+	struct json_object *arr;
+	int c, json = 0;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "jvh")) != -1) {
+		if (c == 'j')
+			json = 1;
+		else if (c == 'v')
+			verbose = 1;
+		else if (c == 'h')
+			return printf("usage: %s\n", usage) < 0;
+		else
+			return err("usage: %s", usage);
+	}
+	if (daxctl_new(&ctx))
+		return err("cannot open libdaxctl");
+	arr = json_object_new_array();
+	daxctl_region_foreach(ctx, region) {
+		daxctl_dev_foreach(region, dd) {
+			const char *name = daxctl_dev_get_devname(dd);
+			struct json_object *j = json_object_new_object();
+			char drv[64], where[256];
+
+			if (!daxctl_dev_get_size(dd))
+				continue;
+			json_object_object_add(j, "chardev", json_object_new_string(name));
+			json_object_object_add(j, "size",
+					       json_object_new_int64(daxctl_dev_get_size(dd)));
+			json_object_object_add(j, "align",
+					       json_object_new_int64(daxctl_dev_get_align(dd)));
+			json_object_object_add(j, "region",
+					       json_object_new_int(daxctl_region_get_id(region)));
+			json_object_object_add(j, "driver",
+					       json_object_new_string(dev_driver(name, drv, sizeof(drv)) ?
+								      drv : "none"));
+			if (dev_mounted(name, where, sizeof(where)))
+				json_object_object_add(j, "mountpoint", json_object_new_string(where));
+			json_object_array_add(arr, j);
+		}
+	}
+	print_json(arr, json);
+	daxctl_unref(ctx);
+	return 0;
+}
+
+static int cmd_enable(int argc, char **argv)
+{
+	char path[256], drv[64], where[256];
+	const char *dev;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return argc == 2 && !strcmp(argv[1], "--help") ?
+			printf("usage: pkernfsctl enable DEV\n") < 0 :
+			err("usage: pkernfsctl enable DEV");
+	dev = argv[1];
+	snprintf(path, sizeof(path), DAX_BUS "/devices/%s", dev);
+	if (access(path, F_OK))
+		return err("%s: no such dax device", dev);
+	if (dev_driver(dev, drv, sizeof(drv)) && !strcmp(drv, "dax_pkernfs"))
+		return 0;
+	if (dev_mounted(dev, where, sizeof(where)))
+		return err("%s is mounted on %s", dev, where);
+	if (dev_driver(dev, drv, sizeof(drv))) {
+		snprintf(path, sizeof(path), DAX_BUS "/drivers/%s/unbind", drv);
+		rc = write_sysfs(path, dev);
+		if (rc)
+			return err("%s: unbind from %s: %s", dev, drv, strerror(-rc));
+	}
+	rc = write_sysfs(DAX_BUS "/drivers/dax_pkernfs/new_id", dev);
+	if (rc == -ENOENT)
+		return err("dax_pkernfs driver not loaded (CONFIG_DEV_DAX_PKERNFS)");
+	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "dax_pkernfs"))
+		write_sysfs(DAX_BUS "/drivers/dax_pkernfs/bind", dev);
+	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "dax_pkernfs"))
+		return err("%s: dax_pkernfs did not bind it (see dmesg)", dev);
+	if (verbose)
+		fprintf(stderr, "pkernfsctl: %s bound to dax_pkernfs\n", dev);
+	return 0;
+}
+
+static int cmd_disable(int argc, char **argv)
+{
+	char drv[64], where[256];
+	const char *dev;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return argc == 2 && !strcmp(argv[1], "--help") ?
+			printf("usage: pkernfsctl disable DEV\n") < 0 :
+			err("usage: pkernfsctl disable DEV");
+	dev = argv[1];
+	if (dev_mounted(dev, where, sizeof(where)))
+		return err("%s is mounted on %s; unmount it first", dev, where);
+	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "dax_pkernfs"))
+		return 0;
+	write_sysfs(DAX_BUS "/drivers/dax_pkernfs/remove_id", dev);
+	write_sysfs(DAX_BUS "/drivers/dax_pkernfs/unbind", dev);
+	write_sysfs(DAX_BUS "/drivers/device_dax/bind", dev);
+	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "device_dax"))
+		return err("%s: device_dax did not take it back", dev);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "list", cmd_list, "dax devices and their pkernfs state" },
+	{ "enable", cmd_enable, "bind a dax device to dax_pkernfs" },
+	{ "disable", cmd_disable, "give a dax device back to device_dax" },
+	{ "mkfs", cmd_mkfs, "write an empty pkernfs" },
+	{ "fsck", cmd_fsck, "check a pkernfs (0 clean, 4 errors, 8 not pkernfs)" },
+	{ "info", cmd_info, "show the superblock and counters" },
+};
+
+static int usage_all(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: pkernfsctl COMMAND [ARGS]\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nSee 'pkernfsctl COMMAND --help'.\n");
+	return out == stdout ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage_all(stderr);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return usage_all(stdout);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	err("'%s' is not a pkernfsctl command", argv[1]);
+	return usage_all(stderr);
+}
