@@ -84,6 +84,10 @@ stage_1() {
 		pkt_unbind dax0.0
 		pkt_eq "the refused mount left the $what image as it was" \
 			"$(pkt-mem sum /dev/dax0.0 0 8M)" "$DAMAGED_SUM"
+		pkernfsctl fsck dax0.0 > /tmp/fsck.out 2>&1
+		rc=$?
+		case $what in magic|foreign) want=8 ;; *) want=4 ;; esac
+		pkt_eq "pkernfsctl fsck on the $what image exits $want ($(grep -m1 error /tmp/fsck.out))" "$rc" "$want"
 	done
 
 	# A transaction torn before its commit is dropped; the image mounts.
