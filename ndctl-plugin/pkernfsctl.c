@@ -2,6 +2,8 @@
 /*
  * pkernfsctl: manage pkernfs namespaces, in the style of ndctl and daxctl.
  *
+ *   pkernfsctl create [--region R] [--size S] [--align 2M|1G] [--name N] [--mkfs] [--enable]
+ *                                             a devdax namespace, through libndctl
  *   pkernfsctl list [-j]                      dax devices and their pkernfs state
  *   pkernfsctl enable DEV                     bind DEV to dax_pkernfs
  *   pkernfsctl disable DEV                    give DEV back to device_dax
@@ -15,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <daxctl/libdaxctl.h>
+#include <ndctl/libndctl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -303,7 +306,8 @@ static int cmd_mkfs(int argc, char **argv)
 		fprintf(stderr, "pkernfsctl: %s: %llu AUs of %u KiB\n", t.name,
 			(unsigned long long)le64_to_cpu(sb->s_nr_aus),
 			1u << (le32_to_cpu(sb->s_au_shift) - 10));
-	printf("formatted %s: %llu MiB\n", t.name, (unsigned long long)(t.size >> 20));
+	fprintf(stderr, "pkernfsctl: formatted %s: %llu MiB\n", t.name,
+		(unsigned long long)(t.size >> 20));
 	free(sb);
 	close_target(&t);
 	return 0;
@@ -537,11 +541,209 @@ static int cmd_disable(int argc, char **argv)
 	return 0;
 }
 
+/* The dax device a just-enabled ndctl_dax created, such as "dax0.0". */
+static const char *dax_devname(struct ndctl_dax *dax)
+{
+	struct daxctl_region *dregion = ndctl_dax_get_daxctl_region(dax);
+	struct daxctl_dev *dd;
+
+	if (!dregion)
+		return NULL;
+	daxctl_dev_foreach(dregion, dd)
+		if (daxctl_dev_get_size(dd))
+			return daxctl_dev_get_devname(dd);
+	return NULL;
+}
+
+/* A namespace with capacity that no btt, pfn or dax personality claims. */
+static int ns_unclaimed(struct ndctl_namespace *ndns)
+{
+	return ndctl_namespace_get_size(ndns) && !ndctl_namespace_get_btt(ndns) &&
+	       !ndctl_namespace_get_pfn(ndns) && !ndctl_namespace_get_dax(ndns);
+}
+
+/*
+ * The namespace to turn into devdax: a label-backed region's idle seed,
+ * sized here, or a label-less region's single raw namespace, as is.
+ */
+static struct ndctl_namespace *pick_namespace(struct ndctl_region *region, uint64_t *size,
+					      uint64_t align)
+{
+	struct ndctl_namespace *ndns = ndctl_region_get_namespace_seed(region);
+	uint64_t avail = ndctl_region_get_max_available_extent(region);
+	uuid_t u;
+
+	if (avail > 0 && ndns) {
+		if (!*size)
+			*size = avail / align * align;
+		if (*size > avail || *size < align) {
+			err("%s: %llu bytes asked, %llu available", ndctl_region_get_devname(region),
+			    (unsigned long long)*size, (unsigned long long)avail);
+			return NULL;
+		}
+		uuid_generate(u);
+		if (ndctl_namespace_set_uuid(ndns, u) || ndctl_namespace_set_size(ndns, *size) ||
+		    ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_DAX)) {
+			err("%s: cannot size %s", ndctl_region_get_devname(region),
+			    ndctl_namespace_get_devname(ndns));
+			return NULL;
+		}
+		return ndns;
+	}
+	/* No labels: the region's one namespace spans it; take it if unused. */
+	ndctl_namespace_foreach(region, ndns) {
+		if (!ns_unclaimed(ndns))
+			continue;
+		if (*size && *size != ndctl_namespace_get_size(ndns)) {
+			err("%s has no labels: its namespace is the whole region (%llu bytes)",
+			    ndctl_region_get_devname(region),
+			    (unsigned long long)ndctl_namespace_get_size(ndns));
+			return NULL;
+		}
+		*size = ndctl_namespace_get_size(ndns);
+		/* Refuses if the raw namespace is in use (a mounted /dev/pmemN). */
+		if (ndctl_namespace_disable_safe(ndns)) {
+			err("%s is in use", ndctl_namespace_get_devname(ndns));
+			return NULL;
+		}
+		return ndns;
+	}
+	err("%s: no free space and no unused namespace", ndctl_region_get_devname(region));
+	return NULL;
+}
+
+static int cmd_mkfs(int argc, char **argv);
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "region", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "align", required_argument, NULL, 'a' },
+		{ "mkfs", no_argument, NULL, 'm' },
+		{ "enable", no_argument, NULL, 'e' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *usage = "pkernfsctl create [--region regionN] [--size SIZE] "
+			    "[--align 2M|1G] [--mkfs] [--enable]";
+	const char *want_region = NULL, *name;
+	uint64_t size = 0, align = 2 << 20, best_avail = 0;
+	struct ndctl_region *region, *best = NULL;
+	struct ndctl_namespace *ndns;
+	struct json_object *j;
+	struct ndctl_bus *bus;
+	struct ndctl_ctx *ctx;
+	struct ndctl_dax *dax;
+	int c, do_mkfs = 0, do_enable = 0, rc = 1;
+	uuid_t u;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:s:a:mevh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': want_region = optarg; break;
+		case 's':
+			if (parse_size(optarg, &size))
+				return err("--size %s: not a size", optarg);
+			break;
+		case 'a':
+			if (parse_size(optarg, &align) ||
+			    (align != (2 << 20) && align != (1ULL << 30)))
+				return err("--align must be 2M or 1G");
+			break;
+		case 'm': do_mkfs = 1; break;
+		case 'e': do_enable = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': printf("usage: %s\n", usage); return 0;
+		default: return err("usage: %s", usage);
+		}
+	}
+	if (optind != argc)
+		return err("usage: %s", usage);
+	if (size % align)
+		return err("--size must be a multiple of --align");
+	if (ndctl_new(&ctx))
+		return err("cannot open libndctl");
+	/* --region, or the pmem region with the most room. */
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			uint64_t avail = ndctl_region_get_max_available_extent(region);
+
+			if (strcmp(ndctl_region_get_type_name(region), "pmem"))
+				continue;
+			if (want_region) {
+				if (!strcmp(ndctl_region_get_devname(region), want_region))
+					best = region;
+				continue;
+			}
+			if (!ndctl_region_get_available_size(region)) {
+				ndctl_namespace_foreach(region, ndns)
+					if (ns_unclaimed(ndns))
+						avail = ndctl_namespace_get_size(ndns);
+			}
+			if (avail > best_avail) {
+				best = region;
+				best_avail = avail;
+			}
+		}
+	}
+	if (!best) {
+		err(want_region ? "no pmem region %s" : "no pmem region with free space",
+		    want_region);
+		goto out;
+	}
+	ndns = pick_namespace(best, &size, align);
+	if (!ndns)
+		goto out;
+	dax = ndctl_region_get_dax_seed(best);
+	uuid_generate(u);
+	if (!dax || ndctl_dax_set_uuid(dax, u) || ndctl_dax_set_location(dax, NDCTL_PFN_LOC_PMEM) ||
+	    ndctl_dax_set_align(dax, align) || ndctl_dax_set_namespace(dax, ndns) ||
+	    ndctl_dax_enable(dax)) {
+		err("%s: cannot set up devdax on %s", ndctl_region_get_devname(best),
+		    ndctl_namespace_get_devname(ndns));
+		goto out;
+	}
+	name = dax_devname(dax);
+	if (!name) {
+		err("%s: devdax enabled but no dax device appeared", ndctl_namespace_get_devname(ndns));
+		goto out;
+	}
+	if (do_mkfs) {
+		char *mk[] = { "mkfs", (char *)name, NULL };
+
+		if (cmd_mkfs(2, mk))
+			goto out;
+	}
+	if (do_enable) {
+		char *en[] = { "enable", (char *)name, NULL };
+
+		if (cmd_enable(2, en))
+			goto out;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "dev", json_object_new_string(ndctl_namespace_get_devname(ndns)));
+	json_object_object_add(j, "region", json_object_new_string(ndctl_region_get_devname(best)));
+	json_object_object_add(j, "mode", json_object_new_string("devdax"));
+	json_object_object_add(j, "size", json_object_new_int64(size));
+	json_object_object_add(j, "align", json_object_new_int64(align));
+	json_object_object_add(j, "chardev", json_object_new_string(name));
+	json_object_object_add(j, "pkernfs", json_object_new_boolean(do_mkfs));
+	json_object_object_add(j, "enabled", json_object_new_boolean(do_enable));
+	print_json(j, 0);
+	rc = 0;
+out:
+	ndctl_unref(ctx);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "create", cmd_create, "make a devdax namespace (libndctl), optionally mkfs and enable" },
 	{ "list", cmd_list, "dax devices and their pkernfs state" },
 	{ "enable", cmd_enable, "bind a dax device to dax_pkernfs" },
 	{ "disable", cmd_disable, "give a dax device back to device_dax" },

@@ -54,7 +54,10 @@ else
 fi
 
 echo "== VM tests (logs in $LOGDIR/<case>/)"
-cases=${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}
+# Longest first (by declared time bound), so the two VM slots finish together.
+cases=${PKT_CASES:-$(cd tests/vm/cases && for f in *.sh; do
+	echo "$(sed -n 's/^# pkt-timeout: *//p' "$f" | head -n 1) ${f%.sh}"
+done | sort -k1,1nr -k2 | cut -d' ' -f2)}
 mkdir -p "$LOGDIR"
 running=0
 for c in $cases; do
@@ -66,7 +69,7 @@ for c in $cases; do
 	fi
 done
 wait
-for c in $cases; do
+for c in $(echo $cases | tr ' ' '\n' | sort); do
 	cat "$LOGDIR/$c.verdict"
 	case "$(cat "$LOGDIR/$c.rc" 2> /dev/null)" in
 	0) pass=$((pass + 1)) ;;

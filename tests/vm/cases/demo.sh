@@ -16,14 +16,13 @@ state() {
 stage_1() {
 	pkt_info "stage 1: first kernel up; the nvdimm region as ndctl sees it:"
 	pkt_info "  $(ndctl list -R | jq -c '.[] | {dev, size, type}')"
-	pkt_info "ndctl create-namespace -m devdax -a 2M"
-	pkt_check "namespace created" pkt_ns_devdax || return
-	pkt_info "  $(ndctl list -N | jq -c '.[] | {dev, mode, size, chardev}')"
-	pkt_info "binding dax0.0 to the dax_pkernfs driver (new_id)"
-	pkt_check "bound" pkt_bind dax0.0 || return
-	pkt_info "mount -t pkernfs -o format dax0.0 $M"
+	pkt_info "pkernfsctl create --mkfs --enable  (libndctl: devdax namespace, 2M align; mkfs; bind to dax_pkernfs)"
+	out=$(pkernfsctl create --mkfs --enable 2> /tmp/create.err) ||
+		{ pkt_fail "pkernfsctl create: $(cat /tmp/create.err)"; return; }
+	pkt_info "  $(echo "$out" | jq -c .)"
+	pkt_info "mount -t pkernfs dax0.0 $M"
 	mkdir -p $M
-	pkt_check "mounted" mount -t pkernfs -o format dax0.0 $M || return
+	pkt_check "mounted" mount -t pkernfs dax0.0 $M || return
 	pkt_info "writing vm0.ram (512 MiB of guest memory, through mmap) and a small tree"
 	truncate -s 512M $M/vm0.ram
 	pkt_check "vm0.ram written through mmap" pkt-mem fill $M/vm0.ram 0 512M 0xdec0de
@@ -40,13 +39,15 @@ stage_1() {
 
 stage_2() {
 	pkt_info "stage 2: new kernel up after $(cut -d' ' -f1 /proc/uptime) s (boot id $(cat /proc/sys/kernel/random/boot_id | cut -c1-8))"
-	pkt_info "binding dax0.0 again and mounting it"
+	pkt_info "pkernfsctl enable dax0.0, then mount it"
 	mkdir -p $M
-	pkt_check "bound" pkt_bind dax0.0 || return
+	pkt_check "bound" pkernfsctl enable dax0.0 || return
 	pkt_check "mounted" mount -t pkernfs dax0.0 $M || return
 	pkt_info "  $(ls -l $M $M/etc | tr -s ' ' | tr '\n' ';')"
 	pkt_eq "names, modes, sizes and config contents as before" \
 		"$(state | md5sum | cut -c1-32)" "$(pkt_arg pkt.state)"
 	pkt_check "all 512 MiB of vm0.ram intact" pkt-mem verify $M/vm0.ram 0 512M 0xdec0de
 	umount $M
+	pkernfsctl disable dax0.0
+	pkt_info "pkernfsctl fsck: $(pkernfsctl fsck dax0.0)"
 }

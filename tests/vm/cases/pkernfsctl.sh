@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# pkernfsctl on real ndctl objects: create (libndctl) on a label-backed
+# region, mkfs, enable, mount, list -j, disable refused while mounted,
+# fsck clean, info; exit codes as documented.
+# pkt-nvdimm: 1G
+# pkt-nvdimm-label: 128K
+# pkt-timeout: 240
+
+M=/mnt/pk
+
+stage_1() {
+	mkdir -p $M
+	ndctl disable-region all > /dev/null 2>&1
+	ndctl init-labels -f all > /dev/null 2>&1
+	ndctl enable-region all > /dev/null 2>&1
+	out=$(pkernfsctl create --size 256M --mkfs --enable)
+	pkt_eq "create --size 256M --mkfs --enable: a devdax namespace" \
+		"$(echo "$out" | jq -c '[.mode, .size, .align, .pkernfs, .enabled]')" \
+		'["devdax",268435456,2097152,true,true]'
+	dev=$(echo "$out" | jq -r .chardev)
+	pkt_eq "ndctl agrees" "$(ndctl list -N | jq -r ".[] | select(.chardev == \"$dev\") | .mode")" devdax
+	pkt_check "mounts without -o format" mount -t pkernfs $dev $M
+	echo hi > $M/f
+	pkt_eq "list -j shows it mounted" \
+		"$(pkernfsctl list -j | jq -r ".[] | select(.chardev == \"$dev\") | .mountpoint")" $M
+	pkernfsctl disable $dev 2> /dev/null
+	pkt_eq "disable while mounted exits 1" "$?" 1
+	pkt_check "umount" umount $M
+	pkt_check "disable" pkernfsctl disable $dev
+	pkernfsctl fsck $dev > /dev/null
+	pkt_eq "fsck of the used image exits 0" "$?" 0
+	pkt_eq "info -j: version and inodes" "$(pkernfsctl info -j $dev | jq -c '[.version, .inodes_used]')" '["1.0",2]'
+	pkernfsctl mkfs $dev 2> /dev/null
+	pkt_eq "mkfs over a pkernfs without -f exits 1" "$?" 1
+	out=$(pkernfsctl create --size 128M --align 1G 2>&1)
+	pkt_eq "create with size not a multiple of align exits 1" "$?" 1
+	out=$(pkernfsctl create --size 64G 2>&1)
+	pkt_eq "create larger than the free space exits 1" "$?" 1
+	pkt_info "$out"
+	pkernfsctl bogus > /dev/null 2>&1
+	pkt_eq "unknown command exits 1" "$?" 1
+	pkernfsctl fsck --image /nonexistent > /dev/null 2>&1
+	pkt_eq "fsck of a missing image exits 8" "$?" 8
+	out=$(pkernfsctl create --size 256M)
+	pkt_eq "a second namespace in the same region" "$(echo "$out" | jq -r .chardev | grep -c dax)" 1
+	pkt_eq "two dax devices listed" "$(pkernfsctl list -j | jq length)" 2
+}
