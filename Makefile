@@ -6,6 +6,7 @@
 #   make check     every test: host unit, KUnit and VM suites; ends "N passed, N failed"
 #   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
 #
+#   make fuzz      libFuzzer over the image parser and fsck (FUZZ_SECONDS, default 600)
 #   make bench     first-touch fault rates against devdax, tmpfs, hugetlbfs (figures)
 #   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
 #
@@ -28,7 +29,7 @@ BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c
 
-.PHONY: all deps kernel initramfs unit check demo lint bench pkernfsctl vm-test vm-shell clean
+.PHONY: all deps kernel initramfs unit check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -67,7 +68,19 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.
 
 unit: $(UNIT_TESTS)
 
-check: deps unit pkernfsctl initramfs
+# libFuzzer over the image parser and the checker (clang's runtime from
+# libclang-rt-14-dev). make check runs it for FUZZ_SECONDS; make fuzz longer.
+FUZZ_SECONDS ?= 30
+$(BUILD)/fuzz/fuzz_fsck: tests/fuzz/fuzz_fsck.c $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/fsck.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -Wno-c2x-extensions -fsanitize=fuzzer,address,undefined -Indctl-plugin -Indctl-plugin/lib \
+		-Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+
+fuzz: $(BUILD)/fuzz/fuzz_fsck
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$< -max_total_time=$${FUZZ_SECONDS:-600} $(BUILD)/fuzz/corpus
+
+check: deps unit pkernfsctl $(BUILD)/fuzz/fuzz_fsck initramfs
 	@tests/check.sh
 
 demo: initramfs

@@ -16,6 +16,8 @@ PKGS=(
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev liburing-dev
 	# firmware description
 	acpica-tools
+	# libFuzzer
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -4,6 +4,7 @@
 # Run every test and print one closing line: "N passed, N failed, N skipped".
 #
 #   host unit tests    build/unit/test_* (ASan+UBSan); each KTAP case counts
+#   fuzz               build/fuzz/fuzz_fsck for FUZZ_SECONDS (30); counts once
 #   lint               scripts/lint.sh over the kernel code; counts once
 #   VM cases           tests/vm/cases/*.sh through tests/vm/run.sh; each case
 #                      counts once (its checks are listed in its log)
@@ -41,6 +42,24 @@ for t in build/unit/test_*; do
 		echo "PASS $(basename "$t") ($p cases)"
 	fi
 done
+
+echo "== fuzz (libFuzzer over the image parser and fsck, ${FUZZ_SECONDS:-30} s)"
+if [ -x build/fuzz/fuzz_fsck ]; then
+	mkdir -p build/fuzz/corpus
+	if build/fuzz/fuzz_fsck -max_total_time="${FUZZ_SECONDS:-30}" build/fuzz/corpus \
+		> build/fuzz/fuzz.log 2>&1; then
+		echo "PASS fuzz_fsck ($(grep -o 'Done [0-9]* runs' build/fuzz/fuzz.log))"
+		pass=$((pass + 1))
+	else
+		echo "FAIL fuzz_fsck: see build/fuzz/fuzz.log"
+		tail -n 20 build/fuzz/fuzz.log | sed 's/^/     /'
+		fail=$((fail + 1))
+		failed+=(fuzz_fsck)
+	fi
+else
+	echo "SKIP fuzz_fsck: not built (needs clang and libclang-rt-14-dev: make deps)"
+	skip=$((skip + 1))
+fi
 
 echo "== lint (checkpatch --strict, kernel-doc, sparse C=2, W=1)"
 if scripts/lint.sh > build/lint.log 2>&1; then
