@@ -40,7 +40,8 @@ kernel: deps
 	@scripts/kernel.sh build
 
 # pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
-PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c
+PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/lib/crc32c.c \
+		  ndctl-plugin/lib/size.c fs/pkernfs/format.c
 $(BUILD)/guest-bin/pkernfsctl: $(PKERNFSCTL_SRC) ndctl-plugin/fsck.h fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $(PKERNFSCTL_SRC) \
@@ -53,9 +54,9 @@ $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
 $(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) fs/pkernfs/format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
-$(BUILD)/guest-bin/%: tests/vm/tools/%.c
+$(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/lib/size.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) -o $@ $< $(LDLIBS)
+	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -o $@ $< ndctl-plugin/lib/size.c $(LDLIBS)
 
 # Always re-packed after a kernel build: the guest kexecs into the copy of
 # bzImage it carries, so it must be the one just built.

@@ -34,6 +34,7 @@
 #include <uuid/uuid.h>
 
 #include "fsck.h"
+#include "size.h"
 
 #define DAX_BUS "/sys/bus/dax"
 
@@ -57,28 +58,6 @@ static int err(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int read_sysfs_u64(const char *path, uint64_t *v)

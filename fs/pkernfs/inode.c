@@ -408,6 +408,27 @@ static int pkernfs_free_dirent(struct pkernfs_sb_info *sbi, u32 slot)
 	return 0;
 }
 
+/*
+ * Remove @inode's name in @slot from @dir, in the open transaction: the
+ * links it held (a directory's two, and its ".." in @dir) go with it.
+ */
+static int pkernfs_drop_name(struct pkernfs_sb_info *sbi, struct inode *dir,
+			     struct inode *inode, u32 slot)
+{
+	int err;
+
+	if (S_ISDIR(inode->i_mode)) {
+		clear_nlink(inode);
+		drop_nlink(dir);
+	} else {
+		drop_nlink(inode);
+	}
+	err = pkernfs_free_dirent(sbi, slot);
+	if (!err)
+		err = __pkernfs_stage_inode(sbi, inode);
+	return err;
+}
+
 static void pkernfs_dirent_done(struct pkernfs_sb_info *sbi, u32 slot)
 {
 	__clear_bit(slot, sbi->dirent_used);
@@ -599,15 +620,7 @@ static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 	mutex_lock(&sbi->lock);
 	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
 	inode_set_ctime_to_ts(inode, inode_get_ctime(dir));
-	if (isdir) {
-		clear_nlink(inode);
-		drop_nlink(dir);
-	} else {
-		drop_nlink(inode);
-	}
-	err = pkernfs_free_dirent(sbi, slot);
-	if (!err)
-		err = __pkernfs_stage_inode(sbi, inode);
+	err = pkernfs_drop_name(sbi, dir, inode, slot);
 	if (!err)
 		err = __pkernfs_stage_inode(sbi, dir);
 	if (err) {
@@ -709,15 +722,7 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	if (target) {
 		tslot = pkernfs_dentry_slot(new_dentry);
 		inode_set_ctime_to_ts(target, inode_get_ctime(inode));
-		if (isdir) {
-			clear_nlink(target);
-			drop_nlink(new_dir);
-		} else {
-			drop_nlink(target);
-		}
-		err = pkernfs_free_dirent(sbi, tslot);
-		if (!err)
-			err = __pkernfs_stage_inode(sbi, target);
+		err = pkernfs_drop_name(sbi, new_dir, target, tslot);
 		if (err)
 			goto done;
 	}

@@ -37,18 +37,14 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
-/* A size with an optional K, M or G suffix. */
+#include "size.h"
+
+/* A size with an optional K, M or G suffix; 0 if it is not one. */
 static unsigned long long size_arg(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
+	uint64_t v;
 
-	switch (*end) {
-	case 'G': v <<= 10; /* fall through */
-	case 'M': v <<= 10; /* fall through */
-	case 'K': v <<= 10; break;
-	}
-	return v;
+	return parse_size(s, &v) ? 0 : v;
 }
 
 static int fail(const char *what)

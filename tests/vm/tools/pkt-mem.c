@@ -27,27 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
+#include "size.h"
 
 /*
  * Device dax has no fsync (msync says EINVAL): its stores are in memory
