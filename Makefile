@@ -27,9 +27,13 @@ KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c
+UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
+	      ndctl-plugin/kimage.c ndctl-plugin/lib/size.c
+UNIT_LIBS  := -lz -llzma -lzstd
+MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
+MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: all deps kernel initramfs unit check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: all deps kernel initramfs unit man check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -40,20 +44,28 @@ kernel: deps
 	@scripts/kernel.sh build
 
 # pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
-PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/lib/crc32c.c \
+PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
+		  ndctl-plugin/kexec.c ndctl-plugin/kimage.c ndctl-plugin/lib/crc32c.c \
 		  ndctl-plugin/lib/size.c fs/pkernfs/format.c
-$(BUILD)/guest-bin/pkernfsctl: $(PKERNFSCTL_SRC) ndctl-plugin/fsck.h fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h
+PKERNFSCTL_HDR := $(wildcard ndctl-plugin/*.h ndctl-plugin/lib/*.h) fs/pkernfs/format.h
+PKERNFSCTL_LIBS := -ldaxctl -lndctl -ljson-c -luuid $(UNIT_LIBS)
+$(BUILD)/guest-bin/pkernfsctl: $(PKERNFSCTL_SRC) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $(PKERNFSCTL_SRC) \
-		-ldaxctl -lndctl -ljson-c -luuid
+		$(PKERNFSCTL_LIBS)
+# The same, sanitized, for the host CLI tests (tests/unit/test_cli.sh).
+$(BUILD)/unit/pkernfsctl: $(PKERNFSCTL_SRC) $(PKERNFSCTL_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) $(SAN) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ \
+		$(PKERNFSCTL_SRC) $(PKERNFSCTL_LIBS)
 
-pkernfsctl: $(BUILD)/guest-bin/pkernfsctl
+pkernfsctl: $(BUILD)/guest-bin/pkernfsctl $(MAN)
 
 $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
 # Built with the shared format code, so it damages exactly what it means to.
-$(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) fs/pkernfs/format.h
+$(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
 $(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/lib/size.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -o $@ $< ndctl-plugin/lib/size.c $(LDLIBS)
@@ -63,19 +75,29 @@ $(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/li
 initramfs: kernel $(GUEST_TOOLS)
 	@scripts/mkinitramfs.sh $(BZIMAGE) $(BUILD)/guest-bin $(INITRD)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/lib/pkernfs_user.h ndctl-plugin/fsck.h
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< \
+		$(UNIT_LIB) $(UNIT_LIBS)
 
-unit: $(UNIT_TESTS)
+$(BUILD)/unit/test_cli: tests/unit/test_cli.sh $(BUILD)/unit/pkernfsctl
+	install -m 755 $< $@
+
+# Man pages, from ndctl-style asciidoc; a warning fails the build.
+$(BUILD)/man/%.1: ndctl-plugin/Documentation/%.txt
+	@mkdir -p $(dir $@)
+	asciidoctor -b manpage -d manpage --failure-level WARN -o $@ $<
+man: $(MAN)
+
+unit: $(UNIT_TESTS) $(BUILD)/unit/test_cli $(MAN)
 
 # libFuzzer over the image parser and the checker (clang's runtime from
 # libclang-rt-14-dev). make check runs it for FUZZ_SECONDS; make fuzz longer.
 FUZZ_SECONDS ?= 30
-$(BUILD)/fuzz/fuzz_fsck: tests/fuzz/fuzz_fsck.c $(UNIT_LIB) fs/pkernfs/format.h ndctl-plugin/fsck.h
+$(BUILD)/fuzz/fuzz_fsck: tests/fuzz/fuzz_fsck.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -Wno-c2x-extensions -fsanitize=fuzzer,address,undefined -Indctl-plugin -Indctl-plugin/lib \
-		-Ifs/pkernfs -o $@ $< $(UNIT_LIB)
+		-Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz_fsck
 	@mkdir -p $(BUILD)/fuzz/corpus

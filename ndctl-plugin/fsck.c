@@ -2,8 +2,8 @@
 /*
  * pkernfs image checker: everything the kernel checks at mount, plus the
  * cross checks a mount does not need to make (leaked AUs, the kernel-only
- * area's directory), reported one finding at a time. Check only: it never
- * writes. Shared by `pkernfsctl fsck` and the host unit tests.
+ * area's directory), reported one finding at a time. It only reads;
+ * repair.c writes. Shared by `pkernfsctl fsck` and the host unit tests.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,46 +28,24 @@ static void finding(struct pkernfs_fsck *f, int error, const char *fmt, ...)
 		f->report(f->priv, error, msg);
 }
 
-static uint64_t roff(const struct pkernfs_super *sb, int r)
-{
-	return le64_to_cpu(sb->s_regions[r].off);
-}
-
-static uint64_t rlen(const struct pkernfs_super *sb, int r)
-{
-	return le64_to_cpu(sb->s_regions[r].len);
-}
-
-static uint32_t rcount(const struct pkernfs_super *sb, int r)
-{
-	return le32_to_cpu(sb->s_regions[r].count);
-}
-
-static int bit(const uint8_t *map, uint64_t n)
-{
-	return (map[n / 8] >> (n % 8)) & 1;
-}
-
-static void set_bit8(uint8_t *map, uint64_t n)
-{
-	map[n / 8] |= 1u << (n % 8);
-}
-
 static void check_journal(struct pkernfs_fsck *f, const uint8_t *b,
 			  const struct pkernfs_super *sb)
 {
-	const struct pkernfs_journal_head *jh = (const void *)(b + roff(sb, PKERNFS_R_JOURNAL));
+	const struct pkernfs_journal_head *jh = (const void *)(b + fsck_roff(sb, PKERNFS_R_JOURNAL));
 	const char *why = NULL;
 
-	if (pkernfs_journal_check(jh, rlen(sb, PKERNFS_R_JOURNAL), &why)) {
+	if (pkernfs_journal_check(jh, fsck_rlen(sb, PKERNFS_R_JOURNAL), &why)) {
 		if (le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
-		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED)
-			finding(f, 0, "journal: a transaction torn before its commit; mount drops it");
-		else
-			finding(f, 1, "journal: %s", why);
+		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED) {
+			finding(f, PKERNFS_FSCK_NOTE, "journal: a transaction torn before its commit; mount drops it");
+			f->journal_pending = 1;
+		} else {
+			finding(f, PKERNFS_FSCK_ERROR, "journal: %s", why);
+		}
 	} else if (le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED) {
-		finding(f, 0, "journal: committed transaction %llu pending; mount replays it",
+		finding(f, PKERNFS_FSCK_NOTE, "journal: committed transaction %llu pending; mount replays it",
 			(unsigned long long)le64_to_cpu(jh->j_seq));
+		f->journal_pending = 1;
 	}
 }
 
@@ -75,15 +53,15 @@ static void check_journal(struct pkernfs_fsck *f, const uint8_t *b,
 static void check_names(struct pkernfs_fsck *f, const uint8_t *b,
 			const struct pkernfs_super *sb, uint32_t *names, uint32_t *subdirs)
 {
-	const struct pkernfs_inode *it = (const void *)(b + roff(sb, PKERNFS_R_INODES));
-	const struct pkernfs_dirent *dt = (const void *)(b + roff(sb, PKERNFS_R_DIRENTS));
-	uint32_t ni = rcount(sb, PKERNFS_R_INODES), nd = rcount(sb, PKERNFS_R_DIRENTS);
+	const struct pkernfs_inode *it = (const void *)(b + fsck_roff(sb, PKERNFS_R_INODES));
+	const struct pkernfs_dirent *dt = (const void *)(b + fsck_roff(sb, PKERNFS_R_DIRENTS));
+	uint32_t ni = fsck_rcount(sb, PKERNFS_R_INODES), nd = fsck_rcount(sb, PKERNFS_R_DIRENTS);
 	uint8_t *reached = calloc(ni, 1), *bad = calloc(nd, 1);
 	const char *why = NULL;
 	uint32_t i, changed;
 
 	if (!reached || !bad) {
-		finding(f, 1, "out of memory");
+		finding(f, PKERNFS_FSCK_ERROR, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < nd; i++) {
@@ -91,7 +69,7 @@ static void check_names(struct pkernfs_fsck *f, const uint8_t *b,
 		uint64_t p = le64_to_cpu(de->d_parent), ino = le64_to_cpu(de->d_ino);
 
 		if (pkernfs_dirent_check(de, &why)) {
-			finding(f, 1, "dirent %u: %s", i, why);
+			finding(f, PKERNFS_FSCK_ERROR, "dirent %u: %s", i, why);
 			bad[i] = 1;
 			continue;
 		}
@@ -99,14 +77,14 @@ static void check_names(struct pkernfs_fsck *f, const uint8_t *b,
 			continue;
 		if (p >= ni || ino >= ni || !(le16_to_cpu(it[p].i_flags) & PKERNFS_INODE_USED) ||
 		    !(le16_to_cpu(it[ino].i_flags) & PKERNFS_INODE_USED) || ino == PKERNFS_ROOT_INO) {
-			finding(f, 1, "dirent %u: links unused inodes %llu -> %llu", i,
+			finding(f, PKERNFS_FSCK_ERROR, "dirent %u: links unused inodes %llu -> %llu", i,
 				(unsigned long long)p, (unsigned long long)ino);
 			bad[i] = 1;
 			continue;
 		}
 		if (!S_ISDIR(le16_to_cpu(it[p].i_mode)) || it[p].i_gen != de->d_parent_gen ||
 		    it[ino].i_gen != de->d_ino_gen) {
-			finding(f, 1, "dirent %u: parent is not a directory or generations disagree", i);
+			finding(f, PKERNFS_FSCK_ERROR, "dirent %u: parent is not a directory or generations disagree", i);
 			bad[i] = 1;
 			continue;
 		}
@@ -131,11 +109,11 @@ static void check_names(struct pkernfs_fsck *f, const uint8_t *b,
 		uint64_t p = le64_to_cpu(dt[i].d_parent);
 
 		if (p && !bad[i] && !reached[p])
-			finding(f, 1, "dirent %u: not reachable from the root", i);
+			finding(f, PKERNFS_FSCK_ERROR, "dirent %u: not reachable from the root", i);
 	}
 	for (i = 1; i < ni; i++)
 		if (names[i] > 1 && S_ISDIR(le16_to_cpu(it[i].i_mode)))
-			finding(f, 1, "inode %u: directory with %u names", i, names[i]);
+			finding(f, PKERNFS_FSCK_ERROR, "inode %u: directory with %u names", i, names[i]);
 out:
 	free(reached);
 	free(bad);
@@ -145,24 +123,26 @@ static void check_links(struct pkernfs_fsck *f, const uint8_t *b,
 			const struct pkernfs_super *sb, const uint32_t *names,
 			const uint32_t *subdirs)
 {
-	const struct pkernfs_inode *it = (const void *)(b + roff(sb, PKERNFS_R_INODES));
+	const struct pkernfs_inode *it = (const void *)(b + fsck_roff(sb, PKERNFS_R_INODES));
 	uint32_t i, want, have;
 
-	for (i = 1; i < rcount(sb, PKERNFS_R_INODES); i++) {
+	for (i = 1; i < fsck_rcount(sb, PKERNFS_R_INODES); i++) {
 		if (!(le16_to_cpu(it[i].i_flags) & PKERNFS_INODE_USED))
 			continue;
 		f->inodes++;
 		have = le32_to_cpu(it[i].i_nlink);
 		if (!names[i] && i != PKERNFS_ROOT_INO) {
-			if (!have)
-				finding(f, 0, "inode %u: orphan (no links); mount frees it", i);
+			if (!have) {
+				finding(f, PKERNFS_FSCK_NOTE, "inode %u: orphan (no links); mount frees it", i);
+				f->orphans++;
+			}
 			else
-				finding(f, 1, "inode %u: no name but %u links", i, have);
+				finding(f, PKERNFS_FSCK_ERROR, "inode %u: no name but %u links", i, have);
 			continue;
 		}
 		want = S_ISDIR(le16_to_cpu(it[i].i_mode)) ? 2 + subdirs[i] : names[i];
 		if (have != want)
-			finding(f, 1, "inode %u: %u links but %u names", i, have, want);
+			finding(f, PKERNFS_FSCK_ERROR, "inode %u: %u links but %u names", i, have, want);
 	}
 }
 
@@ -170,79 +150,79 @@ static void check_links(struct pkernfs_fsck *f, const uint8_t *b,
 static void check_space(struct pkernfs_fsck *f, const uint8_t *b,
 			const struct pkernfs_super *sb)
 {
-	const struct pkernfs_inode *it = (const void *)(b + roff(sb, PKERNFS_R_INODES));
-	const struct pkernfs_extent *et = (const void *)(b + roff(sb, PKERNFS_R_EXTENTS));
+	const struct pkernfs_inode *it = (const void *)(b + fsck_roff(sb, PKERNFS_R_INODES));
+	const struct pkernfs_extent *et = (const void *)(b + fsck_roff(sb, PKERNFS_R_EXTENTS));
 	uint64_t nr_aus = le64_to_cpu(sb->s_nr_aus), au, first_data, leaked = 0, unmarked = 0;
-	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, nb = rcount(sb, PKERNFS_R_BITMAP);
+	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, nb = fsck_rcount(sb, PKERNFS_R_BITMAP);
 	uint8_t *seen = calloc(nr_aus / 8 + 1, 1), *used = calloc(nr_aus / 8 + 1, 1);
 	const char *why = NULL;
 
 	if (!seen || !used) {
-		finding(f, 1, "out of memory");
+		finding(f, PKERNFS_FSCK_ERROR, "out of memory");
 		goto out;
 	}
-	first_data = roff(sb, PKERNFS_R_DATA) >> shift;
+	first_data = fsck_roff(sb, PKERNFS_R_DATA) >> shift;
 	for (i = 0; i < nb; i++) {
 		const struct pkernfs_bmap_block *bb =
-			(const void *)(b + roff(sb, PKERNFS_R_BITMAP) + (uint64_t)i * PKERNFS_BLOCK_SIZE);
+			(const void *)(b + fsck_roff(sb, PKERNFS_R_BITMAP) + (uint64_t)i * PKERNFS_BLOCK_SIZE);
 		uint64_t n;
 
 		if (pkernfs_bmap_check(bb, i, &why)) {
-			finding(f, 1, "bitmap block %u: %s", i, why);
+			finding(f, PKERNFS_FSCK_ERROR, "bitmap block %u: %s", i, why);
 			continue;
 		}
 		for (n = 0; n < PKERNFS_BITS_PER_BMAP; n++) {
 			au = (uint64_t)i * PKERNFS_BITS_PER_BMAP + n;
-			if (au < nr_aus && bit(bb->b_bits, n))
-				set_bit8(used, au);
+			if (au < nr_aus && fsck_bit(bb->b_bits, n))
+				fsck_set_bit(used, au);
 		}
 	}
 	for (au = 0; au < first_data; au++) {
-		set_bit8(seen, au);
-		if (!bit(used, au)) {
-			finding(f, 1, "bitmap marks metadata AU %llu free", (unsigned long long)au);
+		fsck_set_bit(seen, au);
+		if (!fsck_bit(used, au)) {
+			finding(f, PKERNFS_FSCK_ERROR, "bitmap marks metadata AU %llu free", (unsigned long long)au);
 			break;
 		}
 	}
-	for (i = 0; i < rcount(sb, PKERNFS_R_EXTENTS); i++) {
+	for (i = 0; i < fsck_rcount(sb, PKERNFS_R_EXTENTS); i++) {
 		const struct pkernfs_extent *e = &et[i];
 		uint64_t ino = le64_to_cpu(e->e_ino), start = le64_to_cpu(e->e_start);
 		uint32_t len = le32_to_cpu(e->e_len);
 
 		if (pkernfs_extent_check(sb, e, &why)) {
-			finding(f, 1, "extent %u: %s", i, why);
+			finding(f, PKERNFS_FSCK_ERROR, "extent %u: %s", i, why);
 			continue;
 		}
 		if (!ino)
 			continue;
 		f->extents++;
-		if (ino >= rcount(sb, PKERNFS_R_INODES) ||
+		if (ino >= fsck_rcount(sb, PKERNFS_R_INODES) ||
 		    !(le16_to_cpu(it[ino].i_flags) & PKERNFS_INODE_USED) ||
 		    it[ino].i_gen != e->e_ino_gen || !S_ISREG(le16_to_cpu(it[ino].i_mode))) {
-			finding(f, 1, "extent %u: belongs to no file (inode %llu)", i,
+			finding(f, PKERNFS_FSCK_ERROR, "extent %u: belongs to no file (inode %llu)", i,
 				(unsigned long long)ino);
 			continue;
 		}
 		for (au = start; au < start + len; au++) {
-			if (bit(seen, au)) {
-				finding(f, 1, "extent %u: AU %llu used twice", i,
+			if (fsck_bit(seen, au)) {
+				finding(f, PKERNFS_FSCK_ERROR, "extent %u: AU %llu used twice", i,
 					(unsigned long long)au);
 				break;
 			}
-			set_bit8(seen, au);
-			if (!bit(used, au))
+			fsck_set_bit(seen, au);
+			if (!fsck_bit(used, au))
 				unmarked++;
 		}
 		f->used_aus += len;
 	}
 	for (au = first_data; au < nr_aus; au++)
-		if (bit(used, au) && !bit(seen, au))
+		if (fsck_bit(used, au) && !fsck_bit(seen, au))
 			leaked++;
 	if (unmarked)
-		finding(f, 1, "%llu AUs in use by files are marked free in the bitmap",
+		finding(f, PKERNFS_FSCK_ERROR, "%llu AUs in use by files are marked free in the bitmap",
 			(unsigned long long)unmarked);
 	if (leaked)
-		finding(f, 1, "%llu AUs marked used belong to no file (leaked)",
+		finding(f, PKERNFS_FSCK_ERROR, "%llu AUs marked used belong to no file (leaked)",
 			(unsigned long long)leaked);
 out:
 	free(seen);
@@ -252,15 +232,15 @@ out:
 static void check_kdir(struct pkernfs_fsck *f, const uint8_t *b,
 		       const struct pkernfs_super *sb)
 {
-	const struct pkernfs_kdir_entry *kd = (const void *)(b + roff(sb, PKERNFS_R_KDIR));
-	uint32_t i, j, n = rcount(sb, PKERNFS_R_KDIR);
+	const struct pkernfs_kdir_entry *kd = (const void *)(b + fsck_roff(sb, PKERNFS_R_KDIR));
+	uint32_t i, j, n = fsck_rcount(sb, PKERNFS_R_KDIR);
 	const char *why = NULL;
 
 	for (i = 0; i < n; i++) {
 		uint64_t s = le64_to_cpu(kd[i].k_start), e = s + le64_to_cpu(kd[i].k_npages);
 
 		if (pkernfs_kdir_check(sb, &kd[i], &why)) {
-			finding(f, 1, "kernel area entry %u: %s", i, why);
+			finding(f, PKERNFS_FSCK_ERROR, "kernel area entry %u: %s", i, why);
 			continue;
 		}
 		if (!kd[i].k_npages)
@@ -273,10 +253,10 @@ static void check_kdir(struct pkernfs_fsck *f, const uint8_t *b,
 			if (!kd[j].k_npages || pkernfs_kdir_check(sb, &kd[j], &why))
 				continue;
 			if (s < e2 && s2 < e)
-				finding(f, 1, "kernel area entries %u and %u overlap", j, i);
+				finding(f, PKERNFS_FSCK_ERROR, "kernel area entries %u and %u overlap", j, i);
 			if (!strncmp((const char *)kd[i].k_name, (const char *)kd[j].k_name,
 				     PKERNFS_KNAME_LEN))
-				finding(f, 1, "kernel area entries %u and %u share a name", j, i);
+				finding(f, PKERNFS_FSCK_ERROR, "kernel area entries %u and %u share a name", j, i);
 		}
 	}
 }
@@ -301,30 +281,31 @@ int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size)
 	int err;
 
 	if (size < PKERNFS_BLOCK_SIZE) {
-		finding(f, 1, "device smaller than a superblock");
+		finding(f, PKERNFS_FSCK_ERROR, "device smaller than a superblock");
 		return 8;
 	}
 	err = pkernfs_super_check(sb, size, &why);
 	if (err) {
-		finding(f, 1, "superblock: %s", why);
+		finding(f, PKERNFS_FSCK_ERROR, "superblock: %s", why);
 		return le64_to_cpu(sb->s_magic) == PKERNFS_MAGIC ? 4 : 8;
 	}
-	ni = rcount(sb, PKERNFS_R_INODES);
+	f->super_ok = 1;
+	ni = fsck_rcount(sb, PKERNFS_R_INODES);
 	names = calloc(ni, sizeof(*names));
 	subdirs = calloc(ni, sizeof(*subdirs));
 	if (!names || !subdirs) {
 		free(names);
 		free(subdirs);
-		finding(f, 1, "out of memory");
+		finding(f, PKERNFS_FSCK_ERROR, "out of memory");
 		return 4;
 	}
 	check_journal(f, b, sb);
 	for (uint32_t i = 1; i < ni; i++) {
 		const struct pkernfs_inode *di =
-			(const void *)(b + roff(sb, PKERNFS_R_INODES) + (uint64_t)i * sizeof(*di));
+			(const void *)(b + fsck_roff(sb, PKERNFS_R_INODES) + (uint64_t)i * sizeof(*di));
 
 		if (pkernfs_inode_check(di, i, &why))
-			finding(f, 1, "inode %u: %s", i, why);
+			finding(f, PKERNFS_FSCK_ERROR, "inode %u: %s", i, why);
 	}
 	check_names(f, b, sb, names, subdirs);
 	check_links(f, b, sb, names, subdirs);

@@ -7,9 +7,14 @@
 #include "pkernfs_user.h"
 #include "format.h"
 
+/* Levels passed to struct pkernfs_fsck's report. */
+#define PKERNFS_FSCK_NOTE	0
+#define PKERNFS_FSCK_ERROR	1
+#define PKERNFS_FSCK_FIXED	2
+
 /**
  * struct pkernfs_fsck - one check of an image
- * @report: called for each finding; @error is 0 for a note
+ * @report: called for each finding, at a PKERNFS_FSCK_* level
  * @priv: passed to @report
  * @errors: findings that are damage
  * @notes: findings that mount resolves by itself (orphans, a pending journal)
@@ -17,6 +22,10 @@
  * @extents: extents in use
  * @used_aus: AUs held by files
  * @kernel_pages: pages allocated in the kernel-only area
+ * @orphans: inodes with no links that mount will free
+ * @repairs: changes made by pkernfs_fsck_repair()
+ * @super_ok: the superblock passed its checks
+ * @journal_pending: a transaction waits in the journal (mount replays it)
  */
 struct pkernfs_fsck {
 	void (*report)(void *priv, int error, const char *msg);
@@ -27,8 +36,38 @@ struct pkernfs_fsck {
 	uint64_t extents;
 	uint64_t used_aus;
 	uint64_t kernel_pages;
+	uint64_t orphans;
+	unsigned int repairs;
+	int super_ok;
+	int journal_pending;
 };
 
 int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size);
+int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size);
+
+static inline uint64_t fsck_roff(const struct pkernfs_super *sb, int r)
+{
+	return le64_to_cpu(sb->s_regions[r].off);
+}
+
+static inline uint64_t fsck_rlen(const struct pkernfs_super *sb, int r)
+{
+	return le64_to_cpu(sb->s_regions[r].len);
+}
+
+static inline uint32_t fsck_rcount(const struct pkernfs_super *sb, int r)
+{
+	return le32_to_cpu(sb->s_regions[r].count);
+}
+
+static inline int fsck_bit(const uint8_t *map, uint64_t n)
+{
+	return (map[n / 8] >> (n % 8)) & 1;
+}
+
+static inline void fsck_set_bit(uint8_t *map, uint64_t n)
+{
+	map[n / 8] |= 1u << (n % 8);
+}
 
 #endif

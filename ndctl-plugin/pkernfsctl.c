@@ -34,21 +34,12 @@
 #include <uuid/uuid.h>
 
 #include "fsck.h"
+#include "pkernfsctl.h"
 #include "size.h"
 
-#define DAX_BUS "/sys/bus/dax"
+int verbose;
 
-static int verbose;
-
-struct target {
-	const char *name;
-	uint64_t size;
-	uint8_t *map;
-	int fd;
-};
-
-static int err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int err(const char *fmt, ...)
+int err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +51,7 @@ static int err(const char *fmt, ...)
 	return 1;
 }
 
-static int read_sysfs_u64(const char *path, uint64_t *v)
+int read_sysfs_u64(const char *path, uint64_t *v)
 {
 	FILE *f = fopen(path, "r");
 	int ok;
@@ -85,7 +76,7 @@ static int write_sysfs(const char *path, const char *val)
 }
 
 /* Is DEV mounted as pkernfs? Then nothing may take it from the filesystem. */
-static int dev_mounted(const char *dev, char *where, size_t len)
+int dev_mounted(const char *dev, char *where, size_t len)
 {
 	char src[256], dir[256], type[64];
 	FILE *f = fopen("/proc/mounts", "r");
@@ -106,7 +97,7 @@ static int dev_mounted(const char *dev, char *where, size_t len)
 	return found;
 }
 
-static const char *dev_driver(const char *dev, char *buf, size_t len)
+const char *dev_driver(const char *dev, char *buf, size_t len)
 {
 	char path[256], link[256];
 	ssize_t n;
@@ -122,13 +113,41 @@ static const char *dev_driver(const char *dev, char *buf, size_t len)
 	return buf;
 }
 
-/* Map DEV (through /dev/DEV) or an image file, read-only unless @rw. */
-static int open_target(struct target *t, const char *dev, const char *image, int rw)
+/*
+ * A device bound to dax_pkernfs has no /dev/DEV; its driver offers the
+ * metadata (not the data) as a read-only sysfs file. Read it into an
+ * anonymous mapping the size of the device, so offsets stay the same.
+ */
+static int open_snapshot(struct target *t, const char *dev, int quiet)
 {
+	char path[256];
+	ssize_t n;
+	uint64_t off = 0;
+
+	snprintf(path, sizeof(path), DAX_BUS "/devices/%s/pkernfs_metadata", dev);
+	t->fd = open(path, O_RDONLY);
+	if (t->fd < 0)
+		return quiet ? 1 : err("open %s: %s", path, strerror(errno));
+	t->map = mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		      MAP_NORESERVE, -1, 0);
+	if (t->map == MAP_FAILED)
+		return quiet ? 1 : err("mmap %llu bytes: %s", (unsigned long long)t->size,
+				       strerror(errno));
+	while (off < t->size && (n = pread(t->fd, t->map + off, 1 << 20, off)) > 0)
+		off += n;
+	t->snapshot = 1;
+	return 0;
+}
+
+/* Map DEV (through /dev/DEV) or an image file; see TARGET_*. */
+int open_target(struct target *t, const char *dev, const char *image, int flags)
+{
+	int rw = flags & TARGET_RW, quiet = flags & TARGET_QUIET;
 	char path[256], drv[64];
 	struct stat st;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	if (image) {
 		t->name = image;
 		snprintf(path, sizeof(path), "%s", image);
@@ -136,38 +155,42 @@ static int open_target(struct target *t, const char *dev, const char *image, int
 		t->name = dev;
 		snprintf(path, sizeof(path), DAX_BUS "/devices/%s/size", dev);
 		if (read_sysfs_u64(path, &t->size))
-			return err("%s: no such dax device", dev);
-		if (dev_driver(dev, drv, sizeof(drv)) && strcmp(drv, "device_dax"))
-			return err("%s is bound to %s; run 'pkernfsctl disable %s' first",
-				   dev, drv, dev);
+			return quiet ? 1 : err("%s: no such dax device", dev);
+		if (!dev_driver(dev, drv, sizeof(drv)))
+			return quiet ? 1 : err("%s is bound to no driver", dev);
+		if (!strcmp(drv, "dax_pkernfs") && !rw)
+			return open_snapshot(t, dev, quiet);
+		if (strcmp(drv, "device_dax"))
+			return quiet ? 1 : err("%s is bound to %s; run 'pkernfsctl disable %s' first",
+					       dev, drv, dev);
 		snprintf(path, sizeof(path), "/dev/%s", dev);
 	}
 	t->fd = open(path, rw ? O_RDWR : O_RDONLY);
 	if (t->fd < 0)
-		return err("open %s: %s", path, strerror(errno));
+		return quiet ? 1 : err("open %s: %s", path, strerror(errno));
 	if (image) {
 		if (fstat(t->fd, &st))
-			return err("stat %s: %s", path, strerror(errno));
+			return quiet ? 1 : err("stat %s: %s", path, strerror(errno));
 		t->size = st.st_size;
 	}
 	if (!t->size)
-		return err("%s is empty", path);
+		return quiet ? 1 : err("%s is empty", path);
 	t->map = mmap(NULL, t->size, rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
 		      t->fd, 0);
 	if (t->map == MAP_FAILED)
-		return err("mmap %s: %s", path, strerror(errno));
+		return quiet ? 1 : err("mmap %s: %s", path, strerror(errno));
 	return 0;
 }
 
-static void close_target(struct target *t)
+void close_target(struct target *t)
 {
 	if (t->map && t->map != MAP_FAILED)
 		munmap(t->map, t->size);
-	if (t->fd > 0)
+	if (t->fd >= 0)
 		close(t->fd);
 }
 
-static void print_json(struct json_object *j, int compact)
+void print_json(struct json_object *j, int compact)
 {
 	puts(json_object_to_json_string_ext(j, compact ? JSON_C_TO_STRING_PLAIN :
 					    JSON_C_TO_STRING_PRETTY));
@@ -177,7 +200,7 @@ static void print_json(struct json_object *j, int compact)
 /* Options every subcommand shares; @extra are its own. */
 struct opts {
 	const char *image;
-	int json, force, help;
+	int json, force, help, repair;
 	uint64_t au, inodes, kernel_area;
 };
 
@@ -193,17 +216,19 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
 		{ "au", required_argument, NULL, 'a' },
 		{ "inodes", required_argument, NULL, 'n' },
 		{ "kernel-area", required_argument, NULL, 'k' },
+		{ "repair", no_argument, NULL, 'r' },
 		{}
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:r", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->image = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'f': o->force = 1; break;
+		case 'r': o->repair = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': printf("usage: %s\n", usage); exit(0);
 		case 'a':
@@ -301,15 +326,26 @@ static void report_finding(void *priv, int error, const char *msg)
 {
 	struct report *r = priv;
 
-	if (r->list)
-		json_object_array_add(r->list, json_object_new_string(msg));
-	else
-		printf("%s: %s\n", error ? "error" : "note", msg);
+	static const char *const level[] = {
+		[PKERNFS_FSCK_NOTE] = "note",
+		[PKERNFS_FSCK_ERROR] = "error",
+		[PKERNFS_FSCK_FIXED] = "fixed",
+	};
+	struct json_object *j;
+
+	if (!r->list) {
+		printf("%s: %s\n", level[error], msg);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "level", json_object_new_string(level[error]));
+	json_object_object_add(j, "msg", json_object_new_string(msg));
+	json_object_array_add(r->list, j);
 }
 
 static int cmd_fsck(int argc, char **argv)
 {
-	const char *usage = "pkernfsctl fsck [-j] DEV|--image FILE";
+	const char *usage = "pkernfsctl fsck [-j] [--repair] DEV|--image FILE";
 	struct report r = { 0 };
 	struct pkernfs_fsck f = { 0 };
 	struct json_object *j;
@@ -318,15 +354,29 @@ static int cmd_fsck(int argc, char **argv)
 	struct opts o;
 	int rc;
 
+	char where[256];
+	int rw;
+
 	if (parse_opts(argc, argv, &o, usage, &dev))
 		return 8;
-	if (open_target(&t, dev, o.image, 0))
+	if (o.repair && dev && dev_mounted(dev, where, sizeof(where))) {
+		err("%s is mounted on %s; unmount it before --repair", dev, where);
 		return 8;
+	}
+	rw = o.repair ? TARGET_RW : 0;
+	if (open_target(&t, dev, o.image, rw))
+		return 8;
+	if (t.snapshot)
+		fprintf(stderr, "pkernfsctl: %s is held by dax_pkernfs: checking a snapshot "
+			"of its metadata%s\n", dev,
+			dev_mounted(dev, where, sizeof(where)) ? " taken while mounted" : "");
 	if (o.json)
 		r.list = json_object_new_array();
 	f.report = report_finding;
 	f.priv = &r;
-	rc = pkernfs_fsck(&f, t.map, t.size);
+	rc = o.repair ? pkernfs_fsck_repair(&f, t.map, t.size) : pkernfs_fsck(&f, t.map, t.size);
+	if (o.repair && f.repairs)
+		msync(t.map, t.size, MS_SYNC);
 	if (o.json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "dev", json_object_new_string(t.name));
@@ -334,6 +384,7 @@ static int cmd_fsck(int argc, char **argv)
 		json_object_object_add(j, "exit", json_object_new_int(rc));
 		json_object_object_add(j, "errors", json_object_new_int(f.errors));
 		json_object_object_add(j, "notes", json_object_new_int(f.notes));
+		json_object_object_add(j, "repairs", json_object_new_int(f.repairs));
 		json_object_object_add(j, "inodes", json_object_new_int64(f.inodes));
 		json_object_object_add(j, "extents", json_object_new_int64(f.extents));
 		json_object_object_add(j, "used_aus", json_object_new_int64(f.used_aus));
@@ -341,9 +392,10 @@ static int cmd_fsck(int argc, char **argv)
 		json_object_object_add(j, "findings", r.list);
 		print_json(j, 0);
 	} else {
-		printf("%s: %s, %u errors, %u notes; %llu inodes, %llu extents, %llu AUs used\n",
-		       t.name, rc == 0 ? "clean" : rc == 8 ? "not a pkernfs" : "DAMAGED",
-		       f.errors, f.notes, (unsigned long long)f.inodes,
+		printf("%s: %s, %u errors, %u notes, %u repairs; %llu inodes, %llu extents, "
+		       "%llu AUs used\n", t.name,
+		       rc == 0 ? "clean" : rc == 1 ? "REPAIRED" : rc == 8 ? "not a pkernfs" : "DAMAGED",
+		       f.errors, f.notes, f.repairs, (unsigned long long)f.inodes,
 		       (unsigned long long)f.extents, (unsigned long long)f.used_aus);
 	}
 	close_target(&t);
@@ -381,6 +433,31 @@ static struct json_object *super_json(const struct pkernfs_super *sb)
 	return j;
 }
 
+/* Where each table lives: what info -j dumps, and what tests damage. */
+static struct json_object *regions_json(const struct pkernfs_super *sb)
+{
+	static const char *const names[PKERNFS_NR_REGIONS] = {
+		"journal", "inodes", "dirents", "extents", "bitmap", "kdir", "kernel", "data",
+	};
+	struct json_object *j = json_object_new_object();
+	int i;
+
+	for (i = 0; i < PKERNFS_NR_REGIONS; i++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "offset", json_object_new_int64(
+			le64_to_cpu(sb->s_regions[i].off)));
+		json_object_object_add(r, "length", json_object_new_int64(
+			le64_to_cpu(sb->s_regions[i].len)));
+		json_object_object_add(r, "count", json_object_new_int64(
+			le32_to_cpu(sb->s_regions[i].count)));
+		json_object_object_add(r, "record_size", json_object_new_int64(
+			le32_to_cpu(sb->s_regions[i].rec_size)));
+		json_object_object_add(j, names[i], r);
+	}
+	return j;
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	const char *usage = "pkernfsctl info [-j] DEV|--image FILE";
@@ -406,24 +483,134 @@ static int cmd_info(int argc, char **argv)
 	json_object_object_add(j, "inodes_used", json_object_new_int64(f.inodes));
 	json_object_object_add(j, "aus_used", json_object_new_int64(f.used_aus));
 	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
+	json_object_object_add(j, "orphans", json_object_new_int64(f.orphans));
+	json_object_object_add(j, "regions", regions_json(sb));
 	print_json(j, o.json);
 	close_target(&t);
 	return 0;
 }
 
+/**
+ * nd_lookup() - the nvdimm region, namespace and bus behind a dax region
+ * @ctx: libndctl
+ * @dax_region_id: daxctl_region_get_id() of the dax device's region
+ * @nd: filled in; nd->found is 0 if no ndctl dax claims it (hmem, say)
+ */
+void nd_lookup(struct ndctl_ctx *ctx, int dax_region_id, struct nd_info *nd)
+{
+	struct ndctl_region *region;
+	struct ndctl_bus *bus;
+	struct ndctl_dax *dax;
+
+	memset(nd, 0, sizeof(*nd));
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			ndctl_dax_foreach(region, dax) {
+				struct daxctl_region *dr = ndctl_dax_get_daxctl_region(dax);
+				struct ndctl_namespace *ndns = ndctl_dax_get_namespace(dax);
+
+				if (!dr || !ndns || daxctl_region_get_id(dr) != dax_region_id)
+					continue;
+				snprintf(nd->region, sizeof(nd->region), "%s",
+					 ndctl_region_get_devname(region));
+				snprintf(nd->ns, sizeof(nd->ns), "%s",
+					 ndctl_namespace_get_devname(ndns));
+				snprintf(nd->provider, sizeof(nd->provider), "%s",
+					 ndctl_bus_get_provider(bus));
+				nd->start = ndctl_region_get_resource(region);
+				nd->size = ndctl_region_get_size(region);
+				nd->found = 1;
+				return;
+			}
+		}
+	}
+}
+
+/* The pkernfs on a device, if any: format, features, usage, the kernel area. */
+static struct json_object *pkernfs_json(const char *dev)
+{
+	struct pkernfs_fsck f = { 0 };
+	const struct pkernfs_super *sb;
+	const char *why = NULL;
+	struct json_object *j;
+	struct target t;
+	uint64_t au;
+
+	if (open_target(&t, dev, NULL, TARGET_QUIET))
+		return NULL;
+	sb = (const void *)t.map;
+	if (pkernfs_super_check(sb, t.size, &why)) {
+		close_target(&t);
+		return NULL;
+	}
+	pkernfs_fsck(&f, t.map, t.size);
+	j = super_json(sb);
+	au = 1ULL << le32_to_cpu(sb->s_au_shift);
+	json_object_object_add(j, "inodes_used", json_object_new_int64(f.inodes));
+	json_object_object_add(j, "data_bytes", json_object_new_int64(
+		le64_to_cpu(sb->s_regions[PKERNFS_R_DATA].len)));
+	json_object_object_add(j, "used_bytes", json_object_new_int64(f.used_aus * au));
+	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
+	json_object_object_add(j, "kernel_area_in_use", json_object_new_boolean(f.kernel_pages > 0));
+	json_object_object_add(j, "orphans", json_object_new_int64(f.orphans));
+	json_object_object_add(j, "clean", json_object_new_boolean(!f.errors));
+	close_target(&t);
+	return j;
+}
+
+static struct json_object *dev_json(struct ndctl_ctx *nctx, struct daxctl_region *region,
+				    struct daxctl_dev *dd, struct nd_info *nd)
+{
+	const char *name = daxctl_dev_get_devname(dd);
+	struct json_object *j = json_object_new_object(), *pk;
+	char drv[64], where[256];
+
+	json_object_object_add(j, "chardev", json_object_new_string(name));
+	json_object_object_add(j, "size", json_object_new_int64(daxctl_dev_get_size(dd)));
+	json_object_object_add(j, "align", json_object_new_int64(daxctl_dev_get_align(dd)));
+	json_object_object_add(j, "region", json_object_new_int(daxctl_region_get_id(region)));
+	json_object_object_add(j, "driver", json_object_new_string(
+		dev_driver(name, drv, sizeof(drv)) ? drv : "none"));
+	nd_lookup(nctx, daxctl_region_get_id(region), nd);
+	if (nd->found) {
+		json_object_object_add(j, "namespace", json_object_new_string(nd->ns));
+		json_object_object_add(j, "provider", json_object_new_string(nd->provider));
+	}
+	if (dev_mounted(name, where, sizeof(where)))
+		json_object_object_add(j, "mountpoint", json_object_new_string(where));
+	pk = pkernfs_json(name);
+	if (pk)
+		json_object_object_add(j, "pkernfs", pk);
+	return j;
+}
+
+/*
+ * Like ndctl list: an array of dax devices, or with -R the regions with
+ * their devices nested.
+ */
 static int cmd_list(int argc, char **argv)
 {
-	const char *usage = "pkernfsctl list [-j]";
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "regions", no_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *usage = "pkernfsctl list [-j] [-R]";
+	struct json_object *arr, *regions = NULL;
 	struct daxctl_region *region;
+	struct ndctl_ctx *nctx;
 	struct daxctl_ctx *ctx;
 	struct daxctl_dev *dd;
-	struct json_object *arr;
 	int c, json = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "jvh")) != -1) {
+	while ((c = getopt_long(argc, argv, "jRvh", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
+		else if (c == 'R')
+			regions = json_object_new_array();
 		else if (c == 'v')
 			verbose = 1;
 		else if (c == 'h')
@@ -433,31 +620,37 @@ static int cmd_list(int argc, char **argv)
 	}
 	if (daxctl_new(&ctx))
 		return err("cannot open libdaxctl");
+	if (ndctl_new(&nctx)) {
+		daxctl_unref(ctx);
+		return err("cannot open libndctl");
+	}
 	arr = json_object_new_array();
 	daxctl_region_foreach(ctx, region) {
-		daxctl_dev_foreach(region, dd) {
-			const char *name = daxctl_dev_get_devname(dd);
-			struct json_object *j = json_object_new_object();
-			char drv[64], where[256];
+		struct json_object *devs = regions ? json_object_new_array() : arr, *rj;
+		struct nd_info nd = { 0 };
 
-			if (!daxctl_dev_get_size(dd))
-				continue;
-			json_object_object_add(j, "chardev", json_object_new_string(name));
-			json_object_object_add(j, "size",
-					       json_object_new_int64(daxctl_dev_get_size(dd)));
-			json_object_object_add(j, "align",
-					       json_object_new_int64(daxctl_dev_get_align(dd)));
-			json_object_object_add(j, "region",
-					       json_object_new_int(daxctl_region_get_id(region)));
-			json_object_object_add(j, "driver",
-					       json_object_new_string(dev_driver(name, drv, sizeof(drv)) ?
-								      drv : "none"));
-			if (dev_mounted(name, where, sizeof(where)))
-				json_object_object_add(j, "mountpoint", json_object_new_string(where));
-			json_object_array_add(arr, j);
+		daxctl_dev_foreach(region, dd)
+			if (daxctl_dev_get_size(dd))
+				json_object_array_add(devs, dev_json(nctx, region, dd, &nd));
+		if (!regions)
+			continue;
+		rj = json_object_new_object();
+		json_object_object_add(rj, "dev", json_object_new_string(
+			nd.found ? nd.region : daxctl_region_get_devname(region)));
+		if (nd.found) {
+			json_object_object_add(rj, "provider", json_object_new_string(nd.provider));
+			json_object_object_add(rj, "resource", json_object_new_int64(nd.start));
+			json_object_object_add(rj, "size", json_object_new_int64(nd.size));
 		}
+		json_object_object_add(rj, "devices", devs);
+		json_object_array_add(regions, rj);
+	}
+	if (regions) {
+		json_object_put(arr);
+		arr = regions;
 	}
 	print_json(arr, json);
+	ndctl_unref(nctx);
 	daxctl_unref(ctx);
 	return 0;
 }
@@ -727,8 +920,9 @@ static const struct {
 	{ "enable", cmd_enable, "bind a dax device to dax_pkernfs" },
 	{ "disable", cmd_disable, "give a dax device back to device_dax" },
 	{ "mkfs", cmd_mkfs, "write an empty pkernfs" },
-	{ "fsck", cmd_fsck, "check a pkernfs (0 clean, 4 errors, 8 not pkernfs)" },
+	{ "fsck", cmd_fsck, "check (and --repair) a pkernfs: 0 clean, 1 repaired, 4 errors, 8 not pkernfs" },
 	{ "info", cmd_info, "show the superblock and counters" },
+	{ "kexec-check", cmd_kexec_check, "would a kexec now keep every pkernfs? prints the command" },
 };
 
 static int usage_all(FILE *out)
@@ -737,7 +931,7 @@ static int usage_all(FILE *out)
 
 	fprintf(out, "usage: pkernfsctl COMMAND [ARGS]\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\nSee 'pkernfsctl COMMAND --help'.\n");
 	return out == stdout ? 0 : 1;
 }

@@ -14,6 +14,10 @@ PKGS=(
 	qemu-system-x86 busybox-static ndctl daxctl kexec-tools pciutils jq
 	# userspace: pkernfsctl and the test helpers
 	libndctl-dev libdaxctl-dev libjson-c-dev uuid-dev liburing-dev
+	# kexec-check reads the format note out of compressed kernel images
+	zlib1g-dev liblzma-dev libzstd-dev
+	# man pages (ndctl writes its own in asciidoc too)
+	asciidoctor
 	# firmware description
 	acpica-tools
 	# libFuzzer

@@ -2,8 +2,10 @@
 /*
  * libFuzzer target for the image parser and the checker: a freshly
  * formatted image (64 KiB AUs), damaged by the input (5-byte records: a 32-bit offset
- * into the metadata and a byte to XOR there), then checked. Any crash,
- * sanitizer report or hang is a bug in format.c or fsck.c.
+ * into the metadata and a byte to XOR there), then checked and repaired.
+ * Any crash, sanitizer report or hang is a bug in format.c, fsck.c or
+ * repair.c; so is a repair that does not converge: a second --repair must
+ * find nothing to do, and "repaired" (1) must leave a clean image.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -47,5 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		work[off % meta_len] ^= data[i + 4];
 	}
 	pkernfs_fsck(&f, work, IMG_SIZE);
+	memset(&f, 0, sizeof(f));
+	if (pkernfs_fsck_repair(&f, work, IMG_SIZE) == 1) {
+		memset(&f, 0, sizeof(f));
+		if (pkernfs_fsck(&f, work, IMG_SIZE))
+			abort();
+	}
+	memset(&f, 0, sizeof(f));
+	pkernfs_fsck_repair(&f, work, IMG_SIZE);
+	if (f.repairs)
+		abort();
 	return 0;
 }

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfsctl kexec-check: would a kexec now keep every pkernfs?
+ *
+ * For each dax device holding a pkernfs it checks that the next kernel
+ * will find the same memory in the same way (an NFIT from firmware, or a
+ * memmap= on the next command line), that the next kernel mounts the
+ * image's format (the note fs/pkernfs/super.c leaves in the kernel), and
+ * that nothing is in a state the next mount would drop (damage, unlinked
+ * files still open). Then it prints the kexec command line to use.
+ *
+ * Exit: 0 ready, 1 not ready (reasons printed), 2 could not check.
+ */
+#define _GNU_SOURCE
+#include <daxctl/libdaxctl.h>
+#include <ndctl/libndctl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "fsck.h"
+#include "kimage.h"
+#include "pkernfsctl.h"
+#include "size.h"
+
+struct kcheck {
+	struct json_object *checks;
+	int failed;
+	int json;
+};
+
+static void verdict(struct kcheck *k, int ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void verdict(struct kcheck *k, int ok, const char *what, const char *fmt, ...)
+{
+	struct json_object *j;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!ok)
+		k->failed++;
+	if (!k->json) {
+		printf("%-4s %-10s %s\n", ok ? "ok" : "FAIL", what, msg);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "check", json_object_new_string(what));
+	json_object_object_add(j, "ok", json_object_new_boolean(ok));
+	json_object_object_add(j, "detail", json_object_new_string(msg));
+	json_object_array_add(k->checks, j);
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	void *p;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !st.st_size) {
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	*buf = p;
+	*len = st.st_size;
+	return 0;
+}
+
+static void check_kernel(struct kcheck *k, const char *kernel, const char *module,
+			 struct kimage_note *note, int *have_note)
+{
+	const char *src = module ? module : kernel;
+	uint8_t *img;
+	size_t len;
+
+	*have_note = 0;
+	if (read_file(src, &img, &len)) {
+		verdict(k, 0, "kernel", "cannot read %s: %s", src, strerror(errno));
+		return;
+	}
+	if (kimage_find_note(img, len, note)) {
+		verdict(k, 0, "kernel", "%s: %s", src, note->why);
+	} else {
+		*have_note = 1;
+		verdict(k, 1, "kernel", "%s (%s%s%s) mounts pkernfs format %u.x, incompat 0x%x",
+			src, note->container, note->compression ? ", " : "",
+			note->compression ? note->compression : "", note->major, note->incompat);
+	}
+	munmap(img, len);
+}
+
+/* How will the next kernel find @nd's memory? */
+static void check_description(struct kcheck *k, const char *dev, const struct nd_info *nd,
+			      const char *cmdline)
+{
+	if (!nd->found) {
+		verdict(k, 0, "describe", "%s: not on an nvdimm region; nothing tells the next "
+			"kernel where it is", dev);
+	} else if (!strcmp(nd->provider, "ACPI.NFIT")) {
+		verdict(k, 1, "describe", "%s: %s is in the firmware's NFIT, which the next "
+			"kernel reads again", dev, nd->region);
+	} else if (!strcmp(nd->provider, "e820")) {
+		if (cmdline_has_memmap(cmdline, nd->start, nd->size))
+			verdict(k, 1, "describe", "%s: %s is memmap=%lluM!0x%llx, and the next "
+				"command line has it", dev, nd->region,
+				(unsigned long long)(nd->size >> 20),
+				(unsigned long long)nd->start);
+		else
+			verdict(k, 0, "describe", "%s: %s comes from memmap=%lluM!0x%llx, which "
+				"the next command line lacks: the next kernel would use it as RAM",
+				dev, nd->region, (unsigned long long)(nd->size >> 20),
+				(unsigned long long)nd->start);
+	} else {
+		verdict(k, 0, "describe", "%s: %s comes from bus provider '%s', which "
+			"kexec-check does not know how to carry over", dev, nd->region,
+			nd->provider);
+	}
+}
+
+static void check_image(struct kcheck *k, const char *dev, const struct kimage_note *note,
+			int have_note)
+{
+	struct pkernfs_fsck f = { 0 };
+	const struct pkernfs_super *sb;
+	unsigned int major, minor;
+	uint32_t incompat;
+	struct target t;
+	int rc;
+
+	if (open_target(&t, dev, NULL, TARGET_QUIET)) {
+		verdict(k, 0, "state", "%s: cannot read its metadata", dev);
+		return;
+	}
+	sb = (const void *)t.map;
+	major = le16_to_cpu(sb->s_major);
+	minor = le16_to_cpu(sb->s_minor);
+	incompat = le32_to_cpu(sb->s_feature_incompat);
+	if (have_note)
+		verdict(k, kimage_supports(note, major, incompat), "format",
+			"%s: format %u.%u, incompat 0x%x: %s by the next kernel", dev, major,
+			minor, incompat,
+			kimage_supports(note, major, incompat) ? "mountable" : "NOT mountable");
+	rc = pkernfs_fsck(&f, t.map, t.size);
+	if (rc)
+		verdict(k, 0, "state", "%s: fsck finds %u errors; the next mount may refuse it",
+			dev, f.errors);
+	else if (f.orphans)
+		verdict(k, 0, "state", "%s: %llu unlinked files are still open; the next mount "
+			"frees their data", dev, (unsigned long long)f.orphans);
+	else
+		verdict(k, 1, "state", "%s: clean; %llu inodes, %llu MiB of data, %llu kernel "
+			"pages", dev, (unsigned long long)f.inodes,
+			(unsigned long long)((f.used_aus << le32_to_cpu(sb->s_au_shift)) >> 20),
+			(unsigned long long)f.kernel_pages);
+	close_target(&t);
+}
+
+static char *slurp_cmdline(void)
+{
+	static char buf[4096];
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+int cmd_kexec_check(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *usage = "pkernfsctl kexec-check [--kernel IMAGE] [--initrd FILE] "
+			    "[--append CMDLINE] [--module KO] [-j]";
+	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *module = NULL;
+	struct kcheck k = { 0 };
+	struct kimage_note note;
+	struct daxctl_region *region;
+	struct daxctl_ctx *dctx;
+	struct ndctl_ctx *nctx;
+	struct daxctl_dev *dd;
+	struct json_object *j;
+	char defkernel[300], cmd[6144];
+	int c, have_note, n = 0;
+	struct utsname u;
+	uint64_t v;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:i:a:m:jvh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = optarg; break;
+		case 'i': initrd = optarg; break;
+		case 'a': cmdline = optarg; break;
+		case 'm': module = optarg; break;
+		case 'j': k.json = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': printf("usage: %s\n", usage); return 0;
+		default: err("usage: %s", usage); return 2;
+		}
+	}
+	if (optind != argc) {
+		err("usage: %s", usage);
+		return 2;
+	}
+	if (!kernel && !uname(&u)) {
+		snprintf(defkernel, sizeof(defkernel), "/boot/vmlinuz-%s", u.release);
+		kernel = access(defkernel, R_OK) ? "/boot/bzImage" : defkernel;
+	}
+	if (!cmdline)
+		cmdline = slurp_cmdline();
+	if (!cmdline) {
+		err("cannot read /proc/cmdline; pass --append");
+		return 2;
+	}
+	if (daxctl_new(&dctx) || ndctl_new(&nctx)) {
+		err("cannot open libdaxctl/libndctl");
+		return 2;
+	}
+	k.checks = json_object_new_array();
+
+	if (!read_sysfs_u64("/proc/sys/kernel/kexec_load_disabled", &v) && v)
+		verdict(&k, 0, "kexec", "kexec_load_disabled is set: this kernel cannot kexec");
+	if (initrd && access(initrd, R_OK))
+		verdict(&k, 0, "initrd", "cannot read %s: %s", initrd, strerror(errno));
+	check_kernel(&k, kernel, module, &note, &have_note);
+
+	daxctl_region_foreach(dctx, region) {
+		daxctl_dev_foreach(region, dd) {
+			const char *name = daxctl_dev_get_devname(dd);
+			const struct pkernfs_super *sb;
+			struct nd_info nd;
+			struct target t;
+			char drv[64];
+			int is_pk;
+
+			if (!daxctl_dev_get_size(dd))
+				continue;
+			is_pk = !open_target(&t, name, NULL, TARGET_QUIET);
+			if (is_pk) {
+				sb = (const void *)t.map;
+				is_pk = le64_to_cpu(sb->s_magic) == PKERNFS_MAGIC;
+				close_target(&t);
+			}
+			if (!is_pk && dev_driver(name, drv, sizeof(drv)) &&
+			    !strcmp(drv, "dax_pkernfs")) {
+				verdict(&k, 0, "state", "%s: bound to dax_pkernfs but holds no pkernfs",
+					name);
+				continue;
+			}
+			if (!is_pk)
+				continue;
+			n++;
+			nd_lookup(nctx, daxctl_region_get_id(region), &nd);
+			check_description(&k, name, &nd, cmdline);
+			check_image(&k, name, &note, have_note);
+		}
+	}
+	if (!n)
+		verdict(&k, 1, "devices", "no pkernfs on any dax device: nothing to keep");
+
+	snprintf(cmd, sizeof(cmd), "kexec -l %s%s%s --command-line=\"%s\" && kexec -e", kernel,
+		 initrd ? " --initrd=" : "", initrd ? initrd : "", cmdline);
+	if (k.json) {
+		j = json_object_new_object();
+		json_object_object_add(j, "ready", json_object_new_boolean(!k.failed));
+		json_object_object_add(j, "pkernfs_devices", json_object_new_int(n));
+		json_object_object_add(j, "checks", k.checks);
+		if (!k.failed)
+			json_object_object_add(j, "command", json_object_new_string(cmd));
+		print_json(j, 0);
+	} else {
+		json_object_put(k.checks);
+		if (k.failed)
+			printf("NOT READY: %d check(s) failed; do not kexec\n", k.failed);
+		else
+			printf("ready; run:\n  %s\nthen, in the new kernel, for each device: "
+			       "pkernfsctl enable DEV && mount -t pkernfs DEV DIR\n", cmd);
+	}
+	ndctl_unref(nctx);
+	daxctl_unref(dctx);
+	return k.failed ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef PKERNFSCTL_KIMAGE_H
+#define PKERNFSCTL_KIMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Must match the string fs/pkernfs/super.c builds. */
+#define PKERNFS_NOTE_TAG "PKERNFS_FORMAT_NOTE"
+
+/**
+ * struct kimage_note - what a kernel image says about the format it mounts
+ * @major: the format major it mounts
+ * @minor: the newest minor it knows
+ * @incompat: the incompatible features it supports
+ * @container: "bzImage" or "raw"
+ * @compression: "gzip", "xz", "zstd", or NULL if none
+ * @why: on failure, the reason
+ */
+struct kimage_note {
+	unsigned int major, minor;
+	unsigned int incompat;
+	const char *container;
+	const char *compression;
+	const char *why;
+};
+
+int kimage_find_note(const uint8_t *img, size_t len, struct kimage_note *n);
+int kimage_supports(const struct kimage_note *n, unsigned int major, uint32_t incompat);
+int cmdline_has_memmap(const char *cmdline, uint64_t start, uint64_t size);
+
+#endif

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs image repair (`pkernfsctl fsck --repair`).
+ *
+ * Every change is one the kernel could have made itself, so a repaired
+ * image is a state the filesystem can reach:
+ *   - a committed journal transaction is replayed, a torn one dropped;
+ *   - a record failing its checks is cleared (it was unusable already);
+ *   - a name between records that disagree is removed;
+ *   - a directory with several names keeps its first;
+ *   - what the root cannot reach, and files with links but no name, are
+ *     linked into /lost+found as "#INO";
+ *   - link counts are set from the names;
+ *   - the AU bitmap is rebuilt from the metadata regions and the extents.
+ * Damage with no safe answer (two extents over one AU, overlapping
+ * kernel-area entries, a bad superblock) is left for a human and keeps
+ * exit 4. Each pass only clears or rewrites records that are already
+ * wrong, so an interrupted repair can be run again.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fsck.h"
+
+struct rimg {
+	struct pkernfs_fsck *f;
+	uint8_t *b;
+	struct pkernfs_super *sb;
+	struct pkernfs_inode *it;
+	struct pkernfs_dirent *dt;
+	struct pkernfs_extent *et;
+	struct pkernfs_kdir_entry *kd;
+	uint32_t ni, nd, ne, nk, nb;
+	uint64_t lost_found;
+};
+
+static void fixed(struct rimg *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fixed(struct rimg *r, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[256];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->f->repairs++;
+	if (r->f->report)
+		r->f->report(r->f->priv, PKERNFS_FSCK_FIXED, msg);
+}
+
+static void rimg_init(struct rimg *r, struct pkernfs_fsck *f, uint8_t *b)
+{
+	r->f = f;
+	r->b = b;
+	r->sb = (void *)b;
+	r->it = (void *)(b + fsck_roff(r->sb, PKERNFS_R_INODES));
+	r->dt = (void *)(b + fsck_roff(r->sb, PKERNFS_R_DIRENTS));
+	r->et = (void *)(b + fsck_roff(r->sb, PKERNFS_R_EXTENTS));
+	r->kd = (void *)(b + fsck_roff(r->sb, PKERNFS_R_KDIR));
+	r->ni = fsck_rcount(r->sb, PKERNFS_R_INODES);
+	r->nd = fsck_rcount(r->sb, PKERNFS_R_DIRENTS);
+	r->ne = fsck_rcount(r->sb, PKERNFS_R_EXTENTS);
+	r->nk = fsck_rcount(r->sb, PKERNFS_R_KDIR);
+	r->nb = fsck_rcount(r->sb, PKERNFS_R_BITMAP);
+	r->lost_found = 0;
+}
+
+static int used(const struct rimg *r, uint64_t ino)
+{
+	return ino && ino < r->ni && (le16_to_cpu(r->it[ino].i_flags) & PKERNFS_INODE_USED);
+}
+
+static uint16_t mode_of(const struct rimg *r, uint64_t ino)
+{
+	return le16_to_cpu(r->it[ino].i_mode);
+}
+
+/* Where a journal record's image belongs, or NULL if it names no record. */
+static void *journal_home(struct rimg *r, uint16_t table, uint64_t index, uint32_t *len)
+{
+	switch (table) {
+	case PKERNFS_T_SUPER:
+		*len = sizeof(struct pkernfs_super);
+		return index ? NULL : r->b;
+	case PKERNFS_T_INODE:
+		*len = sizeof(struct pkernfs_inode);
+		return index < r->ni ? &r->it[index] : NULL;
+	case PKERNFS_T_DIRENT:
+		*len = sizeof(struct pkernfs_dirent);
+		return index < r->nd ? &r->dt[index] : NULL;
+	case PKERNFS_T_EXTENT:
+		*len = sizeof(struct pkernfs_extent);
+		return index < r->ne ? &r->et[index] : NULL;
+	case PKERNFS_T_BMAP:
+		*len = PKERNFS_BLOCK_SIZE;
+		return index < r->nb ? r->b + fsck_roff(r->sb, PKERNFS_R_BITMAP) +
+			index * PKERNFS_BLOCK_SIZE : NULL;
+	case PKERNFS_T_KDIR:
+		*len = sizeof(struct pkernfs_kdir_entry);
+		return index < r->nk ? &r->kd[index] : NULL;
+	}
+	return NULL;
+}
+
+/* As mount does: replay a committed transaction, drop a torn one. */
+static void repair_journal(struct rimg *r)
+{
+	struct pkernfs_journal_head *jh =
+		(void *)(r->b + fsck_roff(r->sb, PKERNFS_R_JOURNAL));
+	uint64_t jlen = fsck_rlen(r->sb, PKERNFS_R_JOURNAL);
+	uint32_t i, nrec, bytes, pos = 0, len;
+	const char *why = NULL;
+	int bad = 0;
+
+	if (pkernfs_journal_check(jh, jlen, &why)) {
+		if (le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
+		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED)
+			fixed(r, "journal: dropped a transaction torn before its commit");
+		else
+			fixed(r, "journal: %s; reset it to empty", why);
+		goto empty;
+	}
+	if (le32_to_cpu(jh->j_state) != PKERNFS_J_COMMITTED)
+		return;
+	nrec = le32_to_cpu(jh->j_nrec);
+	bytes = le32_to_cpu(jh->j_bytes);
+	for (i = 0; i < nrec && !bad; i++) {
+		struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(jh + 1) + pos);
+
+		if (pos + sizeof(*jr) > bytes ||
+		    !journal_home(r, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index), &len) ||
+		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes)
+			bad = 1;
+		else
+			pos += sizeof(*jr) + len;
+	}
+	if (bad) {
+		fixed(r, "journal: committed transaction has a malformed record; dropped it");
+		goto empty;
+	}
+	for (i = 0, pos = 0; i < nrec; i++) {
+		struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(jh + 1) + pos);
+		void *home = journal_home(r, le16_to_cpu(jr->jr_table),
+					  le64_to_cpu(jr->jr_index), &len);
+
+		memcpy(home, jr + 1, len);
+		pos += sizeof(*jr) + len;
+	}
+	fixed(r, "journal: replayed transaction %llu (%u records)",
+	      (unsigned long long)le64_to_cpu(jh->j_seq), nrec);
+empty:
+	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
+	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
+	jh->j_nrec = 0;
+	jh->j_bytes = 0;
+	memset(jh->j_reserved, 0, sizeof(jh->j_reserved));
+	pkernfs_journal_set_crc(jh);
+}
+
+/* Records that fail their own checks: clear them, they are unusable. */
+static void repair_records(struct rimg *r)
+{
+	const char *why = NULL;
+	uint32_t i;
+
+	for (i = 1; i < r->ni; i++) {
+		if (!pkernfs_inode_check(&r->it[i], i, &why))
+			continue;
+		fixed(r, "inode %u: %s; cleared", i, why);
+		memset(&r->it[i], 0, sizeof(r->it[i]));
+	}
+	for (i = 0; i < r->nd; i++) {
+		if (!pkernfs_dirent_check(&r->dt[i], &why))
+			continue;
+		fixed(r, "dirent %u: %s; cleared", i, why);
+		memset(&r->dt[i], 0, sizeof(r->dt[i]));
+	}
+	for (i = 0; i < r->ne; i++) {
+		uint64_t ino = le64_to_cpu(r->et[i].e_ino);
+
+		if (pkernfs_extent_check(r->sb, &r->et[i], &why)) {
+			fixed(r, "extent %u: %s; cleared", i, why);
+		} else if (ino && (!used(r, ino) || r->it[ino].i_gen != r->et[i].e_ino_gen ||
+				   !S_ISREG(mode_of(r, ino)))) {
+			fixed(r, "extent %u: belongs to no file; freed", i);
+		} else {
+			continue;
+		}
+		memset(&r->et[i], 0, sizeof(r->et[i]));
+	}
+	for (i = 0; i < r->nk; i++) {
+		if (!pkernfs_kdir_check(r->sb, &r->kd[i], &why))
+			continue;
+		fixed(r, "kernel area entry %u: %s; cleared", i, why);
+		memset(&r->kd[i], 0, sizeof(r->kd[i]));
+	}
+}
+
+/* A root that fails its checks is rebuilt, keeping the generation its names carry. */
+static void repair_root(struct rimg *r)
+{
+	struct pkernfs_inode *di = &r->it[PKERNFS_ROOT_INO];
+	uint32_t i, gen = 1;
+
+	if (used(r, PKERNFS_ROOT_INO) && S_ISDIR(mode_of(r, PKERNFS_ROOT_INO)))
+		return;
+	for (i = 0; i < r->nd; i++)
+		if (le64_to_cpu(r->dt[i].d_parent) == PKERNFS_ROOT_INO) {
+			gen = le32_to_cpu(r->dt[i].d_parent_gen);
+			break;
+		}
+	memset(di, 0, sizeof(*di));
+	di->i_ino = cpu_to_le64(PKERNFS_ROOT_INO);
+	di->i_gen = cpu_to_le32(gen);
+	di->i_mode = cpu_to_le16(S_IFDIR | 0755);
+	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED);
+	di->i_nlink = cpu_to_le32(2);
+	di->i_parent = cpu_to_le64(PKERNFS_ROOT_INO);
+	pkernfs_inode_set_crc(di);
+	fixed(r, "root directory was lost; rebuilt it empty");
+}
+
+/* Names must join two live inodes of the generations they recorded. */
+static void repair_names(struct rimg *r)
+{
+	uint8_t *named = calloc(r->ni, 1);
+	uint32_t i;
+
+	for (i = 0; i < r->nd; i++) {
+		struct pkernfs_dirent *de = &r->dt[i];
+		uint64_t p = le64_to_cpu(de->d_parent), ino = le64_to_cpu(de->d_ino);
+
+		if (!p)
+			continue;
+		if (!used(r, p) || !used(r, ino) || ino == PKERNFS_ROOT_INO ||
+		    !S_ISDIR(mode_of(r, p)) || r->it[p].i_gen != de->d_parent_gen ||
+		    r->it[ino].i_gen != de->d_ino_gen) {
+			fixed(r, "dirent %u: joins records that disagree; removed", i);
+			memset(de, 0, sizeof(*de));
+			continue;
+		}
+		if (S_ISDIR(mode_of(r, ino)) && named && named[ino]) {
+			fixed(r, "dirent %u: second name of directory %llu; removed", i,
+			      (unsigned long long)ino);
+			memset(de, 0, sizeof(*de));
+			continue;
+		}
+		if (named)
+			named[ino] = 1;
+	}
+	free(named);
+}
+
+/* Mark what the root reaches; @reached has r->ni bytes. */
+static void reach(const struct rimg *r, uint8_t *reached)
+{
+	uint32_t i, changed;
+
+	memset(reached, 0, r->ni);
+	reached[PKERNFS_ROOT_INO] = 1;
+	do {
+		changed = 0;
+		for (i = 0; i < r->nd; i++) {
+			uint64_t p = le64_to_cpu(r->dt[i].d_parent), ino = le64_to_cpu(r->dt[i].d_ino);
+
+			if (p && reached[p] && !reached[ino]) {
+				reached[ino] = 1;
+				changed = 1;
+			}
+		}
+	} while (changed);
+}
+
+static int name_taken(const struct rimg *r, uint64_t dir, const char *name)
+{
+	size_t len = strlen(name);
+	uint32_t i;
+
+	for (i = 0; i < r->nd; i++)
+		if (le64_to_cpu(r->dt[i].d_parent) == dir &&
+		    le16_to_cpu(r->dt[i].d_namelen) == len && !memcmp(r->dt[i].d_name, name, len))
+			return 1;
+	return 0;
+}
+
+static int add_name(struct rimg *r, uint64_t dir, uint64_t ino, const char *name)
+{
+	struct pkernfs_dirent *de = NULL;
+	size_t len = strlen(name);
+	uint32_t i;
+
+	for (i = 0; i < r->nd && !de; i++)
+		if (!le64_to_cpu(r->dt[i].d_parent))
+			de = &r->dt[i];
+	if (!de)
+		return -1;
+	memset(de, 0, sizeof(*de));
+	de->d_parent = cpu_to_le64(dir);
+	de->d_ino = cpu_to_le64(ino);
+	de->d_parent_gen = r->it[dir].i_gen;
+	de->d_ino_gen = r->it[ino].i_gen;
+	de->d_namelen = cpu_to_le16(len);
+	de->d_type = (mode_of(r, ino) & S_IFMT) >> 12;
+	memcpy(de->d_name, name, len);
+	de->d_hash = cpu_to_le32(pkernfs_name_hash(name, len));
+	pkernfs_dirent_set_crc(de);
+	return 0;
+}
+
+/* /lost+found, made on first use; 0 if there is no room for it. */
+static uint64_t lost_found(struct rimg *r)
+{
+	struct pkernfs_inode *di;
+	uint32_t i;
+
+	if (r->lost_found)
+		return r->lost_found;
+	for (i = 0; i < r->nd; i++) {
+		const struct pkernfs_dirent *de = &r->dt[i];
+		uint64_t ino = le64_to_cpu(de->d_ino);
+
+		if (le64_to_cpu(de->d_parent) == PKERNFS_ROOT_INO &&
+		    le16_to_cpu(de->d_namelen) == 10 && !memcmp(de->d_name, "lost+found", 10) &&
+		    S_ISDIR(mode_of(r, ino)))
+			return r->lost_found = ino;
+	}
+	for (i = 2; i < r->ni; i++)
+		if (!used(r, i))
+			break;
+	if (i == r->ni || name_taken(r, PKERNFS_ROOT_INO, "lost+found"))
+		return 0;
+	di = &r->it[i];
+	memset(di, 0, sizeof(*di));
+	di->i_ino = cpu_to_le64(i);
+	di->i_gen = cpu_to_le32(1);
+	di->i_mode = cpu_to_le16(S_IFDIR | 0700);
+	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED);
+	di->i_nlink = cpu_to_le32(2);
+	di->i_parent = cpu_to_le64(PKERNFS_ROOT_INO);
+	di->i_atime = di->i_mtime = di->i_ctime = di->i_btime = cpu_to_le64(time(NULL));
+	pkernfs_inode_set_crc(di);
+	if (add_name(r, PKERNFS_ROOT_INO, i, "lost+found")) {
+		memset(di, 0, sizeof(*di));
+		return 0;
+	}
+	fixed(r, "created /lost+found (inode %u)", i);
+	return r->lost_found = i;
+}
+
+/* Move @ino, unreachable or nameless, into /lost+found as "#INO". */
+static int adopt(struct rimg *r, uint64_t ino)
+{
+	uint64_t lf = lost_found(r);
+	char name[32];
+	uint32_t i, n = 0;
+
+	if (!lf)
+		return -1;
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)ino);
+	while (name_taken(r, lf, name))
+		snprintf(name, sizeof(name), "#%llu.%u", (unsigned long long)ino, ++n);
+	/* Its old names all sit in directories the root cannot reach. */
+	for (i = 0; i < r->nd; i++)
+		if (le64_to_cpu(r->dt[i].d_ino) == ino && le64_to_cpu(r->dt[i].d_parent))
+			memset(&r->dt[i], 0, sizeof(r->dt[i]));
+	if (add_name(r, lf, ino, name))
+		return -1;
+	if (S_ISDIR(mode_of(r, ino))) {
+		r->it[ino].i_parent = cpu_to_le64(lf);
+		pkernfs_inode_set_crc(&r->it[ino]);
+	}
+	fixed(r, "inode %llu: unreachable; moved to /lost+found/%s",
+	      (unsigned long long)ino, name);
+	return 0;
+}
+
+/* An emptied directory with nlink 0 is an orphan mount frees; with names in it, it is not. */
+static int has_children(const struct rimg *r, uint64_t dir)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nd; i++)
+		if (le64_to_cpu(r->dt[i].d_parent) == dir)
+			return 1;
+	return 0;
+}
+
+static void repair_tree(struct rimg *r)
+{
+	uint8_t *reached = malloc(r->ni), *has_name = calloc(r->ni, 1);
+	uint64_t i;
+	int again = 1;
+
+	if (!reached || !has_name)
+		goto out;
+	/* Directories first: adopting one brings its whole subtree back. */
+	while (again) {
+		again = 0;
+		reach(r, reached);
+		for (i = 2; i < r->ni && !again; i++) {
+			if (used(r, i) && !reached[i] && S_ISDIR(mode_of(r, i)) &&
+			    (le32_to_cpu(r->it[i].i_nlink) || has_children(r, i))) {
+				if (adopt(r, i))
+					goto out;
+				again = 1;
+			}
+		}
+	}
+	for (i = 0; i < r->nd; i++)
+		if (le64_to_cpu(r->dt[i].d_parent))
+			has_name[le64_to_cpu(r->dt[i].d_ino)] = 1;
+	/* Files with links but no name; nlink 0 is an orphan mount frees. */
+	for (i = 2; i < r->ni; i++)
+		if (used(r, i) && !reached[i] && !has_name[i] &&
+		    !S_ISDIR(mode_of(r, i)) && le32_to_cpu(r->it[i].i_nlink))
+			if (adopt(r, i))
+				goto out;
+out:
+	free(reached);
+	free(has_name);
+}
+
+static void repair_links(struct rimg *r)
+{
+	uint32_t *names = calloc(r->ni, sizeof(*names)), *subdirs = calloc(r->ni, sizeof(*subdirs));
+	uint32_t i, want;
+
+	if (!names || !subdirs)
+		goto out;
+	for (i = 0; i < r->nd; i++) {
+		uint64_t p = le64_to_cpu(r->dt[i].d_parent), ino = le64_to_cpu(r->dt[i].d_ino);
+
+		if (!p)
+			continue;
+		names[ino]++;
+		if (S_ISDIR(mode_of(r, ino)))
+			subdirs[p]++;
+	}
+	for (i = 1; i < r->ni; i++) {
+		struct pkernfs_inode *di = &r->it[i];
+
+		if (!used(r, i) || (!names[i] && i != PKERNFS_ROOT_INO))
+			continue;
+		want = S_ISDIR(le16_to_cpu(di->i_mode)) ? 2 + subdirs[i] : names[i];
+		if (le32_to_cpu(di->i_nlink) == want)
+			continue;
+		fixed(r, "inode %u: link count %u, set to %u", i, le32_to_cpu(di->i_nlink), want);
+		di->i_nlink = cpu_to_le32(want);
+		pkernfs_inode_set_crc(di);
+	}
+out:
+	free(names);
+	free(subdirs);
+}
+
+/*
+ * The bitmap is derived state: metadata AUs plus every extent. Left alone
+ * when two extents share an AU, since then no bitmap is right.
+ */
+static void repair_bitmap(struct rimg *r)
+{
+	uint64_t nr_aus = le64_to_cpu(r->sb->s_nr_aus), au, changed = 0;
+	uint64_t first = fsck_roff(r->sb, PKERNFS_R_DATA) >> le32_to_cpu(r->sb->s_au_shift);
+	uint8_t *want = calloc(nr_aus / 8 + 1, 1);
+	uint32_t i;
+
+	if (!want)
+		return;
+	for (au = 0; au < first; au++)
+		fsck_set_bit(want, au);
+	for (i = 0; i < r->ne; i++) {
+		uint64_t start = le64_to_cpu(r->et[i].e_start);
+
+		if (!le64_to_cpu(r->et[i].e_ino))
+			continue;
+		for (au = start; au < start + le32_to_cpu(r->et[i].e_len); au++) {
+			if (fsck_bit(want, au))
+				goto out;
+			fsck_set_bit(want, au);
+		}
+	}
+	for (i = 0; i < r->nb; i++) {
+		struct pkernfs_bmap_block *bb = (void *)(r->b + fsck_roff(r->sb, PKERNFS_R_BITMAP) +
+							 (uint64_t)i * PKERNFS_BLOCK_SIZE);
+		struct pkernfs_bmap_block nb;
+		uint64_t n;
+
+		memset(&nb, 0, sizeof(nb));
+		nb.b_index = cpu_to_le32(i);
+		for (n = 0; n < PKERNFS_BITS_PER_BMAP; n++) {
+			au = (uint64_t)i * PKERNFS_BITS_PER_BMAP + n;
+			if (au < nr_aus && fsck_bit(want, au))
+				fsck_set_bit(nb.b_bits, n);
+		}
+		pkernfs_bmap_set_crc(&nb);
+		if (memcmp(bb, &nb, sizeof(nb))) {
+			*bb = nb;
+			changed++;
+		}
+	}
+	if (changed)
+		fixed(r, "AU bitmap: rebuilt %llu block(s) from the extents",
+		      (unsigned long long)changed);
+out:
+	free(want);
+}
+
+/**
+ * pkernfs_fsck_repair() - check an image and fix what is safely fixable
+ * @f: as for pkernfs_fsck(); repairs are reported at PKERNFS_FSCK_FIXED
+ * @b: the image, mapped writable
+ * @size: its size
+ *
+ * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
+ * remain, 8 not a pkernfs image (untouched).
+ */
+int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
+{
+	struct pkernfs_fsck quiet = { 0 };
+	const char *why = NULL;
+	struct rimg r;
+	int rc;
+
+	rc = pkernfs_fsck(&quiet, b, size);
+	/* Nothing to do, or nothing below works without a superblock. */
+	if (rc == 8 || !quiet.super_ok || (rc == 0 && !quiet.journal_pending))
+		return pkernfs_fsck(f, b, size);
+	rimg_init(&r, f, b);
+	repair_journal(&r);
+	/* A replayed superblock may have moved the tables. */
+	if (pkernfs_super_check(r.sb, size, &why))
+		return pkernfs_fsck(f, b, size);
+	rimg_init(&r, f, b);
+	repair_records(&r);
+	repair_root(&r);
+	repair_names(&r);
+	repair_tree(&r);
+	repair_links(&r);
+	repair_bitmap(&r);
+	f->errors = f->notes = 0;
+	f->inodes = f->extents = f->used_aus = f->kernel_pages = 0;
+	rc = pkernfs_fsck(f, b, size);
+	return rc ? rc : f->repairs ? 1 : 0;
+}
