@@ -18,7 +18,17 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
+#include <linux/stringify.h>
 #include "pkernfs.h"
+
+/*
+ * Kept in the image for `pkernfsctl kexec-check`, which reads it out of
+ * the kernel about to be kexec'd to learn which images it can mount.
+ */
+static const char pkernfs_format_note[] __used =
+	"PKERNFS_FORMAT_NOTE major=" __stringify(PKERNFS_MAJOR)
+	" minor=" __stringify(PKERNFS_MINOR)
+	" incompat=" __stringify(PKERNFS_FEATURE_INCOMPAT_SUPP);
 
 static struct kmem_cache *pkernfs_inode_cachep;
 DEFINE_SRCU(pkernfs_srcu);

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include "dax-private.h"
 #include "bus.h"
+#include "format.h"
 
 struct pkernfs_dax {
 	struct pkernfs_region region;
@@ -132,6 +133,47 @@ static void pkernfs_dax_kill(void *dev_dax)
 	kill_dev_dax(dev_dax);
 }
 
+/*
+ * The metadata regions, read-only to root, so pkernfsctl can list, check
+ * and kexec-check a device while this driver holds it (and there is no
+ * /dev/daxX.Y to map). Only the superblock if it is not a pkernfs; never
+ * file data.
+ */
+static u64 pkernfs_dax_meta_len(struct pkernfs_dax *pdax)
+{
+	const struct pkernfs_super *sb = pdax->region.kaddr;
+	u64 data = le64_to_cpu(READ_ONCE(sb->s_regions[PKERNFS_R_DATA].off));
+
+	if (le64_to_cpu(sb->s_magic) != PKERNFS_MAGIC || data < PKERNFS_BLOCK_SIZE ||
+	    data > pdax->region.size)
+		return PKERNFS_BLOCK_SIZE;
+	return data;
+}
+
+static ssize_t pkernfs_metadata_read(struct file *file, struct kobject *kobj,
+				     struct bin_attribute *attr, char *buf,
+				     loff_t off, size_t count)
+{
+	struct pkernfs_dax *pdax = dev_get_drvdata(kobj_to_dev(kobj));
+	u64 end = pkernfs_dax_meta_len(pdax);
+
+	if (off < 0 || off >= end)
+		return 0;
+	count = min_t(u64, count, end - off);
+	memcpy(buf, pdax->region.kaddr + off, count);
+	return count;
+}
+static BIN_ATTR_ADMIN_RO(pkernfs_metadata, 0);
+
+static struct bin_attribute *pkernfs_dax_bin_attrs[] = {
+	&bin_attr_pkernfs_metadata,
+	NULL,
+};
+
+static const struct attribute_group pkernfs_dax_group = {
+	.bin_attrs = pkernfs_dax_bin_attrs,
+};
+
 static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 {
 	struct device *dev = &dev_dax->dev;
@@ -207,8 +249,12 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 
 	dev_info(dev, "pkernfs region %#llx-%#llx (%llu MiB, align %u)\n",
 		 range->start, range->end, range_len(range) >> 20, dev_dax->align);
-	/* Registered last, so it runs first: the holder stops before the unmap. */
-	return devm_add_action_or_reset(dev, pkernfs_dax_unpublish, pdax);
+	/* Registered after the map, so they go first: the holder stops before the unmap. */
+	rc = devm_add_action_or_reset(dev, pkernfs_dax_unpublish, pdax);
+	if (rc)
+		return rc;
+	dev_set_drvdata(dev, pdax);
+	return devm_device_add_group(dev, &pkernfs_dax_group);
 }
 
 static struct dax_device_driver pkernfs_dax_driver = {
