@@ -59,23 +59,34 @@ pkt_eq() {
 
 # State handed from one stage to the next must live in the memory under
 # test; /tmp does not survive. pkt_kexec carries only the command line.
-pkt_kexec() {
-	local next=$((PKT_STAGE + 1)) cmdline
-	cmdline=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$next/" /proc/cmdline)
+#
+# pkt_kexec_prepare: the next stage's command line in PKT_NEXT_CMDLINE,
+# and the running initramfs, as it is now, as the next initrd.
+pkt_kexec_prepare() {
+	PKT_NEXT_CMDLINE=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$((PKT_STAGE + 1))/" /proc/cmdline)
 	# Values a stage hands to the next travel on the command line.
-	[ -n "${PKT_EXTRA_APPEND:-}" ] && cmdline="$cmdline $PKT_EXTRA_APPEND"
-	# The running initramfs, as it is now, becomes the next initrd.
-	(cd / && find . -xdev | cpio -o -H newc > /tmp/self.cpio 2>/dev/null)
-	if ! kexec -l /boot/bzImage --initrd=/tmp/self.cpio --append="$cmdline" \
-		> /tmp/kexec.log 2>&1; then
-		pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
-		return 1
-	fi
-	pkt_emit "KEXEC stage=$PKT_STAGE next=$next"
+	[ -n "${PKT_EXTRA_APPEND:-}" ] && PKT_NEXT_CMDLINE="$PKT_NEXT_CMDLINE $PKT_EXTRA_APPEND"
+	PKT_NEXT_INITRD=/tmp/self.cpio
+	(cd / && find . -xdev | cpio -o -H newc > $PKT_NEXT_INITRD 2>/dev/null)
+}
+
+# pkt_kexec_exec: boot the kernel already loaded with kexec -l.
+pkt_kexec_exec() {
+	pkt_emit "KEXEC stage=$PKT_STAGE next=$((PKT_STAGE + 1))"
 	sync
 	kexec -e
 	pkt_fail "kexec -e returned"
 	return 1
+}
+
+pkt_kexec() {
+	pkt_kexec_prepare
+	if ! kexec -l /boot/bzImage --initrd=$PKT_NEXT_INITRD --append="$PKT_NEXT_CMDLINE" \
+		> /tmp/kexec.log 2>&1; then
+		pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
+		return 1
+	fi
+	pkt_kexec_exec
 }
 
 pkt_main() {

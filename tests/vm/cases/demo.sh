@@ -32,9 +32,17 @@ stage_1() {
 	chmod 0600 $M/etc/vm0.conf
 	state > /tmp/state
 	pkt_info "  $(df -m $M | tail -n 1 | awk '{print $3 " MiB used of " $2}')"
-	pkt_info "umount, then kexec into a new kernel (the nvdimm file is not reopened)"
+	pkt_info "umount, then ask pkernfsctl kexec-check whether a kexec now keeps everything"
 	umount $M
-	PKT_EXTRA_APPEND="pkt.state=$(md5sum < /tmp/state | cut -c1-32)" pkt_kexec
+	PKT_EXTRA_APPEND="pkt.state=$(md5sum < /tmp/state | cut -c1-32)" pkt_kexec_prepare
+	pkernfsctl kexec-check --kernel /boot/bzImage --initrd $PKT_NEXT_INITRD \
+		--append "$PKT_NEXT_CMDLINE" > /tmp/kc.out 2>&1
+	pkt_eq "kexec-check: ready" "$?" 0
+	while read -r line; do pkt_info "  $line"; done < /tmp/kc.out
+	pkt_info "kexec into the new kernel with that command (the nvdimm file is not reopened)"
+	cmd=$(sed -n 's/^  \(kexec -l .*\) && kexec -e$/\1/p' /tmp/kc.out)
+	pkt_check "kexec -l" eval "$cmd" || return
+	pkt_kexec_exec
 }
 
 stage_2() {

@@ -38,6 +38,34 @@ damage() {
 	pkt_bind dax0.0
 }
 
+# repair_and_mount WHAT: fsck --repair on the refused image. What it can
+# fix must then mount; what it cannot must be left byte for byte.
+repair_and_mount() {
+	local what=$1 rc
+	pkernfsctl fsck --repair dax0.0 > /tmp/repair.out 2>&1
+	rc=$?
+	case $what in
+	root-inode|dirent|extent|bitmap)
+		pkt_eq "fsck --repair on the $what image exits 1 ($(grep -m1 fixed /tmp/repair.out))" "$rc" 1
+		pkernfsctl fsck --repair dax0.0 > /dev/null 2>&1
+		pkt_eq "a second --repair of the $what image finds nothing (0)" "$?" 0
+		pkt_bind dax0.0
+		if pkt_check "the repaired $what image mounts" mount -t pkernfs dax0.0 $M; then
+			# dirent 0 named /d: d, with f and its data, is now in /lost+found.
+			[ $what = dirent ] && pkt_check "  ... with the nameless directory in /lost+found" \
+				grep -q data $M/lost+found/#2/f
+			pkt_check "  ... and takes a new file" sh -c "echo n > $M/new && umount $M"
+		fi
+		pkt_unbind dax0.0
+		;;
+	*)
+		case $what in magic|foreign) want=8 ;; *) want=4 ;; esac
+		pkt_eq "fsck --repair cannot fix the $what image: exits $want" "$rc" "$want"
+		pkt_eq "  ... and leaves it as it was" "$(pkt-mem sum /dev/dax0.0 0 8M)" "$DAMAGED_SUM"
+		;;
+	esac
+}
+
 stage_1() {
 	mkdir -p $M
 	pkt_check "devdax namespace" pkt_ns_devdax
@@ -88,6 +116,7 @@ stage_1() {
 		rc=$?
 		case $what in magic|foreign) want=8 ;; *) want=4 ;; esac
 		pkt_eq "pkernfsctl fsck on the $what image exits $want ($(grep -m1 error /tmp/fsck.out))" "$rc" "$want"
+		repair_and_mount $what
 	done
 
 	# A transaction torn before its commit is dropped; the image mounts.
