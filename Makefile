@@ -33,7 +33,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: all deps kernel initramfs unit man check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: all deps kernel initramfs unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -91,6 +91,27 @@ man: $(MAN)
 
 unit: $(UNIT_TESTS) $(BUILD)/unit/test_cli $(MAN)
 
+# The SSDT that describes a pkernfs region (acpi/), for QEMU -acpitable or
+# an initrd table override (the .cpio); iasl must report no warning.
+#   make acpi PKERNFS_SSDT_BASE=0x50000000 PKERNFS_SSDT_SIZE=0x10000000
+PKERNFS_SSDT_BASE ?= 0x50000000
+PKERNFS_SSDT_SIZE ?= 0x10000000
+SSDT_DEFS := -D PKERNFS_BASE=$(PKERNFS_SSDT_BASE) -D PKERNFS_SIZE=$(PKERNFS_SSDT_SIZE) \
+	     -D PKERNFS_END=$(shell printf '%#x' $$(($(PKERNFS_SSDT_BASE) + $(PKERNFS_SSDT_SIZE) - 1)))
+$(BUILD)/acpi/params: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SSDT_DEFS)' | cmp -s - $@ || echo '$(SSDT_DEFS)' > $@
+$(BUILD)/acpi/pkernfs-ssdt.aml: acpi/pkernfs-ssdt.asl $(BUILD)/acpi/params
+	@scripts/iasl.sh $@ $< $(SSDT_DEFS)
+$(BUILD)/acpi/pkernfs-bad.aml: tests/vm/acpi/pkernfs-bad.asl
+	@scripts/iasl.sh $@ $<
+$(BUILD)/acpi/pkernfs-ssdt.cpio: $(BUILD)/acpi/pkernfs-ssdt.aml
+	@rm -rf $(BUILD)/acpi/root && mkdir -p $(BUILD)/acpi/root/kernel/firmware/acpi
+	@cp $< $(BUILD)/acpi/root/kernel/firmware/acpi/
+	@(cd $(BUILD)/acpi/root && find kernel | cpio -o -H newc --quiet) > $@
+acpi: $(BUILD)/acpi/pkernfs-ssdt.aml $(BUILD)/acpi/pkernfs-ssdt.cpio $(BUILD)/acpi/pkernfs-bad.aml
+FORCE:
+
 # libFuzzer over the image parser and the checker (clang's runtime from
 # libclang-rt-14-dev). make check runs it for FUZZ_SECONDS; make fuzz longer.
 FUZZ_SECONDS ?= 30
@@ -103,7 +124,7 @@ fuzz: $(BUILD)/fuzz/fuzz_fsck
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$< -max_total_time=$${FUZZ_SECONDS:-600} $(BUILD)/fuzz/corpus
 
-check: deps unit pkernfsctl $(BUILD)/fuzz/fuzz_fsck initramfs
+check: deps unit pkernfsctl acpi $(BUILD)/fuzz/fuzz_fsck initramfs
 	@tests/check.sh
 
 demo: initramfs

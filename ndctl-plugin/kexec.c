@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -60,6 +61,21 @@ static void verdict(struct kcheck *k, int ok, const char *what, const char *fmt,
 	json_object_object_add(j, "ok", json_object_new_boolean(ok));
 	json_object_object_add(j, "detail", json_object_new_string(msg));
 	json_object_array_add(k->checks, j);
+}
+
+static char *slurp_cmdline(void)
+{
+	static char buf[4096];
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
 }
 
 static int read_file(const char *path, uint8_t **buf, size_t *len)
@@ -106,9 +122,91 @@ static void check_kernel(struct kcheck *k, const char *kernel, const char *modul
 	munmap(img, len);
 }
 
+#define PKERNFS_PMEM_PROVIDER "pkernfs-pmem-region"	/* drivers/dax/pkernfs/pmem_region.h */
+#define MAX_TABLES 16
+
+/* ACPI tables this kernel took from its initrd ("ACPI: Table Upgrade: ..."). */
+static int upgraded_tables(char ids[][24], int max)
+{
+	int len = klogctl(10, NULL, 0), n = 0;
+	char *log, *p;
+
+	if (len <= 0 || !(log = malloc(len + 1)))
+		return 0;
+	len = klogctl(3, log, len);
+	log[len > 0 ? len : 0] = 0;
+	for (p = log; n < max && (p = strstr(p, "Table Upgrade: ")); p++) {
+		char *b = strchr(p, '['), *e = b ? strchr(b, ']') : NULL;
+
+		if (b && e && e - b - 1 < 24) {
+			memcpy(ids[n], b + 1, e - b - 1);
+			ids[n][e - b - 1] = 0;
+			acpi_id_normalize(ids[n]);
+			n++;
+		}
+	}
+	free(log);
+	return n;
+}
+
+/* A region of pkernfs_pmem_region: reserved again, described again? */
+static void check_fw_region(struct kcheck *k, const char *dev, const struct nd_info *nd,
+			    const char *cmdline, const char *initrd)
+{
+	char path[256], ids[MAX_TABLES][24], have[MAX_TABLES][24];
+	int acpi, n, m = 0, i, j, missing = 0;
+	const char *cur = slurp_cmdline();
+	uint8_t *img;
+	size_t len;
+
+	if (cur && cmdline_reserves(cur, nd->start, nd->size) &&
+	    !cmdline_reserves(cmdline, nd->start, nd->size)) {
+		verdict(k, 0, "reserve", "%s: %s is reserved by memmap=%lluM$0x%llx on this "
+			"command line, which the next lacks: the next kernel would use it as RAM",
+			dev, nd->region, (unsigned long long)(nd->size >> 20),
+			(unsigned long long)nd->start);
+	} else {
+		verdict(k, 1, "reserve", "%s: %s stays reserved (%s)", dev, nd->region,
+			cmdline_reserves(cmdline, nd->start, nd->size) ?
+			"memmap=...$... on the next command line" : "by the firmware's memory map");
+	}
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/../firmware_node", nd->bus);
+	acpi = !access(path, F_OK);
+	if (!acpi) {
+		verdict(k, 1, "describe", "%s: %s comes from a device-tree node; kexec passes the "
+			"running device tree on", dev, nd->region);
+		return;
+	}
+	n = upgraded_tables(ids, MAX_TABLES);
+	if (!n) {
+		verdict(k, 1, "describe", "%s: %s is in an ACPI table from the firmware, which "
+			"the next kernel reads again", dev, nd->region);
+		return;
+	}
+	if (!initrd || read_file(initrd, &img, &len)) {
+		verdict(k, 0, "describe", "%s: this kernel took ACPI table %s from its initrd; "
+			"pass the next one with --initrd so it can be checked", dev, ids[0]);
+		return;
+	}
+	m = initrd_acpi_tables(img, len, have, MAX_TABLES);
+	munmap(img, len);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m && strcmp(ids[i], have[j]); j++)
+			;
+		if (j == m) {
+			verdict(k, 0, "describe", "%s: the next initrd lacks ACPI table %s, which this "
+				"kernel took from its initrd (kernel/firmware/acpi/)", dev, ids[i]);
+			missing++;
+		}
+	}
+	if (!missing)
+		verdict(k, 1, "describe", "%s: %s is in ACPI table(s) the next initrd carries "
+			"again (%s)", dev, nd->region, ids[0]);
+}
+
 /* How will the next kernel find @nd's memory? */
 static void check_description(struct kcheck *k, const char *dev, const struct nd_info *nd,
-			      const char *cmdline)
+			      const char *cmdline, const char *initrd)
 {
 	if (!nd->found) {
 		verdict(k, 0, "describe", "%s: not on an nvdimm region; nothing tells the next "
@@ -127,6 +225,8 @@ static void check_description(struct kcheck *k, const char *dev, const struct nd
 				"the next command line lacks: the next kernel would use it as RAM",
 				dev, nd->region, (unsigned long long)(nd->size >> 20),
 				(unsigned long long)nd->start);
+	} else if (!strcmp(nd->provider, PKERNFS_PMEM_PROVIDER)) {
+		check_fw_region(k, dev, nd, cmdline, initrd);
 	} else {
 		verdict(k, 0, "describe", "%s: %s comes from bus provider '%s', which "
 			"kexec-check does not know how to carry over", dev, nd->region,
@@ -170,21 +270,6 @@ static void check_image(struct kcheck *k, const char *dev, const struct kimage_n
 			(unsigned long long)((f.used_aus << le32_to_cpu(sb->s_au_shift)) >> 20),
 			(unsigned long long)f.kernel_pages);
 	close_target(&t);
-}
-
-static char *slurp_cmdline(void)
-{
-	static char buf[4096];
-	FILE *f = fopen("/proc/cmdline", "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return buf;
 }
 
 int cmd_kexec_check(int argc, char **argv)
@@ -280,15 +365,18 @@ int cmd_kexec_check(int argc, char **argv)
 				continue;
 			n++;
 			nd_lookup(nctx, daxctl_region_get_id(region), &nd);
-			check_description(&k, name, &nd, cmdline);
+			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &note, have_note);
 		}
 	}
 	if (!n)
 		verdict(&k, 1, "devices", "no pkernfs on any dax device: nothing to keep");
 
-	snprintf(cmd, sizeof(cmd), "kexec -l %s%s%s --command-line=\"%s\" && kexec -e", kernel,
+	/* Single quotes: memmap=nn$ss must reach kexec as written. */
+	snprintf(cmd, sizeof(cmd), "kexec -l %s%s%s --command-line='%s' && kexec -e", kernel,
 		 initrd ? " --initrd=" : "", initrd ? initrd : "", cmdline);
+	if (strchr(cmdline, '\''))
+		verdict(&k, 0, "cmdline", "the command line holds a single quote; quote it yourself");
 	if (k.json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "ready", json_object_new_boolean(!k.failed));

@@ -220,16 +220,90 @@ int kimage_supports(const struct kimage_note *n, unsigned int major, uint32_t in
 }
 
 /**
- * cmdline_has_memmap() - is a legacy pmem range on a kernel command line?
- * @cmdline: the command line
- * @start: physical start of the range
- * @size: its bytes
+ * acpi_id_normalize() - "SIG-OEMID-TABLEID" without padding
+ * @id: the id, rewritten in place
  *
- * Several memmap= options, and comma-separated lists in one, both count.
- *
- * Return: 1 if memmap=SIZE!START names exactly [@start, @start + @size).
+ * The kernel prints the fields padded with spaces ("SSDT-PKERNF-  PKRNFS");
+ * the table pads them with spaces or NULs. Drop the spaces so both compare.
  */
-int cmdline_has_memmap(const char *cmdline, uint64_t start, uint64_t size)
+void acpi_id_normalize(char *id)
+{
+	char *w = id;
+
+	for (; *id; id++)
+		if (*id != ' ')
+			*w++ = *id;
+	*w = 0;
+}
+
+static uint32_t cpio_hex(const uint8_t *p)
+{
+	char s[9];
+
+	memcpy(s, p, 8);
+	s[8] = 0;
+	return strtoul(s, NULL, 16);
+}
+
+/**
+ * initrd_acpi_tables() - ACPI tables an initrd carries for the table upgrade
+ * @buf: the initrd
+ * @len: its bytes
+ * @ids: filled with "SIG-OEMID-TABLEID" of each table found
+ * @max: room in @ids
+ *
+ * What CONFIG_ACPI_TABLE_UPGRADE loads: files under kernel/firmware/acpi/
+ * in an uncompressed newc cpio at the start of the initrd (archives may be
+ * concatenated; the kernel scans until the data stops being cpio).
+ *
+ * Return: the number of tables found.
+ */
+int initrd_acpi_tables(const uint8_t *buf, size_t len, char ids[][24], int max)
+{
+	static const char dir[] = "kernel/firmware/acpi/";
+	size_t pos = 0;
+	int n = 0;
+
+	while (pos + 110 <= len && n < max) {
+		uint32_t namesize, filesize;
+		const char *name;
+		size_t data;
+
+		if (memcmp(buf + pos, "070701", 6) && memcmp(buf + pos, "070702", 6)) {
+			if (!buf[pos]) {	/* padding between archives */
+				pos += 4;
+				continue;
+			}
+			break;
+		}
+		filesize = cpio_hex(buf + pos + 54);
+		namesize = cpio_hex(buf + pos + 94);
+		name = (const char *)buf + pos + 110;
+		data = (pos + 110 + namesize + 3) & ~(size_t)3;
+		if (data > len || filesize > len - data)
+			break;
+		if (namesize > sizeof(dir) && !strncmp(name, dir, sizeof(dir) - 1) &&
+		    filesize >= 36) {
+			const uint8_t *t = buf + data;
+
+			/* ACPI table header: Signature[4] ... OEMID[6] at 10, OEM Table ID[8] at 16. */
+			snprintf(ids[n], 24, "%.4s-%.6s-%.8s", (const char *)t,
+				 (const char *)t + 10, (const char *)t + 16);
+			acpi_id_normalize(ids[n]);
+			n++;
+		}
+		pos = (data + filesize + 3) & ~(size_t)3;
+	}
+	return n;
+}
+
+/*
+ * The memmap=SIZE<kind>START entries of a command line (several options,
+ * and comma-separated lists in one): is there one that names exactly
+ * (@exact) or covers [@start, @start + @size)?
+ */
+static int memmap_scan(const char *cmdline, char kind, uint64_t start, uint64_t size,
+		       int exact)
 {
 	char *copy = strdup(cmdline), *tok, *save = NULL;
 	int found = 0;
@@ -244,17 +318,44 @@ int cmdline_has_memmap(const char *cmdline, uint64_t start, uint64_t size)
 			continue;
 		for (ent = strtok_r(tok + 7, ",", &save2); ent && !found;
 		     ent = strtok_r(NULL, ",", &save2)) {
-			char *bang = strchr(ent, '!');
+			char *sep = strchr(ent, kind);
 			uint64_t s, a;
 
-			if (!bang)
+			if (!sep)
 				continue;
-			*bang = 0;
-			if (!parse_size(ent, &s) && !parse_size(bang + 1, &a) && s == size &&
-			    a == start)
-				found = 1;
+			*sep = 0;
+			if (parse_size(ent, &s) || parse_size(sep + 1, &a))
+				continue;
+			found = exact ? s == size && a == start :
+					a <= start && a + s >= start + size;
 		}
 	}
 	free(copy);
 	return found;
+}
+
+/**
+ * cmdline_has_memmap() - is a legacy pmem range on a kernel command line?
+ * @cmdline: the command line
+ * @start: physical start of the range
+ * @size: its bytes
+ *
+ * Return: 1 if memmap=SIZE!START names exactly [@start, @start + @size).
+ */
+int cmdline_has_memmap(const char *cmdline, uint64_t start, uint64_t size)
+{
+	return memmap_scan(cmdline, '!', start, size, 1);
+}
+
+/**
+ * cmdline_reserves() - does a memmap=SIZE$START on @cmdline cover a range?
+ * @cmdline: a kernel command line
+ * @start: physical start
+ * @size: bytes
+ *
+ * Return: 1 if one memmap=nn$ss entry covers all of [@start, @start + @size).
+ */
+int cmdline_reserves(const char *cmdline, uint64_t start, uint64_t size)
+{
+	return memmap_scan(cmdline, '$', start, size, 0);
 }

@@ -28,5 +28,8 @@ struct kimage_note {
 int kimage_find_note(const uint8_t *img, size_t len, struct kimage_note *n);
 int kimage_supports(const struct kimage_note *n, unsigned int major, uint32_t incompat);
 int cmdline_has_memmap(const char *cmdline, uint64_t start, uint64_t size);
+int cmdline_reserves(const char *cmdline, uint64_t start, uint64_t size);
+void acpi_id_normalize(char *id);
+int initrd_acpi_tables(const uint8_t *buf, size_t len, char ids[][24], int max);
 
 #endif

@@ -517,6 +517,8 @@ void nd_lookup(struct ndctl_ctx *ctx, int dax_region_id, struct nd_info *nd)
 					 ndctl_namespace_get_devname(ndns));
 				snprintf(nd->provider, sizeof(nd->provider), "%s",
 					 ndctl_bus_get_provider(bus));
+				snprintf(nd->bus, sizeof(nd->bus), "%s",
+					 ndctl_bus_get_devname(bus));
 				nd->start = ndctl_region_get_resource(region);
 				nd->size = ndctl_region_get_size(region);
 				nd->found = 1;

@@ -39,6 +39,7 @@ struct nd_info {
 	char region[32];
 	char ns[32];
 	char provider[32];
+	char bus[32];
 	uint64_t start, size;	/* the region's physical range */
 	int found;
 };

@@ -178,3 +178,61 @@ TEST(memmap_on_cmdline)
 	EXPECT_EQ(cmdline_has_memmap("xmemmap=256M!1G", G, 256 * M), 0);
 	EXPECT_EQ(cmdline_has_memmap("", G, 256 * M), 0);
 }
+
+TEST(reserved_on_cmdline)
+{
+	const uint64_t M = 1ULL << 20;
+
+	EXPECT_EQ(cmdline_reserves("memmap=256M$0x50000000", 0x50000000, 256 * M), 1);
+	EXPECT_EQ(cmdline_reserves("memmap=512M$0x40000000", 0x50000000, 256 * M), 1);
+	EXPECT_EQ(cmdline_reserves("memmap=128M$0x50000000", 0x50000000, 256 * M), 0);
+	EXPECT_EQ(cmdline_reserves("memmap=256M!0x50000000", 0x50000000, 256 * M), 0);
+	EXPECT_EQ(cmdline_reserves("a memmap=1G!4G,256M$0x50000000 b", 0x50000000, 256 * M), 1);
+}
+
+/* One newc entry; returns the new end. */
+static size_t cpio_add(uint8_t *buf, size_t pos, const char *name, const void *data,
+		       size_t len)
+{
+	size_t nlen = strlen(name) + 1;
+
+	pos += sprintf((char *)buf + pos, "070701%08x%08x%08x%08x%08x%08x%08zx%08x%08x%08x%08x%08zx%08x",
+		       1, 0100644, 0, 0, 1, 0, len, 0, 0, 0, 0, nlen, 0);
+	memcpy(buf + pos, name, nlen);
+	pos = (pos + nlen + 3) & ~(size_t)3;
+	memcpy(buf + pos, data, len);
+	return (pos + len + 3) & ~(size_t)3;
+}
+
+TEST(acpi_tables_in_initrd)
+{
+	uint8_t *buf = calloc(1, 8192), table[64] = { 0 };
+	char ids[4][24];
+	size_t pos = 0;
+
+	memcpy(table, "SSDT", 4);
+	memcpy(table + 10, "PKERNF", 6);
+	memcpy(table + 16, "PKRNFS  ", 8);
+	pos = cpio_add(buf, pos, "kernel/firmware/acpi/pkernfs-ssdt.aml", table, sizeof(table));
+	pos = cpio_add(buf, pos, "init", "#!/bin/sh\n", 10);
+	pos = cpio_add(buf, pos, "TRAILER!!!", "", 0);
+	pos += 512;	/* zero padding, then a second archive */
+	memcpy(table, "DSDT", 4);
+	pos = cpio_add(buf, pos, "kernel/firmware/acpi/x.aml", table, sizeof(table));
+	pos = cpio_add(buf, pos, "kernel/firmware/other.aml", table, sizeof(table));
+	EXPECT_EQ(initrd_acpi_tables(buf, pos, ids, 4), 2);
+	EXPECT(!strcmp(ids[0], "SSDT-PKERNF-PKRNFS"));
+	EXPECT(!strcmp(ids[1], "DSDT-PKERNF-PKRNFS"));
+	/* Not cpio at all (a compressed initrd): nothing. */
+	memset(buf, 0x1f, 16);
+	EXPECT_EQ(initrd_acpi_tables(buf, pos, ids, 4), 0);
+	free(buf);
+}
+
+TEST(acpi_id_as_the_kernel_prints_it)
+{
+	char id[24] = "SSDT-PKERNF-  PKRNFS";
+
+	acpi_id_normalize(id);
+	EXPECT(!strcmp(id, "SSDT-PKERNF-PKRNFS"));
+}

@@ -54,6 +54,7 @@ pkt_eq() {
 		pkt_ok "$1"
 	else
 		pkt_fail "$1: got '$2', want '$3'"
+		return 1
 	fi
 }
 

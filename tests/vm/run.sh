@@ -19,6 +19,9 @@
 #   # pkt-nvdimm-label: SIZE  label area for the nvdimm (default: none)
 #   # pkt-qemu: ARGS       extra QEMU arguments
 #   # pkt-mem: SIZE        guest RAM (default 2G)
+#   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
+#                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
+# In pkt-qemu and pkt-initrd-prepend, @BUILD@ is the repo's build/ (make acpi).
 #
 # The guest writes "PKT <verb> ..." lines to its second serial port (see
 # tests/vm/lib.sh). Verdict:
@@ -79,7 +82,16 @@ APPEND=$(meta append "")
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
 EXTRA=$(meta qemu "")
+EXTRA=${EXTRA//@BUILD@/$REPO/build}
+PREPEND=$(meta initrd-prepend "")
+PREPEND=${PREPEND//@BUILD@/$REPO/build}
 MEM=$(meta mem 2G)
+for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND; do
+	if [ ! -s "$f" ]; then
+		echo "FAIL $CASE: $f is missing (make acpi builds the ACPI tables)"
+		exit 1
+	fi
+done
 
 LOG=$LOGROOT/$CASE
 mkdir -p "$LOG" "$CACHE/vm"
@@ -100,7 +112,7 @@ if [ "$NVDIMM" != none ]; then
 	img=$CACHE/vm/$CASE.$$.nvdimm.img
 	rm -f "$img"
 	truncate -s "$NVDIMM" "$img"
-	trap 'rm -f "$img"' EXIT
+	trap 'rm -f "$img" "${ird:-}"' EXIT
 	nvdev="nvdimm,id=nvdimm1,memdev=mem1"
 	[ -n "$NVLABEL" ] && nvdev+=",label-size=$NVLABEL"
 	qemu+=(-object "memory-backend-file,id=mem1,share=on,mem-path=$img,size=$NVDIMM"
@@ -108,6 +120,15 @@ if [ "$NVDIMM" != none ]; then
 fi
 # shellcheck disable=SC2206
 [ -n "$EXTRA" ] && qemu+=($EXTRA)
+if [ -n "$PREPEND" ]; then
+	# The kernel looks for table upgrades in a cpio at the initrd's start.
+	ird=$CACHE/vm/$CASE.$$.initrd
+	cat "$PREPEND" "$INITRD" > "$ird"
+	trap 'rm -f "${img:-}" "$ird"' EXIT
+	for i in "${!qemu[@]}"; do
+		[ "${qemu[$i]}" = "$INITRD" ] && qemu[$i]=$ird
+	done
+fi
 
 if [ $shell = 1 ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial "file:$LOG/result.log"

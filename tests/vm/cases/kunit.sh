@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # KUnit suites built into the test kernel run at boot (kunit.enable=1);
 # each case's KTAP result, read from debugfs, becomes one check here.
-# pkt-append: kunit.enable=1
+# memmap= reserves RAM for the pkernfs_pmem_region suite's device.
+# pkt-append: kunit.enable=1 memmap=64M$0x50000000
 # pkt-nvdimm: none
 # pkt-timeout: 240
 

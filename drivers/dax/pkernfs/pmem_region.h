@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared by pmem_region.c and its KUnit test. */
+#ifndef _PKERNFS_PMEM_REGION_H
+#define _PKERNFS_PMEM_REGION_H
+
+/* The nvdimm bus provider name: what `ndctl list -B` and kexec-check see. */
+#define PKERNFS_PMEM_PROVIDER	"pkernfs-pmem-region"
+#define PKERNFS_PMEM_DRV_NAME	"pkernfs_pmem_region"
+
+struct device;
+struct nd_region;
+
+struct nd_region *pkernfs_pmem_region_of(struct device *dev, unsigned int i);
+
+#endif
