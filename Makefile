@@ -8,6 +8,7 @@
 #
 #   make fuzz      libFuzzer over the image parser and fsck (FUZZ_SECONDS, default 600)
 #   make bench     first-touch fault rates against devdax, tmpfs, hugetlbfs (figures)
+#   make acpi      the SSDT (acpi/), its initrd-override cpio, and the DT fragment check
 #   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
 #
 # Kernel sources and build output live in $(PKERNFS_CACHE), outside the repo.
@@ -109,7 +110,15 @@ $(BUILD)/acpi/pkernfs-ssdt.cpio: $(BUILD)/acpi/pkernfs-ssdt.aml
 	@rm -rf $(BUILD)/acpi/root && mkdir -p $(BUILD)/acpi/root/kernel/firmware/acpi
 	@cp $< $(BUILD)/acpi/root/kernel/firmware/acpi/
 	@(cd $(BUILD)/acpi/root && find kernel | cpio -o -H newc --quiet) > $@
-acpi: $(BUILD)/acpi/pkernfs-ssdt.aml $(BUILD)/acpi/pkernfs-ssdt.cpio $(BUILD)/acpi/pkernfs-bad.aml
+acpi: $(BUILD)/acpi/pkernfs-ssdt.aml $(BUILD)/acpi/pkernfs-ssdt.cpio $(BUILD)/acpi/pkernfs-bad.aml \
+	$(BUILD)/dt/test-board.dtb
+
+# The device-tree fragment, checked by dtc inside a minimal board; any
+# dtc warning fails.
+$(BUILD)/dt/test-board.dtb: dt/test-board.dts dt/pkernfs-region.dtsi
+	@mkdir -p $(dir $@)
+	@dtc -I dts -O dtb -o $@ $< 2> $@.log; if [ -s $@.log ]; then cat $@.log; rm -f $@; exit 1; fi
+	@echo "[dt] $@: dt/pkernfs-region.dtsi compiles cleanly"
 FORCE:
 
 # libFuzzer over the image parser and the checker (clang's runtime from

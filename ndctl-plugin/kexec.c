@@ -365,6 +365,10 @@ int cmd_kexec_check(int argc, char **argv)
 				continue;
 			n++;
 			nd_lookup(nctx, daxctl_region_get_id(region), &nd);
+			if (verbose)
+				fprintf(stderr, "pkernfsctl: %s: %s on %s (provider %s), "
+					"0x%llx + 0x%llx\n", name, nd.ns, nd.region, nd.provider,
+					(unsigned long long)nd.start, (unsigned long long)nd.size);
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &note, have_note);
 		}

@@ -657,17 +657,41 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
+/* DEV and the common -v/--help, for enable and disable. */
+static int parse_dev(int argc, char **argv, const char *usage, const char **dev)
+{
+	static const struct option lo[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		if (c == 'v') {
+			verbose = 1;
+		} else if (c == 'h') {
+			printf("usage: %s\n", usage);
+			exit(0);
+		} else {
+			return err("usage: %s", usage);
+		}
+	}
+	if (optind + 1 != argc)
+		return err("usage: %s", usage);
+	*dev = argv[optind];
+	return 0;
+}
+
 static int cmd_enable(int argc, char **argv)
 {
 	char path[256], drv[64], where[256];
 	const char *dev;
 	int rc;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return argc == 2 && !strcmp(argv[1], "--help") ?
-			printf("usage: pkernfsctl enable DEV\n") < 0 :
-			err("usage: pkernfsctl enable DEV");
-	dev = argv[1];
+	if (parse_dev(argc, argv, "pkernfsctl enable [-v] DEV", &dev))
+		return 1;
 	snprintf(path, sizeof(path), DAX_BUS "/devices/%s", dev);
 	if (access(path, F_OK))
 		return err("%s: no such dax device", dev);
@@ -698,11 +722,8 @@ static int cmd_disable(int argc, char **argv)
 	char drv[64], where[256];
 	const char *dev;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return argc == 2 && !strcmp(argv[1], "--help") ?
-			printf("usage: pkernfsctl disable DEV\n") < 0 :
-			err("usage: pkernfsctl disable DEV");
-	dev = argv[1];
+	if (parse_dev(argc, argv, "pkernfsctl disable [-v] DEV", &dev))
+		return 1;
 	if (dev_mounted(dev, where, sizeof(where)))
 		return err("%s is mounted on %s; unmount it first", dev, where);
 	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "dax_pkernfs"))
@@ -712,6 +733,8 @@ static int cmd_disable(int argc, char **argv)
 	write_sysfs(DAX_BUS "/drivers/device_dax/bind", dev);
 	if (!dev_driver(dev, drv, sizeof(drv)) || strcmp(drv, "device_dax"))
 		return err("%s: device_dax did not take it back", dev);
+	if (verbose)
+		fprintf(stderr, "pkernfsctl: %s given back to device_dax\n", dev);
 	return 0;
 }
 

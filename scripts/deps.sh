@@ -18,8 +18,8 @@ PKGS=(
 	zlib1g-dev liblzma-dev libzstd-dev
 	# man pages (ndctl writes its own in asciidoc too)
 	asciidoctor
-	# firmware description
-	acpica-tools
+	# firmware description: iasl for acpi/, dtc for dt/
+	acpica-tools device-tree-compiler
 	# libFuzzer
 	clang libclang-rt-14-dev
 )

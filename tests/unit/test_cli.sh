@@ -70,10 +70,14 @@ rc 1 "create: --size not a size exits 1" "$P" create --size huge
 rc 1 "create: --size not a multiple of --align exits 1" "$P" create --size 3M
 rc 2 "kexec-check: unknown option exits 2" "$P" kexec-check --frob
 rc 1 "enable: no device exits 1" "$P" enable
+rc 1 "enable -v: no device exits 1" "$P" enable -v
+rc 1 "disable: two devices exits 1" "$P" disable dax0.0 dax1.0
 rc 8 "fsck: a missing image exits 8" "$P" fsck --image "$T/none"
 
 # mkfs then fsck on image files
-rc 0 "mkfs --image on a blank 64M file" "$P" mkfs --image "$T/img"
+rc 0 "mkfs -v --image on a blank 64M file" "$P" mkfs -v --image "$T/img"
+grep -q "AUs of 2048 KiB" "$T/err"
+ok "  ... -v says how many AUs of what size" $?
 rc 0 "fsck of the new image exits 0" "$P" fsck --image "$T/img"
 "$P" fsck -j --image "$T/img" > "$T/j"
 ok "fsck -j is JSON saying clean, 1 inode" \
@@ -95,6 +99,20 @@ rc 1 "mkfs over non-blank data without -f exits 1" "$P" mkfs --image "$T/junk"
 truncate -s 1M "$T/small"
 rc 1 "mkfs on a 1M file (too small) exits 1" "$P" mkfs --image "$T/small"
 rc 8 "fsck of a blank file exits 8" "$P" fsck --image "$T/junk"
+rc 1 "info of a non-pkernfs exits 1" "$P" info --image "$T/junk"
+printf 'PKERNFS_FORMAT_NOTE major=1 minor=0 incompat=0x0u' > "$T/kernel"
+rc 0 "kexec-check with a kernel carrying the note, no pkernfs here: ready (0)" \
+	"$P" kexec-check --kernel "$T/kernel" --append "root=/dev/x"
+grep -q "^  kexec -l $T/kernel --command-line='root=/dev/x' && kexec -e" "$T/out"
+ok "  ... printing the kexec command, quoted" $?
+printf 'PKERNFS_FORMAT_NOTE major=2 minor=0 incompat=0x0u' > "$T/kernel2"
+"$P" kexec-check -j --kernel "$T/kernel2" --append x > "$T/out"
+ok "kexec-check -j reports the kernel's format major" \
+	$(jq -e '.checks[] | select(.check == "kernel") | .detail | test("format 2.x")' "$T/out" > /dev/null; echo $?)
+rc 1 "kexec-check with an unreadable kernel: not ready (1)" \
+	"$P" kexec-check --kernel "$T/none" --append x
+rc 1 "kexec-check with an unreadable initrd: not ready (1)" \
+	"$P" kexec-check --kernel "$T/kernel" --initrd "$T/none" --append x
 
 # Repair corpus: one damage class per image, each must repair (1) and converge (0).
 repair_case() {

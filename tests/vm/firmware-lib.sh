@@ -29,13 +29,25 @@ fw_region_up() {
 		grep -qE '^ *50000000-[0-9a-f]+ : Reserved' /proc/iomem
 }
 
+# fw_fill_and_check: a devdax namespace (pkernfsctl create, or with
+# FW_CREATE=ndctl plain ndctl create-namespace), pkernfs on it, data.
 fw_fill_and_check() {
-	local out dev
+	local out dev region
 	mkdir -p $M
-	out=$(pkernfsctl create --mkfs --enable 2> /tmp/create.err) ||
-		{ pkt_fail "pkernfsctl create on the SSDT region: $(cat /tmp/create.err)"; return 1; }
-	dev=$(echo "$out" | jq -r .chardev)
-	pkt_ok "pkernfsctl create --mkfs --enable: $dev ($(echo "$out" | jq -r .size) bytes)"
+	if [ "${FW_CREATE:-}" = ndctl ]; then
+		region=$(ndctl list -R | jq -r '.[] | select(.size == 268435456) | .dev')
+		out=$(ndctl create-namespace -f -e namespace${region#region}.0 -m devdax -a 2M 2>&1) ||
+			{ pkt_fail "ndctl create-namespace on $region: $out"; return 1; }
+		dev=$(echo "$out" | jq -r .daxregion.devices[0].chardev)
+		pkt_ok "ndctl create-namespace -m devdax on $region: $dev"
+		pkt_check "pkernfsctl mkfs $dev" pkernfsctl mkfs $dev || return 1
+		pkt_check "pkernfsctl enable $dev" pkernfsctl enable $dev || return 1
+	else
+		out=$(pkernfsctl create --mkfs --enable 2> /tmp/create.err) ||
+			{ pkt_fail "pkernfsctl create on the SSDT region: $(cat /tmp/create.err)"; return 1; }
+		dev=$(echo "$out" | jq -r .chardev)
+		pkt_ok "pkernfsctl create --mkfs --enable: $dev ($(echo "$out" | jq -r .size) bytes)"
+	fi
 	pkt_check "mount" mount -t pkernfs $dev $M || return 1
 	truncate -s 96M $M/vm.ram
 	pkt-mem fill $M/vm.ram 0 96M 0xf1ae > $M/sum

@@ -84,6 +84,7 @@ static int pkernfs_pmem_check(struct device *dev, struct resource *res, u64 alig
 	struct pkernfs_pmem_range *r;
 	u64 size = resource_size(res);
 
+	/* ACPI drops a zero-length _CRS entry itself; DT and swnodes may not. */
 	if (!size || res->end < res->start) {
 		dev_err(dev, "refusing a zero-sized range at %#llx\n", (u64)res->start);
 		return -EINVAL;

@@ -10,6 +10,7 @@
  * The other cases assume a guest whose RAM ends below 8 GiB.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/libnvdimm.h>
@@ -79,7 +80,13 @@ static void pkernfs_pmem_test_region_comes_up(struct kunit *test)
 	region = pkernfs_pmem_region_of(&a->dev, 0);
 	KUNIT_EXPECT_NOT_NULL(test, region);
 	if (region) {
-		KUNIT_EXPECT_TRUE(test, device_is_registered(nd_region_dev(region)));
+		struct device *rdev = nd_region_dev(region);
+		int i;
+
+		/* libnvdimm adds region devices from its own async domain. */
+		for (i = 0; i < 250 && !device_is_registered(rdev); i++)
+			msleep(20);
+		KUNIT_EXPECT_TRUE(test, device_is_registered(rdev));
 		KUNIT_EXPECT_TRUE(test, !strncmp(dev_name(nd_region_dev(region)), "region", 6));
 		KUNIT_EXPECT_PTR_EQ(test, nd_region_dev(region)->parent->parent, &a->dev);
 	}

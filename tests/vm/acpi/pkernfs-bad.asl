@@ -10,6 +10,7 @@
  *   PKB4  outside RAM, nothing reserved there        (PRP0001:04)
  *   PKB5  no memory range at all (no _CRS)           (PRP0001:05)
  *   PKB6  a pkernfs,align below 2 MiB                (PRP0001:06)
+ *   PKB7  a zero-length range (ACPI drops it: none)  (PRP0001:07)
  * Devices enumerate in this order, so PKR0 is probed first. The bad
  * ranges lie outside PKR0's (PKB3 is identical to it, so nests): the
  * platform core claims each device's range in /proc/iomem whether or not
@@ -152,6 +153,25 @@ DefinitionBlock ("", "SSDT", 2, "PKERNF", "PKRNBAD", 0x00000001)
                 {
                     Package () { "compatible", "pkernfs,pmem-region" },
                     Package () { "pkernfs,align", 0x1000 },
+                }
+            })
+        }
+        Device (PKB7)
+        {
+            Name (_HID, "PRP0001")
+            Name (_UID, 7)
+            Name (_CRS, ResourceTemplate ()
+            {
+                QWordMemory (ResourceConsumer, PosDecode, MinNotFixed, MaxNotFixed,
+                    Cacheable, ReadWrite, 0x0, 0x64000000, 0x64000000, 0x0, 0x0,
+                    ,, , AddressRangeMemory, TypeStatic)
+            })
+            Name (_DSD, Package ()
+            {
+                ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+                Package ()
+                {
+                    Package () { "compatible", "pkernfs,pmem-region" },
                 }
             })
         }

@@ -12,6 +12,7 @@
 
 . /pkt/firmware-lib.sh
 FW_INITRD=/tmp/self.cpio
+FW_CREATE=ndctl		# the namespace made by ndctl itself this time
 
 stage_1() {
 	pkt_check "the kernel installed the SSDT from the initrd" \
