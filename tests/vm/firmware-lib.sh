@@ -65,6 +65,7 @@ fw_kexec() {
 		--append "$PKT_NEXT_CMDLINE")
 	pkt_eq "kexec-check -j for the kexec: ready" "$(echo "$out" | jq .ready)" true
 	cmd=$(echo "$out" | jq -r .command)
+	pkt_info "  $cmd"
 	pkt_check "the printed kexec -l loads (memmap=...\$... quoted through)" eval "${cmd% && kexec -e}" || return
 	pkt_kexec_exec
 }
