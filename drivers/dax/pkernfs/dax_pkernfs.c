@@ -19,6 +19,7 @@
 #include <linux/mutex.h>
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include "dax-private.h"
 #include "bus.h"
 #include "format.h"
@@ -136,8 +137,9 @@ static void pkernfs_dax_kill(void *dev_dax)
 /*
  * The metadata regions, read-only to root, so pkernfsctl can list, check
  * and kexec-check a device while this driver holds it (and there is no
- * /dev/daxX.Y to map). Only the superblock if it is not a pkernfs; never
- * file data.
+ * /dev/daxX.Y to map). Only the superblock if it is not a pkernfs; else up
+ * to the data region the superblock names (its crc is not checked here:
+ * the bound is within the device either way).
  */
 static u64 pkernfs_dax_meta_len(struct pkernfs_dax *pdax)
 {
@@ -160,7 +162,9 @@ static ssize_t pkernfs_metadata_read(struct file *file, struct kobject *kobj,
 	if (off < 0 || off >= end)
 		return 0;
 	count = min_t(u64, count, end - off);
-	memcpy(buf, pdax->region.kaddr + off, count);
+	/* Real NVDIMM media may hold poison: fail the read, not the machine. */
+	if (copy_mc_to_kernel(buf, pdax->region.kaddr + off, count))
+		return -EIO;
 	return count;
 }
 static BIN_ATTR_ADMIN_RO(pkernfs_metadata, 0);
@@ -172,6 +176,12 @@ static struct bin_attribute *pkernfs_dax_bin_attrs[] = {
 
 static const struct attribute_group pkernfs_dax_group = {
 	.bin_attrs = pkernfs_dax_bin_attrs,
+};
+
+/* Added by the driver core after probe, removed before the devm teardown. */
+static const struct attribute_group *pkernfs_dax_groups[] = {
+	&pkernfs_dax_group,
+	NULL,
 };
 
 static int pkernfs_dax_probe(struct dev_dax *dev_dax)
@@ -251,15 +261,15 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 		 range->start, range->end, range_len(range) >> 20, dev_dax->align);
 	/* Registered after the map, so they go first: the holder stops before the unmap. */
 	rc = devm_add_action_or_reset(dev, pkernfs_dax_unpublish, pdax);
-	if (rc)
-		return rc;
-	dev_set_drvdata(dev, pdax);
-	return devm_device_add_group(dev, &pkernfs_dax_group);
+	if (!rc)
+		dev_set_drvdata(dev, pdax);
+	return rc;
 }
 
 static struct dax_device_driver pkernfs_dax_driver = {
 	.probe = pkernfs_dax_probe,
 	.type = DAXDRV_PKERNFS_TYPE,
+	.drv.dev_groups = pkernfs_dax_groups,
 };
 
 static int __init pkernfs_dax_init(void)

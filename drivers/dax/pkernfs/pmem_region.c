@@ -14,7 +14,9 @@
  * The ranges come from the platform resources (_CRS or reg), the options
  * from device properties, so one path serves ACPI, DT and software nodes.
  * A range is refused, with the device, unless all of it is reserved
- * memory that nothing else describes: never System RAM in use.
+ * memory that nothing else describes: never System RAM in use. Reserved
+ * MMIO looks the same in the resource tree: the firmware is trusted that
+ * what it describes is memory.
  */
 #include <linux/device.h>
 #include <linux/ioport.h>
@@ -173,22 +175,50 @@ static int pkernfs_pmem_claim(struct platform_device *pdev, struct pkernfs_pmem 
 	return devm_add_action_or_reset(dev, pkernfs_pmem_unclaim, pp);
 }
 
+/* Optional properties; present but unusable is an error, not a default. */
+static int pkernfs_pmem_props(struct device *dev, u64 *align, int *nid)
+{
+	u32 v32;
+
+	*align = SZ_2M;
+	*nid = NUMA_NO_NODE;
+	if (device_property_present(dev, "pkernfs,align")) {
+		/* DT may write it in one cell or two. */
+		if (!device_property_read_u32(dev, "pkernfs,align", &v32))
+			*align = v32;
+		else if (device_property_read_u64(dev, "pkernfs,align", align))
+			*align = 0;
+		/* Below 2 MiB (a subsection) ZONE_DEVICE cannot map the range. */
+		if (!is_power_of_2(*align) || *align < SZ_2M) {
+			dev_err(dev, "pkernfs,align %#llx: must be a power of two of at least 2 MiB\n",
+				*align);
+			return -EINVAL;
+		}
+	}
+	if (device_property_present(dev, "numa-node-id")) {
+		if (device_property_read_u32(dev, "numa-node-id", &v32) ||
+		    v32 >= nr_node_ids || !node_possible(v32)) {
+			dev_err(dev, "numa-node-id: not a possible node\n");
+			return -EINVAL;
+		}
+		*nid = v32;
+	} else if (dev_to_node(dev) != NUMA_NO_NODE) {
+		*nid = dev_to_node(dev);
+	}
+	return 0;
+}
+
 static int pkernfs_pmem_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct pkernfs_pmem *pp;
-	u64 align = SZ_2M;
 	unsigned int i;
-	u32 nid32;
 	int rc, nid;
+	u64 align;
 
-	/* Below 2 MiB (a subsection) ZONE_DEVICE cannot map the range. */
-	if (!device_property_read_u64(dev, "pkernfs,align", &align) &&
-	    (!is_power_of_2(align) || align < SZ_2M)) {
-		dev_err(dev, "pkernfs,align %#llx: must be a power of two of at least 2 MiB\n",
-			align);
-		return -EINVAL;
-	}
+	rc = pkernfs_pmem_props(dev, &align, &nid);
+	if (rc)
+		return rc;
 	pp = devm_kzalloc(dev, sizeof(*pp), GFP_KERNEL);
 	if (!pp)
 		return -ENOMEM;
@@ -204,20 +234,13 @@ static int pkernfs_pmem_probe(struct platform_device *pdev)
 	rc = devm_add_action_or_reset(dev, pkernfs_pmem_unregister, pp->bus);
 	if (rc)
 		return rc;
-	platform_set_drvdata(pdev, pp);
 
 	for (i = 0; i < pp->nr_ranges; i++) {
 		struct resource *res = platform_get_resource(pdev, IORESOURCE_MEM, i);
 		struct nd_region_desc ndr = { .res = res };
 
-		if (!device_property_read_u32(dev, "numa-node-id", &nid32))
-			nid = nid32;
-		else if (dev_to_node(dev) != NUMA_NO_NODE)
-			nid = dev_to_node(dev);
-		else
-			nid = phys_to_target_node(res->start);
-		ndr.target_node = nid;
-		ndr.numa_node = numa_map_to_online_node(nid);
+		ndr.target_node = nid != NUMA_NO_NODE ? nid : phys_to_target_node(res->start);
+		ndr.numa_node = numa_map_to_online_node(ndr.target_node);
 		set_bit(ND_REGION_PAGEMAP, &ndr.flags);
 		pp->regions[i] = nvdimm_pmem_region_create(pp->bus, &ndr);
 		if (!pp->regions[i]) {
@@ -225,8 +248,9 @@ static int pkernfs_pmem_probe(struct platform_device *pdev)
 			return -ENXIO;
 		}
 		dev_info(dev, "%pR is %s (node %d)\n", res,
-			 dev_name(nd_region_dev(pp->regions[i])), nid);
+			 dev_name(nd_region_dev(pp->regions[i])), ndr.target_node);
 	}
+	platform_set_drvdata(pdev, pp);
 	return 0;
 }
 
@@ -241,11 +265,15 @@ static int pkernfs_pmem_probe(struct platform_device *pdev)
  */
 struct nd_region *pkernfs_pmem_region_of(struct device *dev, unsigned int i)
 {
-	struct pkernfs_pmem *pp = dev_get_drvdata(dev);
+	struct nd_region *region = NULL;
+	struct pkernfs_pmem *pp;
 
-	if (!dev->driver || !pp || i >= pp->nr_ranges)
-		return NULL;
-	return pp->regions[i];
+	device_lock(dev);
+	pp = dev_get_drvdata(dev);
+	if (dev->driver && pp && i < pp->nr_ranges)
+		region = pp->regions[i];
+	device_unlock(dev);
+	return region;
 }
 EXPORT_SYMBOL_GPL(pkernfs_pmem_region_of);
 

@@ -11,9 +11,11 @@
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/libnvdimm.h>
+#include <linux/mod_devicetable.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/sizes.h>
@@ -33,6 +35,19 @@ static const struct property_entry pkernfs_pmem_test_props[] = {
 	PROPERTY_ENTRY_STRING("compatible", "pkernfs,pmem-region"),
 	PROPERTY_ENTRY_U64("pkernfs,align", SZ_2M),
 	PROPERTY_ENTRY_U32("numa-node-id", 0),
+	{ }
+};
+
+/* As a DT would write it: one cell, and a node that is not possible. */
+static const struct property_entry pkernfs_pmem_test_u32_align[] = {
+	PROPERTY_ENTRY_STRING("compatible", "pkernfs,pmem-region"),
+	PROPERTY_ENTRY_U32("pkernfs,align", SZ_4K),
+	{ }
+};
+
+static const struct property_entry pkernfs_pmem_test_bad_node[] = {
+	PROPERTY_ENTRY_STRING("compatible", "pkernfs,pmem-region"),
+	PROPERTY_ENTRY_U32("numa-node-id", 4096),
 	{ }
 };
 
@@ -60,6 +75,17 @@ static struct platform_device *pkernfs_pmem_test_add(struct kunit *test, int id,
 	return pdev;
 }
 
+/* A software node cannot match by compatible: check the table ties to the binding. */
+static bool pkernfs_pmem_test_compatible(struct device *dev)
+{
+	const struct of_device_id *id = dev->driver ? dev->driver->of_match_table : NULL;
+
+	for (; id && id->compatible[0]; id++)
+		if (device_property_match_string(dev, "compatible", id->compatible) >= 0)
+			return true;
+	return false;
+}
+
 static bool pkernfs_pmem_test_reserved(void)
 {
 	return region_intersects(TEST_BASE, TEST_SIZE, IORESOURCE_MEM, IORES_DESC_RESERVED) ==
@@ -79,6 +105,7 @@ static void pkernfs_pmem_test_region_comes_up(struct kunit *test)
 	a = pkernfs_pmem_test_add(test, 100, TEST_BASE, TEST_SIZE, pkernfs_pmem_test_props);
 	region = pkernfs_pmem_region_of(&a->dev, 0);
 	KUNIT_EXPECT_NOT_NULL(test, region);
+	KUNIT_EXPECT_TRUE(test, pkernfs_pmem_test_compatible(&a->dev));
 	if (region) {
 		struct device *rdev = nd_region_dev(region);
 		int i;
@@ -103,19 +130,24 @@ static void pkernfs_pmem_test_region_comes_up(struct kunit *test)
 	platform_device_unregister(a);
 }
 
-/* RAM the page allocator owns: the driver must never take it. */
+/*
+ * RAM the page allocator owns: the driver must never take it. A whole
+ * free 2 MiB block, so the device's resource nests under System RAM
+ * without wrapping a kernel resource (the kernel image's, say).
+ */
 static void pkernfs_pmem_test_refuses_system_ram(struct kunit *test)
 {
-	void *buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	struct page *block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, get_order(SZ_2M));
 	struct platform_device *pdev;
-	u64 phys;
 
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	phys = ALIGN_DOWN(virt_to_phys(buf), SZ_2M);
-	pdev = pkernfs_pmem_test_add(test, 110, phys, SZ_2M, pkernfs_pmem_test_props);
+	if (!block)
+		kunit_skip(test, "no free 2 MiB block");
+	pdev = pkernfs_pmem_test_add(test, 110, page_to_phys(block), SZ_2M,
+				     pkernfs_pmem_test_props);
 	KUNIT_EXPECT_NULL(test, pdev->dev.driver);
 	KUNIT_EXPECT_NULL(test, pkernfs_pmem_region_of(&pdev->dev, 0));
 	platform_device_unregister(pdev);
+	__free_pages(block, get_order(SZ_2M));
 }
 
 static void pkernfs_pmem_test_refuses_bad_input(struct kunit *test)
@@ -135,6 +167,16 @@ static void pkernfs_pmem_test_refuses_bad_input(struct kunit *test)
 
 	/* An alignment property below what ZONE_DEVICE can map. */
 	pdev = pkernfs_pmem_test_add(test, 122, TEST_BASE, SZ_2M, pkernfs_pmem_test_bad_align);
+	KUNIT_EXPECT_NULL(test, pdev->dev.driver);
+	platform_device_unregister(pdev);
+
+	/* The same in a single cell: still read, still refused. */
+	pdev = pkernfs_pmem_test_add(test, 124, TEST_BASE, SZ_2M, pkernfs_pmem_test_u32_align);
+	KUNIT_EXPECT_NULL(test, pdev->dev.driver);
+	platform_device_unregister(pdev);
+
+	/* A NUMA node that cannot exist. */
+	pdev = pkernfs_pmem_test_add(test, 125, TEST_BASE, SZ_2M, pkernfs_pmem_test_bad_node);
 	KUNIT_EXPECT_NULL(test, pdev->dev.driver);
 	platform_device_unregister(pdev);
 
