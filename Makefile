@@ -76,7 +76,7 @@ $(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/li
 initramfs: kernel $(GUEST_TOOLS)
 	@scripts/mkinitramfs.sh $(BZIMAGE) $(BUILD)/guest-bin $(INITRD)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/img.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) $(SAN) -Itests/unit -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< \
 		$(UNIT_LIB) $(UNIT_LIBS)
@@ -124,9 +124,9 @@ FORCE:
 # libFuzzer over the image parser and the checker (clang's runtime from
 # libclang-rt-14-dev). make check runs it for FUZZ_SECONDS; make fuzz longer.
 FUZZ_SECONDS ?= 30
-$(BUILD)/fuzz/fuzz_fsck: tests/fuzz/fuzz_fsck.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
+$(BUILD)/fuzz/fuzz_fsck: tests/fuzz/fuzz_fsck.c tests/unit/img.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
-	clang -g -O1 -Wno-c2x-extensions -fsanitize=fuzzer,address,undefined -Indctl-plugin -Indctl-plugin/lib \
+	clang -g -O1 -Wno-c2x-extensions -fsanitize=fuzzer,address,undefined -Itests/unit -Indctl-plugin -Indctl-plugin/lib \
 		-Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz_fsck
