@@ -107,6 +107,10 @@ static void check_kernel(struct kcheck *k, const char *kernel, const char *modul
 	size_t len;
 
 	*have_note = 0;
+	if (module && access(kernel, R_OK)) {
+		verdict(k, 0, "kernel", "cannot read %s: %s", kernel, strerror(errno));
+		return;
+	}
 	if (read_file(src, &img, &len)) {
 		verdict(k, 0, "kernel", "cannot read %s: %s", src, strerror(errno));
 		return;
@@ -234,21 +238,16 @@ static void check_description(struct kcheck *k, const char *dev, const struct nd
 	}
 }
 
-static void check_image(struct kcheck *k, const char *dev, const struct kimage_note *note,
-			int have_note)
+/* @t: the device's metadata, already open. */
+static void check_image(struct kcheck *k, const char *dev, struct target *t,
+			const struct kimage_note *note, int have_note)
 {
+	const struct pkernfs_super *sb = (const void *)t->map;
 	struct pkernfs_fsck f = { 0 };
-	const struct pkernfs_super *sb;
 	unsigned int major, minor;
 	uint32_t incompat;
-	struct target t;
 	int rc;
 
-	if (open_target(&t, dev, NULL, TARGET_QUIET)) {
-		verdict(k, 0, "state", "%s: cannot read its metadata", dev);
-		return;
-	}
-	sb = (const void *)t.map;
 	major = le16_to_cpu(sb->s_major);
 	minor = le16_to_cpu(sb->s_minor);
 	incompat = le32_to_cpu(sb->s_feature_incompat);
@@ -257,7 +256,7 @@ static void check_image(struct kcheck *k, const char *dev, const struct kimage_n
 			"%s: format %u.%u, incompat 0x%x: %s by the next kernel", dev, major,
 			minor, incompat,
 			kimage_supports(note, major, incompat) ? "mountable" : "NOT mountable");
-	rc = pkernfs_fsck(&f, t.map, t.size);
+	rc = pkernfs_fsck(&f, t->map, t->size);
 	if (rc)
 		verdict(k, 0, "state", "%s: fsck finds %u errors; the next mount may refuse it",
 			dev, f.errors);
@@ -269,7 +268,6 @@ static void check_image(struct kcheck *k, const char *dev, const struct kimage_n
 			"pages", dev, (unsigned long long)f.inodes,
 			(unsigned long long)((f.used_aus << le32_to_cpu(sb->s_au_shift)) >> 20),
 			(unsigned long long)f.kernel_pages);
-	close_target(&t);
 }
 
 int cmd_kexec_check(int argc, char **argv)
@@ -345,24 +343,22 @@ int cmd_kexec_check(int argc, char **argv)
 			struct nd_info nd;
 			struct target t;
 			char drv[64];
-			int is_pk;
 
 			if (!daxctl_dev_get_size(dd))
 				continue;
-			is_pk = !open_target(&t, name, NULL, TARGET_QUIET);
-			if (is_pk) {
-				sb = (const void *)t.map;
-				is_pk = le64_to_cpu(sb->s_magic) == PKERNFS_MAGIC;
+			if (open_target(&t, name, NULL, TARGET_QUIET)) {
+				if (dev_driver(name, drv, sizeof(drv)) && !strcmp(drv, "dax_pkernfs"))
+					verdict(&k, 0, "state", "%s: cannot read its metadata", name);
+				continue;
+			}
+			sb = (const void *)t.map;
+			if (le64_to_cpu(sb->s_magic) != PKERNFS_MAGIC) {
+				if (t.snapshot)	/* held by dax_pkernfs */
+					verdict(&k, 0, "state", "%s: bound to dax_pkernfs but holds "
+						"no pkernfs", name);
 				close_target(&t);
-			}
-			if (!is_pk && dev_driver(name, drv, sizeof(drv)) &&
-			    !strcmp(drv, "dax_pkernfs")) {
-				verdict(&k, 0, "state", "%s: bound to dax_pkernfs but holds no pkernfs",
-					name);
 				continue;
 			}
-			if (!is_pk)
-				continue;
 			n++;
 			nd_lookup(nctx, daxctl_region_get_id(region), &nd);
 			if (verbose)
@@ -370,7 +366,8 @@ int cmd_kexec_check(int argc, char **argv)
 					"0x%llx + 0x%llx\n", name, nd.ns, nd.region, nd.provider,
 					(unsigned long long)nd.start, (unsigned long long)nd.size);
 			check_description(&k, name, &nd, cmdline, initrd);
-			check_image(&k, name, &note, have_note);
+			check_image(&k, name, &t, &note, have_note);
+			close_target(&t);
 		}
 	}
 	if (!n)

@@ -80,44 +80,15 @@ static uint16_t mode_of(const struct rimg *r, uint64_t ino)
 	return le16_to_cpu(r->it[ino].i_mode);
 }
 
-/* Where a journal record's image belongs, or NULL if it names no record. */
-static void *journal_home(struct rimg *r, uint16_t table, uint64_t index, uint32_t *len)
-{
-	switch (table) {
-	case PKERNFS_T_SUPER:
-		*len = sizeof(struct pkernfs_super);
-		return index ? NULL : r->b;
-	case PKERNFS_T_INODE:
-		*len = sizeof(struct pkernfs_inode);
-		return index < r->ni ? &r->it[index] : NULL;
-	case PKERNFS_T_DIRENT:
-		*len = sizeof(struct pkernfs_dirent);
-		return index < r->nd ? &r->dt[index] : NULL;
-	case PKERNFS_T_EXTENT:
-		*len = sizeof(struct pkernfs_extent);
-		return index < r->ne ? &r->et[index] : NULL;
-	case PKERNFS_T_BMAP:
-		*len = PKERNFS_BLOCK_SIZE;
-		return index < r->nb ? r->b + fsck_roff(r->sb, PKERNFS_R_BITMAP) +
-			index * PKERNFS_BLOCK_SIZE : NULL;
-	case PKERNFS_T_KDIR:
-		*len = sizeof(struct pkernfs_kdir_entry);
-		return index < r->nk ? &r->kd[index] : NULL;
-	}
-	return NULL;
-}
-
 /* As mount does: replay a committed transaction, drop a torn one. */
 static void repair_journal(struct rimg *r)
 {
 	struct pkernfs_journal_head *jh =
 		(void *)(r->b + fsck_roff(r->sb, PKERNFS_R_JOURNAL));
-	uint64_t jlen = fsck_rlen(r->sb, PKERNFS_R_JOURNAL);
-	uint32_t i, nrec, bytes, pos = 0, len;
 	const char *why = NULL;
-	int bad = 0;
+	int n;
 
-	if (pkernfs_journal_check(jh, jlen, &why)) {
+	if (pkernfs_journal_check(jh, fsck_rlen(r->sb, PKERNFS_R_JOURNAL), &why)) {
 		if (le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
 		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED)
 			fixed(r, "journal: dropped a transaction torn before its commit");
@@ -127,32 +98,12 @@ static void repair_journal(struct rimg *r)
 	}
 	if (le32_to_cpu(jh->j_state) != PKERNFS_J_COMMITTED)
 		return;
-	nrec = le32_to_cpu(jh->j_nrec);
-	bytes = le32_to_cpu(jh->j_bytes);
-	for (i = 0; i < nrec && !bad; i++) {
-		struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(jh + 1) + pos);
-
-		if (pos + sizeof(*jr) > bytes ||
-		    !journal_home(r, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index), &len) ||
-		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes)
-			bad = 1;
-		else
-			pos += sizeof(*jr) + len;
-	}
-	if (bad) {
+	n = pkernfs_journal_apply(r->b, jh, NULL);
+	if (n < 0)
 		fixed(r, "journal: committed transaction has a malformed record; dropped it");
-		goto empty;
-	}
-	for (i = 0, pos = 0; i < nrec; i++) {
-		struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(jh + 1) + pos);
-		void *home = journal_home(r, le16_to_cpu(jr->jr_table),
-					  le64_to_cpu(jr->jr_index), &len);
-
-		memcpy(home, jr + 1, len);
-		pos += sizeof(*jr) + len;
-	}
-	fixed(r, "journal: replayed transaction %llu (%u records)",
-	      (unsigned long long)le64_to_cpu(jh->j_seq), nrec);
+	else
+		fixed(r, "journal: replayed transaction %llu (%d records)",
+		      (unsigned long long)le64_to_cpu(jh->j_seq), n);
 empty:
 	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
 	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);

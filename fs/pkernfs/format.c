@@ -594,3 +594,83 @@ int pkernfs_journal_check(const struct pkernfs_journal_head *jh,
 		return fail(why, "journal checksum mismatch", -EFSCORRUPTED);
 	return 0;
 }
+
+/**
+ * pkernfs_journal_home() - where a journal record's home is
+ * @rg: the superblock's s_regions, as checked by pkernfs_super_check()
+ * @table: enum pkernfs_table_id
+ * @index: the record's index in its table (0 for the superblock)
+ * @off: set to the home's byte offset from the start of the device
+ * @len: set to the record's size
+ *
+ * Return: 0, or -EFSCORRUPTED if no such table or record exists.
+ */
+int pkernfs_journal_home(const struct pkernfs_region_desc *rg, u16 table, u64 index,
+			 u64 *off, u32 *len)
+{
+	static const u8 region[] = {
+		[PKERNFS_T_INODE] = PKERNFS_R_INODES,
+		[PKERNFS_T_DIRENT] = PKERNFS_R_DIRENTS,
+		[PKERNFS_T_EXTENT] = PKERNFS_R_EXTENTS,
+		[PKERNFS_T_BMAP] = PKERNFS_R_BITMAP,
+		[PKERNFS_T_KDIR] = PKERNFS_R_KDIR,
+	};
+	int r;
+
+	if (table == PKERNFS_T_SUPER) {
+		*off = 0;
+		*len = sizeof(struct pkernfs_super);
+		return index ? -EFSCORRUPTED : 0;
+	}
+	if (table < PKERNFS_T_INODE || table > PKERNFS_T_KDIR)
+		return -EFSCORRUPTED;
+	r = region[table];
+	if (index >= le32_to_cpu(rg[r].count))
+		return -EFSCORRUPTED;
+	*len = le32_to_cpu(rg[r].rec_size);
+	*off = le64_to_cpu(rg[r].off) + index * *len;
+	return 0;
+}
+
+/**
+ * pkernfs_journal_apply() - copy a committed transaction's images home
+ * @base: the mapping of the whole device
+ * @jh: its journal head, checked with pkernfs_journal_check() and committed
+ * @flush: called on each home after the copy (cache write-back), or NULL
+ *
+ * Every record is checked before any is applied, so a malformed
+ * transaction changes nothing. Homes are found with the superblock as it
+ * was before the transaction, which may rewrite it. The caller empties
+ * the journal afterwards. Shared by mount (journal.c) and fsck --repair.
+ *
+ * Return: the number of records applied, or -EFSCORRUPTED.
+ */
+int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
+			  void (*flush)(void *addr, size_t len))
+{
+	struct pkernfs_region_desc rg[PKERNFS_NR_REGIONS];
+	u32 nrec = le32_to_cpu(jh->j_nrec), bytes = le32_to_cpu(jh->j_bytes);
+	const struct pkernfs_journal_rec *jr;
+	u32 i, pos, len;
+	u64 off;
+
+	memcpy(rg, ((const struct pkernfs_super *)base)->s_regions, sizeof(rg));
+	for (i = 0, pos = 0; i < nrec; i++, pos += sizeof(*jr) + len) {
+		if (pos + sizeof(*jr) > bytes)
+			return -EFSCORRUPTED;
+		jr = (const void *)((const u8 *)(jh + 1) + pos);
+		if (pkernfs_journal_home(rg, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index),
+					 &off, &len) ||
+		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes)
+			return -EFSCORRUPTED;
+	}
+	for (i = 0, pos = 0; i < nrec; i++, pos += sizeof(*jr) + len) {
+		jr = (const void *)((const u8 *)(jh + 1) + pos);
+		pkernfs_journal_home(rg, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index),
+				     &off, &len);
+		memcpy((u8 *)base + off, jr + 1, len);
+		if (flush)
+			flush((u8 *)base + off, len);
+	}
+	return nrec;
+}

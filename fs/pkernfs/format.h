@@ -408,5 +408,9 @@ void pkernfs_kdir_set_crc(struct pkernfs_kdir_entry *ke);
 int pkernfs_journal_check(const struct pkernfs_journal_head *jh,
 			  __u64 region_len, const char **why);
 void pkernfs_journal_set_crc(struct pkernfs_journal_head *jh);
+int pkernfs_journal_home(const struct pkernfs_region_desc *rg, __u16 table, __u64 index,
+			 __u64 *off, __u32 *len);
+int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
+			  void (*flush)(void *addr, size_t len));
 
 #endif /* _PKERNFS_FORMAT_H */

@@ -25,45 +25,12 @@ static void pkernfs_flush(void *addr, size_t len)
 static int pkernfs_table_rec(struct pkernfs_sb_info *sbi, u16 table, u64 index,
 			     void **home, u32 *len)
 {
-	switch (table) {
-	case PKERNFS_T_SUPER:
-		if (index)
-			return -EINVAL;
-		*home = sbi->dsb;
-		*len = sizeof(struct pkernfs_super);
-		return 0;
-	case PKERNFS_T_INODE:
-		if (index >= sbi->nr_inodes)
-			return -EINVAL;
-		*home = &sbi->itab[index];
-		*len = sizeof(struct pkernfs_inode);
-		return 0;
-	case PKERNFS_T_DIRENT:
-		if (index >= sbi->nr_dirents)
-			return -EINVAL;
-		*home = &sbi->dtab[index];
-		*len = sizeof(struct pkernfs_dirent);
-		return 0;
-	case PKERNFS_T_EXTENT:
-		if (index >= sbi->nr_extents)
-			return -EINVAL;
-		*home = &sbi->etab[index];
-		*len = sizeof(struct pkernfs_extent);
-		return 0;
-	case PKERNFS_T_BMAP:
-		if (index >= sbi->nr_bmap)
-			return -EINVAL;
-		*home = sbi->bmap + index * PKERNFS_BLOCK_SIZE;
-		*len = PKERNFS_BLOCK_SIZE;
-		return 0;
-	case PKERNFS_T_KDIR:
-		if (index >= PKERNFS_KDIR_ENTRIES)
-			return -EINVAL;
-		*home = &sbi->kdir[index];
-		*len = sizeof(struct pkernfs_kdir_entry);
-		return 0;
-	}
-	return -EINVAL;
+	u64 off;
+
+	if (pkernfs_journal_home(sbi->dsb->s_regions, table, index, &off, len))
+		return -EINVAL;
+	*home = sbi->base + off;
+	return 0;
 }
 
 /**
@@ -205,10 +172,7 @@ void pkernfs_txn_abort(struct pkernfs_sb_info *sbi)
 int pkernfs_journal_replay(struct pkernfs_sb_info *sbi)
 {
 	struct pkernfs_journal_head *jh = sbi->jhead;
-	struct pkernfs_journal_rec *jr;
 	const char *why = NULL;
-	u32 nrec, bytes, i, pos = 0, len;
-	void *home;
 	int err;
 
 	err = pkernfs_journal_check(jh, sbi->jlen, &why);
@@ -224,33 +188,14 @@ int pkernfs_journal_replay(struct pkernfs_sb_info *sbi)
 	}
 	if (le32_to_cpu(jh->j_state) != PKERNFS_J_COMMITTED)
 		return 0;
-
-	nrec = le32_to_cpu(jh->j_nrec);
-	bytes = le32_to_cpu(jh->j_bytes);
-	/* Check every record before applying any. */
-	for (i = 0; i < nrec; i++) {
-		if (pos + sizeof(*jr) > bytes)
-			goto bad;
-		jr = (struct pkernfs_journal_rec *)((u8 *)(jh + 1) + pos);
-		if (pkernfs_table_rec(sbi, le16_to_cpu(jr->jr_table),
-				      le64_to_cpu(jr->jr_index), &home, &len) ||
-		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes)
-			goto bad;
-		pos += sizeof(*jr) + len;
+	err = pkernfs_journal_apply(sbi->base, jh, pkernfs_flush);
+	if (err < 0) {
+		pr_err("%s: journal: committed transaction has a malformed record\n",
+		       sbi->source);
+		return err;
 	}
-	for (i = 0, pos = 0; i < nrec; i++) {
-		jr = (struct pkernfs_journal_rec *)((u8 *)(jh + 1) + pos);
-		pkernfs_table_rec(sbi, le16_to_cpu(jr->jr_table),
-				  le64_to_cpu(jr->jr_index), &home, &len);
-		memcpy(home, jr + 1, len);
-		pkernfs_flush(home, len);
-		pos += sizeof(*jr) + len;
-	}
-	pr_info("%s: replayed journal transaction %llu (%u records)\n",
-		sbi->source, le64_to_cpu(jh->j_seq), nrec);
+	pr_info("%s: replayed journal transaction %llu (%d records)\n",
+		sbi->source, le64_to_cpu(jh->j_seq), err);
 	pkernfs_journal_empty(sbi);
 	return 0;
-bad:
-	pr_err("%s: journal: committed transaction has a malformed record\n", sbi->source);
-	return -EFSCORRUPTED;
 }

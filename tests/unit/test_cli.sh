@@ -113,6 +113,15 @@ rc 1 "kexec-check with an unreadable kernel: not ready (1)" \
 	"$P" kexec-check --kernel "$T/none" --append x
 rc 1 "kexec-check with an unreadable initrd: not ready (1)" \
 	"$P" kexec-check --kernel "$T/kernel" --initrd "$T/none" --append x
+printf 'an image built with pkernfs as a module' > "$T/bzimage-no-note"
+rc 0 "kexec-check --module: the note comes from the module (0)" \
+	"$P" kexec-check --kernel "$T/bzimage-no-note" --module "$T/kernel" --append x
+rc 1 "kexec-check --module with no note in the module either: not ready (1)" \
+	"$P" kexec-check --kernel "$T/kernel" --module "$T/bzimage-no-note" --append x
+rc 1 "kexec-check --module still needs a readable kernel (1)" \
+	"$P" kexec-check --kernel "$T/none" --module "$T/kernel" --append x
+rc 1 "kexec-check refuses a command line it cannot quote (1)" \
+	"$P" kexec-check --kernel "$T/kernel" --append "a'b"
 
 # Repair corpus: one damage class per image, each must repair (1) and converge (0).
 repair_case() {

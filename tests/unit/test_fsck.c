@@ -362,28 +362,35 @@ TEST(repair_bad_records_are_cleared)
 	free(m.b);
 }
 
-TEST(repair_journal)
+/* A committed one-record transaction giving inode 3 @mode, not yet applied. */
+static struct pkernfs_journal_head *commit_mode(struct img *m, uint16_t mode)
 {
-	struct pkernfs_journal_head *jh;
-	struct pkernfs_journal_rec *jr;
-	struct pkernfs_inode *img;
-	struct img m;
+	struct pkernfs_journal_head *jh = (void *)(m->b + roff(m, PKERNFS_R_JOURNAL));
+	struct pkernfs_journal_rec *jr = (void *)(jh + 1);
+	struct pkernfs_inode *img = (void *)(jr + 1);
 
-	/* A committed transaction whose record sets inode 3's mode: replayed. */
-	build(&m);
-	jh = (void *)(m.b + roff(&m, PKERNFS_R_JOURNAL));
-	jr = (void *)(jh + 1);
 	jr->jr_table = cpu_to_le16(PKERNFS_T_INODE);
-	jr->jr_len = cpu_to_le32(sizeof(struct pkernfs_inode));
+	jr->jr_len = cpu_to_le32(sizeof(*img));
 	jr->jr_index = cpu_to_le64(3);
-	img = (void *)(jr + 1);
-	*img = *ino(&m, 3);
-	img->i_mode = cpu_to_le16(S_IFREG | 0600);
+	*img = *ino(m, 3);
+	img->i_mode = cpu_to_le16(mode);
 	pkernfs_inode_set_crc(img);
 	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
 	jh->j_nrec = cpu_to_le32(1);
 	jh->j_bytes = cpu_to_le32(sizeof(*jr) + sizeof(*img));
 	pkernfs_journal_set_crc(jh);
+	return jh;
+}
+
+TEST(repair_journal)
+{
+	struct pkernfs_journal_head *jh;
+	struct pkernfs_journal_rec *jr;
+	struct img m;
+
+	/* A committed transaction whose record sets inode 3's mode: replayed. */
+	build(&m);
+	jh = commit_mode(&m, S_IFREG | 0600);
 	expect_converges(&m, unit_failed, 1);
 	EXPECT_EQ(le16_to_cpu(ino(&m, 3)->i_mode), S_IFREG | 0600);
 	EXPECT_EQ(le32_to_cpu(jh->j_state), PKERNFS_J_EMPTY);
@@ -391,15 +398,8 @@ TEST(repair_journal)
 
 	/* The same, torn (payload changed after the crc): dropped, not applied. */
 	build(&m);
-	jh = (void *)(m.b + roff(&m, PKERNFS_R_JOURNAL));
+	jh = commit_mode(&m, S_IFREG | 0600);
 	jr = (void *)(jh + 1);
-	jr->jr_table = cpu_to_le16(PKERNFS_T_INODE);
-	jr->jr_len = cpu_to_le32(sizeof(struct pkernfs_inode));
-	jr->jr_index = cpu_to_le64(3);
-	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
-	jh->j_nrec = cpu_to_le32(1);
-	jh->j_bytes = cpu_to_le32(sizeof(*jr) + sizeof(struct pkernfs_inode));
-	pkernfs_journal_set_crc(jh);
 	((uint8_t *)(jr + 1))[7] ^= 1;
 	expect_converges(&m, unit_failed, 1);
 	EXPECT_EQ(le16_to_cpu(ino(&m, 3)->i_mode), S_IFREG | 0644);
