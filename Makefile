@@ -10,6 +10,7 @@
 #   make bench     first-touch fault rates against devdax, tmpfs, hugetlbfs (figures)
 #   make acpi      the SSDT (acpi/), its initrd-override cpio, and the DT fragment check
 #   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
+#   make kernel-debug | initramfs-debug | vm-test-debug CASE=name   the KASAN leg
 #
 # Kernel sources and build output live in $(PKERNFS_CACHE), outside the repo.
 
@@ -26,6 +27,11 @@ GUEST_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/guest-bin/%,$(wildcard tes
 INITRD  := $(BUILD)/initramfs.cpio
 KOUT     = $(shell scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE  = $(KOUT)/arch/x86/boot/bzImage
+# The debug leg: the same guest on a KASAN/KFENCE/UBSAN kernel.
+DEBUG_CONFIG := qemu-x86_64-debug
+INITRD_DEBUG := $(BUILD)/initramfs-debug.cpio
+KOUT_DEBUG    = $(shell PKERNFS_CONFIG=$(DEBUG_CONFIG) scripts/kernel.sh path | sed -n 's/^KOUT=//p')
+BZIMAGE_DEBUG = $(KOUT_DEBUG)/arch/x86/boot/bzImage
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
@@ -34,7 +40,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: all deps kernel initramfs unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: all deps kernel kernel-debug initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -43,6 +49,9 @@ deps:
 
 kernel: deps
 	@scripts/kernel.sh build
+
+kernel-debug: deps
+	@PKERNFS_CONFIG=$(DEBUG_CONFIG) scripts/kernel.sh build
 
 # pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
 PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
@@ -67,6 +76,9 @@ $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
 $(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
+$(BUILD)/guest-bin/pkt-mkfuzz: tests/vm/tools/pkt-mkfuzz.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
 $(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/lib/size.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin/lib -o $@ $< ndctl-plugin/lib/size.c $(LDLIBS)
@@ -75,6 +87,9 @@ $(BUILD)/guest-bin/%: tests/vm/tools/%.c ndctl-plugin/lib/size.c ndctl-plugin/li
 # bzImage it carries, so it must be the one just built.
 initramfs: kernel $(GUEST_TOOLS)
 	@scripts/mkinitramfs.sh $(BZIMAGE) $(BUILD)/guest-bin $(INITRD)
+
+initramfs-debug: kernel-debug $(GUEST_TOOLS)
+	@scripts/mkinitramfs.sh $(BZIMAGE_DEBUG) $(BUILD)/guest-bin $(INITRD_DEBUG)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/img.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
@@ -133,7 +148,7 @@ fuzz: $(BUILD)/fuzz/fuzz_fsck
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$< -max_total_time=$${FUZZ_SECONDS:-600} $(BUILD)/fuzz/corpus
 
-check: deps unit pkernfsctl acpi $(BUILD)/fuzz/fuzz_fsck initramfs
+check: deps unit pkernfsctl acpi $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug
 	@tests/check.sh
 
 demo: initramfs
@@ -150,6 +165,9 @@ bench: initramfs
 
 vm-test: initramfs
 	@PKT_INITRD=$(INITRD) tests/vm/run.sh -v $(CASE)
+
+vm-test-debug: initramfs-debug
+	@PKT_LEG=debug PKT_INITRD=$(INITRD_DEBUG) tests/vm/run.sh -v $(CASE)
 
 vm-shell: initramfs
 	@PKT_INITRD=$(INITRD) tests/vm/run.sh --shell

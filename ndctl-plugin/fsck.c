@@ -34,18 +34,25 @@ static void check_journal(struct pkernfs_fsck *f, const uint8_t *b,
 	const struct pkernfs_journal_head *jh = (const void *)(b + fsck_roff(sb, PKERNFS_R_JOURNAL));
 	const char *why = NULL;
 
-	if (pkernfs_journal_check(jh, fsck_rlen(sb, PKERNFS_R_JOURNAL), &why)) {
-		if (le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
-		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED) {
-			finding(f, PKERNFS_FSCK_NOTE, "journal: a transaction torn before its commit; mount drops it");
-			f->journal_pending = 1;
-		} else {
-			finding(f, PKERNFS_FSCK_ERROR, "journal: %s", why);
-		}
-	} else if (le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED) {
+	switch (pkernfs_journal_state(jh, fsck_rlen(sb, PKERNFS_R_JOURNAL), &why)) {
+	case PKERNFS_JS_CLEAN:
+		break;
+	case PKERNFS_JS_STALE:
+		finding(f, PKERNFS_FSCK_NOTE, "journal: emptied, but its checksum was not updated; mount rewrites it");
+		f->journal_pending = 1;
+		break;
+	case PKERNFS_JS_TORN:
+		finding(f, PKERNFS_FSCK_NOTE, "journal: a transaction torn before its commit; mount drops it");
+		f->journal_pending = 1;
+		break;
+	case PKERNFS_JS_REPLAY:
 		finding(f, PKERNFS_FSCK_NOTE, "journal: committed transaction %llu pending; mount replays it",
 			(unsigned long long)le64_to_cpu(jh->j_seq));
 		f->journal_pending = 1;
+		break;
+	default:
+		finding(f, PKERNFS_FSCK_ERROR, "journal: %s", why);
+		break;
 	}
 }
 

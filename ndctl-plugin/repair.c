@@ -88,19 +88,24 @@ static void repair_journal(struct rimg *r)
 	const char *why = NULL;
 	int n;
 
-	if (pkernfs_journal_check(jh, fsck_rlen(r->sb, PKERNFS_R_JOURNAL), &why)) {
-		if (le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
-		    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED)
-			fixed(r, "journal: dropped a transaction torn before its commit");
-		else
-			fixed(r, "journal: %s; reset it to empty", why);
+	switch (pkernfs_journal_state(jh, fsck_rlen(r->sb, PKERNFS_R_JOURNAL), &why)) {
+	case PKERNFS_JS_CLEAN:
+		return;
+	case PKERNFS_JS_STALE:
+		fixed(r, "journal: rewrote a head whose emptying was cut short");
+		goto empty;
+	case PKERNFS_JS_TORN:
+		fixed(r, "journal: dropped a transaction torn before its commit");
+		goto empty;
+	case PKERNFS_JS_REPLAY:
+		break;
+	default:
+		fixed(r, "journal: %s; reset it to empty", why);
 		goto empty;
 	}
-	if (le32_to_cpu(jh->j_state) != PKERNFS_J_COMMITTED)
-		return;
 	n = pkernfs_journal_apply(r->b, jh, NULL);
 	if (n < 0)
-		fixed(r, "journal: committed transaction has a malformed record; dropped it");
+		fixed(r, "journal: committed transaction has a malformed record or changes the geometry; dropped it");
 	else
 		fixed(r, "journal: replayed transaction %llu (%d records)",
 		      (unsigned long long)le64_to_cpu(jh->j_seq), n);

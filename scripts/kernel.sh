@@ -29,6 +29,13 @@ die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
 
 [ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps' (package linux-source-6.12)"
 [ -f "$FRAG" ] || die "no config fragment $FRAG"
+# A fragment may build on another: "# pkt-base: NAME" applies NAME first.
+BASE=$(sed -n 's/^# pkt-base: *//p' "$FRAG" | head -n 1)
+FRAGS=("$FRAG")
+if [ -n "$BASE" ]; then
+	[ -f "$REPO/configs/$BASE.config" ] || die "$FRAG names a missing base $BASE"
+	FRAGS=("$REPO/configs/$BASE.config" "$FRAG")
+fi
 
 # The package version names the source; it changes when Debian ships a new
 # stable update, and then a new tree and build directory are made.
@@ -97,11 +104,17 @@ patch_tree() {
 	echo "$want" > "$state/sum"
 }
 
-# Every option the fragment names must come out as asked: Kconfig silently
-# drops an option whose dependencies are missing.
+# Every option the fragments name must come out as asked (the last
+# fragment's word wins): Kconfig silently drops an option whose
+# dependencies are missing.
 verify_config() {
 	local k v bad=0
+	declare -A want=()
 	while IFS='=' read -r k v; do
+		want[$k]=$v
+	done < <(grep -hE '^CONFIG_' "${FRAGS[@]}")
+	for k in "${!want[@]}"; do
+		v=${want[$k]}
 		case "$k" in CONFIG_*) ;; *) continue ;; esac
 		if [ "$v" = n ]; then
 			if grep -q "^$k=" "$KOUT/.config"; then
@@ -112,28 +125,41 @@ verify_config() {
 			log "config: $k=$v asked, got '$(grep "^$k=" "$KOUT/.config" || echo unset)'"
 			bad=1
 		fi
-	done < <(grep -E '^CONFIG_' "$FRAG")
-	[ $bad = 0 ] || die "config fragment $FRAG did not stick"
+	done
+	[ $bad = 0 ] || die "config fragments ${FRAGS[*]} did not stick"
 }
 
 configure() {
 	local sum
 	mkdir -p "$KOUT"
-	sum=$( (cat "$FRAG" "$REPO"/Kconfig "$REPO"/fs/pkernfs/Kconfig \
+	sum=$( (cat "${FRAGS[@]}" "$REPO"/Kconfig "$REPO"/fs/pkernfs/Kconfig \
 		"$REPO"/drivers/dax/pkernfs/Kconfig 2>/dev/null || true) |
 		sha256sum | cut -d' ' -f1)
 	if [ ! -f "$KOUT/.config" ] || [ "$(cat "$KOUT/.pkernfs-config" 2>/dev/null)" != "$sum" ]; then
-		log "configuring $KOUT from x86_64_defconfig + $(basename "$FRAG")"
+		log "configuring $KOUT from x86_64_defconfig + ${FRAGS[*]##*/}"
 		make -s -C "$KSRC" O="$KOUT" x86_64_defconfig >/dev/null
-		"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "$FRAG" >/dev/null
+		"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" "${FRAGS[@]}" >/dev/null
 		make -s -C "$KSRC" O="$KOUT" olddefconfig >/dev/null
 		verify_config
 		echo "$sum" > "$KOUT/.pkernfs-config"
 	fi
 }
 
+# The tree's project files are symlinks into whichever checkout built
+# last; another checkout's older sources would look up to date against
+# objects built from a newer one, so a change of checkout rebuilds ours.
+forget_other_checkout() {
+	if [ "$(cat "$KOUT/.pkernfs-repo" 2>/dev/null)" != "$REPO" ]; then
+		rm -rf "$KOUT/fs/pkernfs" "$KOUT/drivers/dax/pkernfs"
+		find "$KOUT/drivers/iommu/intel" -name '*.o' -newer "$KOUT/.config" \
+			-delete 2>/dev/null || true
+		echo "$REPO" > "$KOUT/.pkernfs-repo"
+	fi
+}
+
 build() {
 	local t0=$SECONDS
+	forget_other_checkout
 	log "building bzImage in $KOUT with -j$JOBS (first build ~20 min, then incremental)"
 	make -s -C "$KSRC" O="$KOUT" -j"$JOBS" bzImage
 	[ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no bzImage"

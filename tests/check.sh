@@ -6,11 +6,14 @@
 #   host unit tests    build/unit/test_* (ASan+UBSan); each KTAP case counts
 #   fuzz               build/fuzz/fuzz_fsck for FUZZ_SECONDS (30); counts once
 #   lint               scripts/lint.sh over the kernel code; counts once
-#   VM cases           tests/vm/cases/*.sh through tests/vm/run.sh; each case
-#                      counts once (its checks are listed in its log)
+#   VM cases           tests/vm/cases/*.sh through tests/vm/run.sh, on the
+#                      test kernel and on the debug (KASAN) kernel; each
+#                      case counts once per kernel ("case[debug]")
 #
-# PKT_CASES="a b" limits the VM cases; PKT_JOBS sets how many VMs run at
-# once (default 2: each QEMU runs single-threaded TCG, one per host core).
+# PKT_CASES="a b" limits the VM cases; PKT_LEGS="test debug" the kernels
+# (a case's "# pkt-legs:" header may leave the debug leg out); PKT_JOBS
+# sets how many VMs run at once (default 2: each QEMU runs
+# single-threaded TCG, one per host core).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,30 +75,50 @@ else
 	failed+=(lint)
 fi
 
-echo "== VM tests (logs in $LOGDIR/<case>/)"
-# Longest first (by declared time bound), so the two VM slots finish together.
-cases=${PKT_CASES:-$(cd tests/vm/cases && for f in *.sh; do
-	echo "$(sed -n 's/^# pkt-timeout: *//p' "$f" | head -n 1) ${f%.sh}"
-done | sort -k1,1nr -k2 | cut -d' ' -f2)}
-mkdir -p "$LOGDIR"
+echo "== VM tests (logs in $LOGDIR/<case>/ and $LOGDIR-debug/<case>/)"
+LEGS=${PKT_LEGS:-test debug}
+SLOW=${PKT_DEBUG_SLOWDOWN:-3}
+# One queue over both kernels, longest first (by declared time bound,
+# scaled for the debug kernel), so the two VM slots finish together.
+queue=$(for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}; do
+	f=tests/vm/cases/$c.sh
+	t=$(sed -n 's/^# pkt-timeout: *//p' "$f" 2> /dev/null | head -n 1)
+	legs=$(sed -n 's/^# pkt-legs: *//p' "$f" 2> /dev/null | head -n 1)
+	for leg in $LEGS; do
+		case " ${legs:-test debug} " in *" $leg "*) ;; *) continue ;; esac
+		[ "$leg" = debug ] && echo "$(( ${t:-300} * SLOW )) $leg $c" || echo "${t:-300} $leg $c"
+	done
+done | sort -k1,1nr -k3 | cut -d' ' -f2-)
+mkdir -p "$LOGDIR" "$LOGDIR-debug"
 running=0
-for c in $cases; do
-	(tests/vm/run.sh "$c" > "$LOGDIR/$c.verdict" 2>&1; echo $? > "$LOGDIR/$c.rc") &
+while read -r leg c; do
+	[ -n "$c" ] || continue
+	if [ "$leg" = debug ]; then
+		d=$LOGDIR-debug
+		(PKT_LEG=debug PKT_LOGDIR=$d PKT_INITRD=${PKT_INITRD_DEBUG:-$REPO/build/initramfs-debug.cpio} \
+			tests/vm/run.sh "$c" > "$d/$c.verdict" 2>&1; echo $? > "$d/$c.rc") &
+	else
+		(PKT_LEG=test PKT_LOGDIR=$LOGDIR tests/vm/run.sh "$c" > "$LOGDIR/$c.verdict" 2>&1
+		 echo $? > "$LOGDIR/$c.rc") &
+	fi
 	running=$((running + 1))
 	if [ $running -ge "$JOBS" ]; then
 		wait -n
 		running=$((running - 1))
 	fi
-done
+done <<< "$queue"
 wait
-for c in $(echo $cases | tr ' ' '\n' | sort); do
-	cat "$LOGDIR/$c.verdict"
-	case "$(cat "$LOGDIR/$c.rc" 2> /dev/null)" in
+while read -r leg c; do
+	[ -n "$c" ] || continue
+	d=$LOGDIR
+	[ "$leg" = debug ] && d=$LOGDIR-debug
+	cat "$d/$c.verdict"
+	case "$(cat "$d/$c.rc" 2> /dev/null)" in
 	0) pass=$((pass + 1)) ;;
 	77) skip=$((skip + 1)) ;;
-	*) fail=$((fail + 1)); failed+=("$c") ;;
+	*) fail=$((fail + 1)); failed+=("$c$([ "$leg" = debug ] && echo '[debug]')") ;;
 	esac
-done
+done <<< "$(sort -k2 -k1 <<< "$queue")"
 
 echo "== $((SECONDS - t0)) s"
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"

@@ -50,7 +50,7 @@ static struct et_fs *et_setup(struct kunit *test)
 	fs->sbi.free_aus = fs->sbi.nr_aus - fs->sbi.data_first_au;
 
 	fs->vsb.s_fs_info = &fs->sbi;
-	mt_init(&fs->pi.extents);
+	pkernfs_init_extents(&fs->pi, &fs->sbi);
 	fs->pi.gen = 1;
 	fs->pi.vfs_inode.i_sb = &fs->vsb;
 	fs->pi.vfs_inode.i_ino = 5;
@@ -167,13 +167,13 @@ static void pkernfs_test_extent_split(struct kunit *test)
 	et_teardown(fs);
 }
 
-/* A referenced page (as a GUP pin holds it) blocks the free of its range. */
+/* A DMA pin blocks the free of its range at once. */
 static void pkernfs_test_extent_busy(struct kunit *test)
 {
 	struct et_fs *fs = et_setup(test);
 	struct inode *inode = &fs->pi.vfs_inode;
+	struct folio *folio;
 	struct pkernfs_ext *ext;
-	struct page *page;
 	u64 free0;
 
 	mutex_lock(&fs->sbi.lock);
@@ -182,16 +182,66 @@ static void pkernfs_test_extent_busy(struct kunit *test)
 	free0 = fs->sbi.free_aus;
 	ext = mtree_load(&fs->pi.extents, 2);
 	KUNIT_ASSERT_NOT_NULL(test, ext);
-	page = pfn_to_page(PHYS_PFN(pkernfs_au_phys(&fs->sbi, ext->start + 2)));
-	get_page(page);
+	folio = page_folio(pfn_to_page(PHYS_PFN(pkernfs_au_phys(&fs->sbi, ext->start + 2))));
+	/* What pin_user_pages() does to a small folio. */
+	folio_ref_add(folio, GUP_PIN_COUNTING_BIAS);
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
 	KUNIT_EXPECT_EQ(test, pkernfs_free_range(inode, 0, 4), -EBUSY);
 	KUNIT_EXPECT_EQ(test, fs->sbi.free_aus, free0);
 	KUNIT_EXPECT_EQ(test, et_count_exts(fs), 1u);
-	/* Freeing around the referenced AU is fine. */
+	/* Freeing around the pinned AU is fine. */
 	KUNIT_EXPECT_EQ(test, pkernfs_free_range(inode, 3, 4), 0);
-	put_page(page);
+	folio_ref_sub(folio, GUP_PIN_COUNTING_BIAS);
 	KUNIT_EXPECT_EQ(test, pkernfs_free_range(inode, 0, 4), 0);
 	KUNIT_EXPECT_EQ(test, fs->sbi.free_aus, free0 + 4);
+	et_expect_consistent(test, fs);
+	et_teardown(fs);
+}
+
+struct et_put {
+	struct delayed_work work;
+	struct page *page;
+};
+
+static void et_put_fn(struct work_struct *work)
+{
+	struct et_put *p = container_of(to_delayed_work(work), struct et_put, work);
+
+	put_page(p->page);
+}
+
+/*
+ * A transient reference (not a pin) is waited out: the free succeeds
+ * once it is dropped; one that is never dropped gives -EBUSY.
+ */
+static void pkernfs_test_extent_transient(struct kunit *test)
+{
+	struct et_fs *fs = et_setup(test);
+	struct inode *inode = &fs->pi.vfs_inode;
+	struct et_put put;
+	struct pkernfs_ext *ext;
+	struct page *page;
+	u64 free0;
+
+	mutex_lock(&fs->sbi.lock);
+	KUNIT_EXPECT_EQ(test, pkernfs_alloc_run(inode, 0, 2), 0);
+	mutex_unlock(&fs->sbi.lock);
+	free0 = fs->sbi.free_aus;
+	ext = mtree_load(&fs->pi.extents, 1);
+	KUNIT_ASSERT_NOT_NULL(test, ext);
+	page = pfn_to_page(PHYS_PFN(pkernfs_au_phys(&fs->sbi, ext->start + 1)));
+
+	get_page(page);
+	KUNIT_EXPECT_EQ(test, pkernfs_free_range(inode, 1, 2), -EBUSY);
+	KUNIT_EXPECT_EQ(test, fs->sbi.free_aus, free0);
+
+	put.page = page;
+	INIT_DELAYED_WORK_ONSTACK(&put.work, et_put_fn);
+	schedule_delayed_work(&put.work, msecs_to_jiffies(50));
+	KUNIT_EXPECT_EQ(test, pkernfs_free_range(inode, 1, 2), 0);
+	flush_delayed_work(&put.work);
+	destroy_delayed_work_on_stack(&put.work);
+	KUNIT_EXPECT_EQ(test, fs->sbi.free_aus, free0 + 1);
 	et_expect_consistent(test, fs);
 	et_teardown(fs);
 }
@@ -200,6 +250,7 @@ static struct kunit_case pkernfs_extent_test_cases[] = {
 	KUNIT_CASE(pkernfs_test_extent_merge),
 	KUNIT_CASE(pkernfs_test_extent_split),
 	KUNIT_CASE(pkernfs_test_extent_busy),
+	KUNIT_CASE(pkernfs_test_extent_transient),
 	{}
 };
 

@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) "pkernfs: " fmt
 
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/falloc.h>
@@ -25,30 +26,84 @@
 #include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
 #include <linux/uio.h>
 #include "pkernfs.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+/*
+ * The extent map, and what keeps an extent alive for whoever reads it:
+ *
+ *  - Each inode's maple tree maps file AUs to struct pkernfs_ext. It runs
+ *    in RCU mode, and sbi->lock is its external lock: every change holds
+ *    sbi->lock.
+ *  - An extent object that leaves the tree is freed by kfree_rcu(). A
+ *    lockless reader calls pkernfs_lookup_ext(), which copies the extent
+ *    inside rcu_read_lock(); nothing dereferences an extent object outside
+ *    RCU or sbi->lock.
+ *  - The AUs a copy names stay this file's while the reader holds the
+ *    inode's i_rwsem (read, write, llseek, fsync) or its invalidate_lock
+ *    (faults), shared or exclusive: truncate and hole punch, the only
+ *    paths that free a live file's AUs, hold both exclusively. Allocation
+ *    only adds AUs; a merge replaces an extent with a longer one over the
+ *    same AUs, so an older copy still tells the truth.
+ *  - Eviction frees the rest when no other user is left.
+ */
+
 /* AUs a single allocating transaction takes at most, bounding lock hold time. */
 #define PKERNFS_ALLOC_CHUNK	512u
 
-static struct pkernfs_ext *pkernfs_find_ext(struct inode *inode, u32 lblk)
+/* How long truncate waits for transient page references to drain. */
+#define PKERNFS_BUSY_WAIT_MS	1000
+
+/* Called from alloc_inode, before the VFS has set i_sb. */
+void pkernfs_init_extents(struct pkernfs_inode_info *pi, struct pkernfs_sb_info *sbi)
 {
+	mt_init_flags(&pi->extents, MT_FLAGS_USE_RCU | MT_FLAGS_LOCK_EXTERN);
+	mt_set_external_lock(&pi->extents, &sbi->lock);
+}
+
+/* A copy of the extent mapping @lblk; false for a hole. */
+static bool pkernfs_lookup_ext(struct inode *inode, u32 lblk, struct pkernfs_ext *out)
+{
+	struct pkernfs_ext *ext;
+	bool found = false;
+
+	rcu_read_lock();
+	ext = mtree_load(&PKERNFS_I(inode)->extents, lblk);
+	if (ext) {
+		*out = *ext;
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* The extent object itself, for writers: sbi->lock held. */
+static struct pkernfs_ext *pkernfs_find_ext_locked(struct inode *inode, u32 lblk)
+{
+	lockdep_assert_held(&PKERNFS_SB(inode->i_sb)->lock);
 	return mtree_load(&PKERNFS_I(inode)->extents, lblk);
 }
 
 void pkernfs_destroy_extents(struct inode *inode)
 {
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct maple_tree *mt = &PKERNFS_I(inode)->extents;
 	struct pkernfs_ext *ext;
 	unsigned long index = 0;
 
+	/* No reader is left; the lock is for the tree's lockdep rule. */
+	mutex_lock(&sbi->lock);
 	mt_for_each(mt, ext, index, ULONG_MAX)
 		kfree(ext);
-	mtree_destroy(mt);
+	__mt_destroy(mt);
+	mutex_unlock(&sbi->lock);
 }
 
 static void pkernfs_stage_ext(struct pkernfs_sb_info *sbi, struct pkernfs_extent *e,
@@ -61,28 +116,55 @@ static void pkernfs_stage_ext(struct pkernfs_sb_info *sbi, struct pkernfs_extent
 	e->e_start = cpu_to_le64(ext->start);
 }
 
-/* A page of the range is referenced beyond its idle count: GUP holds it. */
-static bool pkernfs_aus_busy(struct pkernfs_sb_info *sbi, u64 start, u64 len)
+/*
+ * Is a page of AUs [start, start + len) still referenced, the mappings of
+ * it being gone? A DMA pin (FOLL_PIN) may last forever: -EBUSY at once.
+ * Other references (GUP-fast in flight, a get_user_pages() caller about
+ * to drop it) are transient: wait for them, a bounded time.
+ */
+static int pkernfs_aus_busy(struct pkernfs_sb_info *sbi, u64 start, u64 len)
 {
-	unsigned long pfn = PHYS_PFN(pkernfs_au_phys(sbi, start));
-	unsigned long end = pfn + (len << (sbi->au_shift - PAGE_SHIFT));
+	unsigned long pfn0 = PHYS_PFN(pkernfs_au_phys(sbi, start));
+	unsigned long end = pfn0 + (len << (sbi->au_shift - PAGE_SHIFT));
+	unsigned int waited = 0;
+	unsigned long pfn;
 
-	while (pfn < end) {
+	for (pfn = pfn0; pfn < end;) {
 		struct folio *folio = page_folio(pfn_to_page(pfn));
 
-		if (folio_ref_count(folio) > 1)
-			return true;
+		if (folio_maybe_dma_pinned(folio))
+			return -EBUSY;
+		if (folio_ref_count(folio) > 1) {
+			if (waited >= PKERNFS_BUSY_WAIT_MS || fatal_signal_pending(current))
+				return -EBUSY;
+			msleep(20);
+			waited += 20;
+			continue;	/* the same folio again */
+		}
 		pfn = folio_pfn(folio) + folio_nr_pages(folio);
 	}
-	return false;
+	return 0;
+}
+
+/* Drop the zero pages a read-only mapping put over what is now data. */
+static void pkernfs_unmap_zero(struct inode *inode, u32 lblk, u32 len)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+
+	lockdep_assert_held(&sbi->lock);
+	if (PKERNFS_I(inode)->zero_mapped)
+		unmap_mapping_range(inode->i_mapping, (loff_t)lblk << sbi->au_shift,
+				    (loff_t)len << sbi->au_shift, 0);
 }
 
 /*
  * Allocate and map AUs for [lblk, lblk + want) that are holes, one
- * transaction per run found. Called with sbi->lock held.
+ * transaction per run found. Called with sbi->lock held. The tree is
+ * given its memory before the commit, so nothing can fail after it.
  */
 static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 {
+	MA_STATE(mas, &PKERNFS_I(inode)->extents, 0, 0);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct pkernfs_inode_info *pi = PKERNFS_I(inode);
 	struct pkernfs_ext *prev, *ext;
@@ -93,13 +175,14 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	bool merge;
 	int err;
 
+	lockdep_assert_held(&sbi->lock);
 	/* The hole ends where the next extent starts. */
 	idx = lblk;
 	ext = mt_find(&pi->extents, &idx, (unsigned long)lblk + want - 1);
 	if (ext)
 		want = ext->lblk - lblk;
 	want = min(want, PKERNFS_ALLOC_CHUNK);
-	prev = lblk ? pkernfs_find_ext(inode, lblk - 1) : NULL;
+	prev = lblk ? pkernfs_find_ext_locked(inode, lblk - 1) : NULL;
 	if (prev)
 		goal = prev->start + prev->len;
 
@@ -120,10 +203,6 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 		err = -ENOMEM;
 		goto out_slot;
 	}
-	/* Old contents of a freed AU must never show through a new file. */
-	memset(pkernfs_au_addr(sbi, start), 0, got << sbi->au_shift);
-	arch_wb_cache_pmem(pkernfs_au_addr(sbi, start), got << sbi->au_shift);
-
 	if (merge) {
 		*ext = *prev;
 		ext->len += got;
@@ -131,31 +210,38 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 		*ext = (struct pkernfs_ext){ .slot = slot, .lblk = lblk, .len = got,
 					     .start = start };
 	}
+	mas_set_range(&mas, ext->lblk, ext->lblk + ext->len - 1);
+	err = mas_preallocate(&mas, ext, GFP_KERNEL);
+	if (err)
+		goto out_free;
+
 	e = pkernfs_txn_add(sbi, PKERNFS_T_EXTENT, slot);
 	if (IS_ERR(e)) {
 		err = PTR_ERR(e);
-		goto out_free;
+		goto out_abort;
 	}
 	pkernfs_stage_ext(sbi, e, inode, ext);
 	err = pkernfs_set_aus(sbi, start, got, true);
 	if (err)
-		goto out_free;
+		goto out_abort;
+
+	/* Old contents of a freed AU must never show through a new file. */
+	memset(pkernfs_au_addr(sbi, start), 0, got << sbi->au_shift);
+	arch_wb_cache_pmem(pkernfs_au_addr(sbi, start), got << sbi->au_shift);
+	pmem_wmb();
 	pkernfs_txn_commit(sbi);
 
-	err = mtree_store_range(&pi->extents, ext->lblk, ext->lblk + ext->len - 1, ext,
-				GFP_KERNEL);
-	if (err) {
-		/* The extent is on media; the in-memory map is rebuilt at mount. */
-		kfree(ext);
-		return err;
-	}
+	mas_store_prealloc(&mas, ext);
 	if (merge)
-		kfree(prev);
+		kfree_rcu(prev, rcu);
 	inode->i_blocks += (blkcnt_t)got << (sbi->au_shift - 9);
+	pkernfs_unmap_zero(inode, lblk, got);
 	return 0;
 
-out_free:
+out_abort:
 	pkernfs_txn_abort(sbi);
+	mas_destroy(&mas);
+out_free:
 	kfree(ext);
 out_slot:
 	if (!merge)
@@ -165,35 +251,35 @@ out_slot:
 
 /**
  * pkernfs_get_ext() - the extent mapping file AU @lblk, allocating on a hole
- * @inode: a regular file
+ * @inode: a regular file, its i_rwsem or invalidate_lock held
  * @lblk: file AU
  * @want: AUs to allocate from @lblk if it is a hole (a hint)
- * @alloc: allocate if a hole
- * @extp: the extent found
+ * @extp: a copy of the extent found
  *
- * Return: 0 (with *@extp NULL for a hole when !@alloc), -ENOSPC, -ENOMEM.
+ * Return: 0, -ENOSPC, -ENOMEM.
  */
-static int pkernfs_get_ext(struct inode *inode, u32 lblk, u32 want, bool alloc,
-			   struct pkernfs_ext **extp)
+static int pkernfs_get_ext(struct inode *inode, u32 lblk, u32 want, struct pkernfs_ext *extp)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct pkernfs_ext *ext;
 	int err = 0;
 
-	*extp = pkernfs_find_ext(inode, lblk);
-	if (*extp || !alloc)
+	if (pkernfs_lookup_ext(inode, lblk, extp))
 		return 0;
 	mutex_lock(&sbi->lock);
-	*extp = pkernfs_find_ext(inode, lblk);
-	if (!*extp) {
+	ext = pkernfs_find_ext_locked(inode, lblk);
+	if (!ext) {
 		err = pkernfs_alloc_run(inode, lblk, max(want, 1u));
 		if (!err)
-			*extp = pkernfs_find_ext(inode, lblk);
+			ext = pkernfs_find_ext_locked(inode, lblk);
 	}
+	if (ext)
+		*extp = *ext;
 	mutex_unlock(&sbi->lock);
 	return err;
 }
 
-static void *pkernfs_ext_addr(struct pkernfs_sb_info *sbi, struct pkernfs_ext *ext,
+static void *pkernfs_ext_addr(struct pkernfs_sb_info *sbi, const struct pkernfs_ext *ext,
 			      u64 pos)
 {
 	u64 off = pos - ((u64)ext->lblk << sbi->au_shift);
@@ -201,23 +287,25 @@ static void *pkernfs_ext_addr(struct pkernfs_sb_info *sbi, struct pkernfs_ext *e
 	return pkernfs_au_addr(sbi, ext->start) + off;
 }
 
-/* Is the memory behind [pos, pos + size) one physically contiguous run? */
+/*
+ * Is the memory behind [pos, pos + size) one physically contiguous run,
+ * with no hole? Lockless, under the rules at the top of this file.
+ */
 static bool pkernfs_contig(struct inode *inode, u64 pos, u64 size, phys_addr_t *phys)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u32 lblk = pos >> sbi->au_shift;
 	u64 last = (pos + size - 1) >> sbi->au_shift;
-	struct pkernfs_ext *ext = pkernfs_find_ext(inode, lblk);
+	struct pkernfs_ext ext, next;
 	phys_addr_t p;
 
-	if (!ext)
+	if (!pkernfs_lookup_ext(inode, lblk, &ext))
 		return false;
-	p = pkernfs_au_phys(sbi, ext->start) + (pos - ((u64)ext->lblk << sbi->au_shift));
+	p = pkernfs_au_phys(sbi, ext.start) + (pos - ((u64)ext.lblk << sbi->au_shift));
 	*phys = p;
-	while (last >= (u64)ext->lblk + ext->len) {
-		struct pkernfs_ext *next = pkernfs_find_ext(inode, ext->lblk + ext->len);
-
-		if (!next || next->start != ext->start + ext->len)
+	while (last >= (u64)ext.lblk + ext.len) {
+		if (!pkernfs_lookup_ext(inode, ext.lblk + ext.len, &next) ||
+		    next.start != ext.start + ext.len)
 			return false;
 		ext = next;
 	}
@@ -226,26 +314,38 @@ static bool pkernfs_contig(struct inode *inode, u64 pos, u64 size, phys_addr_t *
 
 static ssize_t pkernfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	int idx;
 	struct inode *inode = file_inode(iocb->ki_filp);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift;
 	loff_t pos = iocb->ki_pos, size;
+	struct pkernfs_ext ext;
 	ssize_t done = 0;
 	size_t n, copied;
+	int idx;
 
 	if (!iov_iter_count(to))
 		return 0;
-	if (pkernfs_enter(sbi, &idx))
+	/*
+	 * Shared i_rwsem keeps truncate and punch from freeing the AUs being
+	 * copied. The copy may fault on a mapping of this very file; that
+	 * takes mmap_lock and invalidate_lock, both inside i_rwsem.
+	 */
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock_shared(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock_shared(inode);
+	}
+	if (pkernfs_enter(sbi, &idx)) {
+		inode_unlock_shared(inode);
 		return -EIO;
+	}
 	size = i_size_read(inode);
 	while (iov_iter_count(to) && pos < size) {
-		struct pkernfs_ext *ext = pkernfs_find_ext(inode, pos >> sbi->au_shift);
-
 		n = min3((u64)iov_iter_count(to), (u64)(size - pos),
 			 au_size - (pos & (au_size - 1)));
-		if (ext)
-			copied = copy_to_iter(pkernfs_ext_addr(sbi, ext, pos), n, to);
+		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext))
+			copied = copy_to_iter(pkernfs_ext_addr(sbi, &ext, pos), n, to);
 		else
 			copied = iov_iter_zero(n, to);
 		pos += copied;
@@ -257,6 +357,7 @@ static ssize_t pkernfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		}
 	}
 	pkernfs_exit(idx);
+	inode_unlock_shared(inode);
 	iocb->ki_pos = pos;
 	file_accessed(iocb->ki_filp);
 	return done;
@@ -268,7 +369,7 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct inode *inode = file_inode(iocb->ki_filp);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift;
-	struct pkernfs_ext *ext;
+	struct pkernfs_ext ext;
 	ssize_t done = 0, ret;
 	size_t n, copied;
 	loff_t pos;
@@ -278,9 +379,7 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out_unlock;
-	ret = file_remove_privs(iocb->ki_filp);
-	if (!ret)
-		ret = file_update_time(iocb->ki_filp);
+	ret = file_modified(iocb->ki_filp);
 	if (ret)
 		goto out_unlock;
 	ret = pkernfs_enter(sbi, &idx);
@@ -291,11 +390,11 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		u32 lblk = pos >> sbi->au_shift;
 		u64 left = iov_iter_count(from) + (pos & (au_size - 1));
 
-		err = pkernfs_get_ext(inode, lblk, DIV_ROUND_UP(left, au_size), true, &ext);
+		err = pkernfs_get_ext(inode, lblk, DIV_ROUND_UP(left, au_size), &ext);
 		if (err)
 			break;
 		n = min_t(u64, iov_iter_count(from), au_size - (pos & (au_size - 1)));
-		copied = copy_from_iter(pkernfs_ext_addr(sbi, ext, pos), n, from);
+		copied = copy_from_iter(pkernfs_ext_addr(sbi, &ext, pos), n, from);
 		pos += copied;
 		done += copied;
 		if (copied < n) {
@@ -325,22 +424,35 @@ static void pkernfs_zero_range(struct inode *inode, u64 pos, u64 end)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift;
+	struct pkernfs_ext ext;
 
 	while (pos < end) {
-		struct pkernfs_ext *ext = pkernfs_find_ext(inode, pos >> sbi->au_shift);
 		u64 n = min(end - pos, au_size - (pos & (au_size - 1)));
 
-		if (ext) {
-			memset(pkernfs_ext_addr(sbi, ext, pos), 0, n);
-			arch_wb_cache_pmem(pkernfs_ext_addr(sbi, ext, pos), n);
+		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext)) {
+			memset(pkernfs_ext_addr(sbi, &ext, pos), 0, n);
+			arch_wb_cache_pmem(pkernfs_ext_addr(sbi, &ext, pos), n);
 		}
 		pos += n;
 	}
 }
 
+/*
+ * Store @ext over exactly the range an existing entry has. An exact fit
+ * needs no new tree node, so it cannot fail after the cut was staged.
+ */
+static void pkernfs_replace_ext(struct maple_tree *mt, struct pkernfs_ext *ext)
+{
+	MA_STATE(mas, mt, ext->lblk, ext->lblk + ext->len - 1);
+
+	/* wr_exact_fit: the slot is overwritten in place, no allocation. */
+	mas_store_gfp(&mas, ext, GFP_KERNEL);
+}
+
 /* Remove [first, end) from one extent: trim it, split it, or free it. */
 static int pkernfs_cut_ext(struct inode *inode, struct pkernfs_ext *ext, u32 first, u32 end)
 {
+	MA_STATE(mas, &PKERNFS_I(inode)->extents, 0, 0);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct pkernfs_inode_info *pi = PKERNFS_I(inode);
 	u32 cut_lo = max(first, ext->lblk), cut_hi = min(end, ext->lblk + ext->len);
@@ -359,16 +471,13 @@ static int pkernfs_cut_ext(struct inode *inode, struct pkernfs_ext *ext, u32 fir
 	if (cut_hi < ext->lblk + ext->len) {
 		tail = kmalloc(sizeof(*tail), GFP_KERNEL);
 		if (!tail) {
-			kfree(head);
-			return -ENOMEM;
+			err = -ENOMEM;
+			goto out_free;
 		}
 		if (head) {
 			err = pkernfs_alloc_slot(sbi->extent_used, sbi->nr_extents, 0, &tslot);
-			if (err) {
-				kfree(head);
-				kfree(tail);
-				return err;
-			}
+			if (err)
+				goto out_free;
 		} else {
 			tslot = ext->slot;
 		}
@@ -377,80 +486,99 @@ static int pkernfs_cut_ext(struct inode *inode, struct pkernfs_ext *ext, u32 fir
 					      .start = ext->start + (cut_hi - ext->lblk) };
 	}
 
+	/* The only tree store that may need memory gets it first. */
+	mas_set_range(&mas, cut_lo, cut_hi - 1);
+	err = mas_preallocate(&mas, NULL, GFP_KERNEL);
+	if (err)
+		goto out_slot;
 	e = pkernfs_txn_add(sbi, PKERNFS_T_EXTENT, ext->slot);
 	err = PTR_ERR_OR_ZERO(e);
-	if (!err) {
-		if (head)
-			pkernfs_stage_ext(sbi, e, inode, head);
-		else if (tail)
-			pkernfs_stage_ext(sbi, e, inode, tail);
-		else
-			memset(e, 0, sizeof(*e));
-	}
-	if (!err && head && tail) {
+	if (err)
+		goto out_abort;
+	if (head)
+		pkernfs_stage_ext(sbi, e, inode, head);
+	else if (tail)
+		pkernfs_stage_ext(sbi, e, inode, tail);
+	else
+		memset(e, 0, sizeof(*e));
+	if (head && tail) {
 		e = pkernfs_txn_add(sbi, PKERNFS_T_EXTENT, tslot);
 		err = PTR_ERR_OR_ZERO(e);
-		if (!err)
-			pkernfs_stage_ext(sbi, e, inode, tail);
+		if (err)
+			goto out_abort;
+		pkernfs_stage_ext(sbi, e, inode, tail);
 	}
-	if (!err)
-		err = pkernfs_set_aus(sbi, ext->start + (cut_lo - ext->lblk), cut_hi - cut_lo,
-				      false);
-	if (err) {
-		pkernfs_txn_abort(sbi);
-		if (head && tail)
-			__clear_bit(tslot, sbi->extent_used);
-		kfree(head);
-		kfree(tail);
-		return err;
-	}
+	err = pkernfs_set_aus(sbi, ext->start + (cut_lo - ext->lblk), cut_hi - cut_lo, false);
+	if (err)
+		goto out_abort;
+	mas_store_prealloc(&mas, NULL);
+	/* What is left of @ext maps exactly its old ranges: give them the new objects. */
+	if (head)
+		pkernfs_replace_ext(&pi->extents, head);
+	if (tail)
+		pkernfs_replace_ext(&pi->extents, tail);
 	pkernfs_txn_commit(sbi);
 
-	mtree_erase(&pi->extents, ext->lblk);
 	inode->i_blocks -= (blkcnt_t)(cut_hi - cut_lo) << (sbi->au_shift - 9);
 	if (!head && !tail)
 		__clear_bit(ext->slot, sbi->extent_used);
-	if (head)
-		mtree_store_range(&pi->extents, head->lblk, head->lblk + head->len - 1, head,
-				  GFP_KERNEL);
-	if (tail)
-		mtree_store_range(&pi->extents, tail->lblk, tail->lblk + tail->len - 1, tail,
-				  GFP_KERNEL);
-	kfree(ext);
+	kfree_rcu(ext, rcu);
 	return 0;
+
+out_abort:
+	pkernfs_txn_abort(sbi);
+	mas_destroy(&mas);
+out_slot:
+	if (head && tail)
+		__clear_bit(tslot, sbi->extent_used);
+out_free:
+	kfree(head);
+	kfree(tail);
+	return err;
 }
 
 /**
  * pkernfs_free_range() - free the AUs of file blocks [@first, @end)
- * @inode: a regular file whose mappings of the range are gone
+ * @inode: a regular file whose mappings of the range are gone, with
+ *	i_rwsem and invalidate_lock held exclusively (or being evicted)
  * @first: first file AU
  * @end: one past the last file AU
  *
- * Return: 0; -EBUSY (nothing freed) if a page of the range is still
- * referenced, by a GUP pin for example; -ENOMEM or -ENOSPC.
+ * Return: 0; -EBUSY (nothing freed) if a page of the range is pinned, or
+ * still referenced after a bounded wait; -ENOMEM or -ENOSPC.
  */
 int pkernfs_free_range(struct inode *inode, u64 first, u64 end)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct pkernfs_inode_info *pi = PKERNFS_I(inode);
-	struct pkernfs_ext *ext;
+	struct pkernfs_ext *ext, copy;
 	unsigned long idx;
 	int err = 0;
 
 	if (first >= end || first > U32_MAX)
 		return 0;
 	end = min_t(u64, end, (u64)U32_MAX + 1);
-	mutex_lock(&sbi->lock);
-	idx = first;
-	mt_for_each(&pi->extents, ext, idx, end - 1) {
-		u32 lo = max_t(u64, first, ext->lblk);
-		u32 hi = min_t(u64, end, (u64)ext->lblk + ext->len);
+	/*
+	 * The busy check may sleep, so it runs on copies, outside sbi->lock:
+	 * the caller's locks keep the range's extents as they are.
+	 */
+	for (idx = first; idx < end; idx = (unsigned long)copy.lblk + copy.len) {
+		u32 lo, hi;
 
-		if (pkernfs_aus_busy(sbi, ext->start + (lo - ext->lblk), hi - lo)) {
-			err = -EBUSY;
-			goto out;
-		}
+		rcu_read_lock();
+		ext = mt_find(&pi->extents, &idx, end - 1);
+		if (ext)
+			copy = *ext;
+		rcu_read_unlock();
+		if (!ext)
+			break;
+		lo = max_t(u64, first, copy.lblk);
+		hi = min_t(u64, end, (u64)copy.lblk + copy.len);
+		err = pkernfs_aus_busy(sbi, copy.start + (lo - copy.lblk), hi - lo);
+		if (err)
+			return err;
 	}
+	mutex_lock(&sbi->lock);
 	for (;;) {
 		idx = first;
 		ext = mt_find(&pi->extents, &idx, end - 1);
@@ -460,9 +588,24 @@ int pkernfs_free_range(struct inode *inode, u64 first, u64 end)
 		if (err)
 			break;
 	}
-out:
 	mutex_unlock(&sbi->lock);
 	return err;
+}
+
+/*
+ * Unmap file range [start, end) from every mapping. A PUD or PMD mapping
+ * that straddles an edge would have to be split, which needs mmap_lock
+ * (zap_pud_range()); so the range grows to whole huge pages. Mappings
+ * are placed so file offset and address agree modulo the huge size, and
+ * pages unmapped beyond the range simply fault back in.
+ */
+static void pkernfs_unmap_range(struct inode *inode, u64 start, u64 end)
+{
+	u64 lo = round_down(start, PUD_SIZE), hi = round_up(end, PUD_SIZE);
+
+	if (hi <= lo)	/* the end rounded past the top of loff_t */
+		hi = 0;
+	unmap_mapping_range(inode->i_mapping, lo, hi ? hi - lo : 0, 1);
 }
 
 /**
@@ -481,7 +624,7 @@ int pkernfs_setsize(struct inode *inode, loff_t newsize)
 
 	filemap_invalidate_lock(inode->i_mapping);
 	if (newsize < oldsize) {
-		unmap_mapping_range(inode->i_mapping, round_up(newsize, PAGE_SIZE), 0, 1);
+		pkernfs_unmap_range(inode, round_up(newsize, PAGE_SIZE), U64_MAX);
 		err = pkernfs_free_range(inode, DIV_ROUND_UP(newsize, au_size), U32_MAX);
 		if (err)
 			goto out;
@@ -499,14 +642,14 @@ static long pkernfs_do_fallocate(struct inode *inode, int mode, loff_t offset, l
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift, end = offset + len, pos;
-	struct pkernfs_ext *ext;
+	struct pkernfs_ext ext;
 	long err = 0;
 
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		u64 first = DIV_ROUND_UP(offset, au_size), last = end / au_size;
 
 		filemap_invalidate_lock(inode->i_mapping);
-		unmap_mapping_range(inode->i_mapping, offset, len, 1);
+		pkernfs_unmap_range(inode, offset, end);
 		err = pkernfs_free_range(inode, first, last);
 		if (!err) {
 			/* Partial AUs at the edges keep their memory, zeroed. */
@@ -518,14 +661,13 @@ static long pkernfs_do_fallocate(struct inode *inode, int mode, loff_t offset, l
 	} else {
 		for (pos = round_down(offset, au_size); pos < end; pos += au_size) {
 			err = pkernfs_get_ext(inode, pos >> sbi->au_shift,
-					      DIV_ROUND_UP(end - pos, au_size), true, &ext);
+					      DIV_ROUND_UP(end - pos, au_size), &ext);
 			if (err)
 				break;
 		}
 		if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && end > i_size_read(inode))
 			i_size_write(inode, end);
 	}
-	inode_set_ctime_current(inode);
 	mutex_lock(&sbi->lock);
 	pkernfs_stage_inode(sbi, inode);
 	pkernfs_txn_commit(sbi);
@@ -546,12 +688,18 @@ static long pkernfs_fallocate(struct file *file, int mode, loff_t offset, loff_t
 		return -ENODEV;
 	inode_lock(inode);
 	err = inode_newsize_ok(inode, offset + len);
-	if (err || pkernfs_enter(sbi, &idx)) {
-		inode_unlock(inode);
-		return err ?: -EIO;
-	}
+	if (err)
+		goto out_unlock;
+	/* As a write would: drop setuid/setgid, update the times. */
+	err = file_modified(file);
+	if (err)
+		goto out_unlock;
+	err = pkernfs_enter(sbi, &idx);
+	if (err)
+		goto out_unlock;
 	err = pkernfs_do_fallocate(inode, mode, offset, len);
 	pkernfs_exit(idx);
+out_unlock:
 	inode_unlock(inode);
 	return err;
 }
@@ -561,6 +709,7 @@ static loff_t pkernfs_llseek(struct file *file, loff_t offset, int whence)
 	struct inode *inode = file_inode(file);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	u64 au_size = 1ULL << sbi->au_shift;
+	struct pkernfs_ext ext;
 	loff_t size, pos;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
@@ -573,7 +722,7 @@ static loff_t pkernfs_llseek(struct file *file, loff_t offset, int whence)
 		goto out;
 	}
 	for (; pos < size; pos = round_down(pos, au_size) + au_size) {
-		bool data = pkernfs_find_ext(inode, pos >> sbi->au_shift);
+		bool data = pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext);
 		bool want_data = whence == SEEK_DATA;
 
 		if (data == want_data)
@@ -590,26 +739,61 @@ out:
 	return pos;
 }
 
-/* Metadata is committed as it changes; data needs only its cache lines written. */
+/*
+ * Metadata is committed as it changes; data needs its cache lines written
+ * back, for the range asked only.
+ */
 static int pkernfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct inode *inode = file_inode(file);
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
-	struct pkernfs_ext *ext;
-	unsigned long index;
+	u64 au_size = 1ULL << sbi->au_shift;
+	struct pkernfs_ext ext;
+	loff_t pos;
+	u64 n;
 	int idx;
 
-	if (pkernfs_enter(sbi, &idx))
+	inode_lock_shared(inode);
+	if (pkernfs_enter(sbi, &idx)) {
+		inode_unlock_shared(inode);
 		return -EIO;
-	end = min_t(loff_t, end, i_size_read(inode));
-	if (start < end) {
-		index = start >> sbi->au_shift;
-		mt_for_each(&PKERNFS_I(inode)->extents, ext, index, (end - 1) >> sbi->au_shift)
-			arch_wb_cache_pmem(pkernfs_au_addr(sbi, ext->start),
-					   (u64)ext->len << sbi->au_shift);
 	}
+	end = min_t(loff_t, end, i_size_read(inode) - 1);
+	for (pos = start; pos <= end; pos += n) {
+		n = min_t(u64, end - pos + 1, au_size - (pos & (au_size - 1)));
+		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext))
+			arch_wb_cache_pmem(pkernfs_ext_addr(sbi, &ext, pos), n);
+	}
+	pmem_wmb();
 	pkernfs_exit(idx);
+	inode_unlock_shared(inode);
 	return 0;
+}
+
+/*
+ * A read fault on a hole maps the shared zero page when the mapping can
+ * never be written (no VM_MAYWRITE: a read-only open, or any mapping on a
+ * read-only mount), so reading a sparse file costs no memory and a
+ * read-only mount never writes. The core refuses the zero page in a
+ * mapping that may become writable, since a long-term GUP pin of it
+ * would outlive the page being replaced; there a read fault allocates.
+ */
+static vm_fault_t pkernfs_map_zero(struct vm_fault *vmf, struct inode *inode, u32 lblk,
+				   bool *raced)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	/* Under sbi->lock: an allocation of this AU zaps the zero page after us. */
+	mutex_lock(&sbi->lock);
+	*raced = pkernfs_find_ext_locked(inode, lblk);
+	if (!*raced) {
+		PKERNFS_I(inode)->zero_mapped = true;
+		ret = vmf_insert_mixed(vmf->vma, vmf->address,
+				       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
+	}
+	mutex_unlock(&sbi->lock);
+	return ret;
 }
 
 static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
@@ -617,43 +801,58 @@ static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	int idx;
 	struct vm_area_struct *vma = vmf->vma;
 	struct inode *inode = file_inode(vma->vm_file);
-	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct super_block *sb = inode->i_sb;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
 	unsigned long size = PAGE_SIZE << order;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	pgoff_t pgoff = linear_page_index(vma, addr);
-	struct pkernfs_ext *ext;
+	u64 au_size = 1ULL << sbi->au_shift;
+	u64 pos = (u64)pgoff << PAGE_SHIFT;
+	struct pkernfs_ext ext;
 	vm_fault_t ret;
 	phys_addr_t phys;
+	loff_t end;
+	bool raced;
 	pfn_t pfn;
-	u64 pos = (u64)pgoff << PAGE_SHIFT;
 
 	if (order && (order != PMD_ORDER && order != PUD_ORDER))
 		return VM_FAULT_FALLBACK;
+	/*
+	 * A huge page must fit the VMA, map file offsets aligned as its
+	 * address is (or truncate could not unmap it whole), and not be
+	 * smaller than an AU run can back.
+	 */
 	if (order && (addr < vma->vm_start || addr + size > vma->vm_end ||
-		      (1UL << sbi->au_shift) < min_t(unsigned long, size, PMD_SIZE)))
+		      (vmf->pgoff ^ (vmf->address >> PAGE_SHIFT)) & ((size >> PAGE_SHIFT) - 1) ||
+		      au_size < min_t(unsigned long, size, PMD_SIZE)))
 		return VM_FAULT_FALLBACK;
+	if (write) {
+		sb_start_pagefault(sb);
+		file_update_time(vma->vm_file);
+	}
 	if (pkernfs_enter(sbi, &idx)) {
 		ret = VM_FAULT_SIGBUS;
 		goto out_trace;
 	}
 	filemap_invalidate_lock_shared(inode->i_mapping);
-	if (pos >= round_up(i_size_read(inode), PAGE_SIZE) ||
-	    (order && pos + size > round_up(i_size_read(inode), size))) {
+	end = round_up(i_size_read(inode), PAGE_SIZE);
+	if (pos >= end) {
 		ret = order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
 		goto out;
 	}
-	if (pkernfs_get_ext(inode, pos >> sbi->au_shift,
-			    DIV_ROUND_UP(size, 1UL << sbi->au_shift), true, &ext)) {
-		ret = VM_FAULT_SIGBUS;
+	/* Never map a huge page past EOF: fall back to pages up to it. */
+	if (order && pos + size > end) {
+		ret = VM_FAULT_FALLBACK;
 		goto out;
 	}
 	if (order) {
-		/* Later AUs of the huge range may be holes: fill them first. */
 		u64 p;
 
-		for (p = pos; p < pos + size; p += 1ULL << sbi->au_shift) {
-			if (pkernfs_get_ext(inode, p >> sbi->au_shift, 1, true, &ext)) {
+		/* A write fills the holes of the huge range; a read maps only data. */
+		for (p = pos; write && p < pos + size; p += au_size) {
+			if (pkernfs_get_ext(inode, p >> sbi->au_shift,
+					    DIV_ROUND_UP(pos + size - p, au_size), &ext)) {
 				ret = VM_FAULT_FALLBACK;
 				goto out;
 			}
@@ -663,8 +862,24 @@ static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 			goto out;
 		}
 	} else {
-		phys = pkernfs_au_phys(sbi, ext->start) +
-		       (pos - ((u64)ext->lblk << sbi->au_shift));
+		u32 lblk = pos >> sbi->au_shift;
+		int err = 0;
+
+		while (!pkernfs_lookup_ext(inode, lblk, &ext)) {
+			if (write || (vma->vm_flags & VM_MAYWRITE)) {
+				err = pkernfs_get_ext(inode, lblk, 1, &ext);
+				break;
+			}
+			ret = pkernfs_map_zero(vmf, inode, lblk, &raced);
+			if (!raced)
+				goto out;
+		}
+		if (err) {
+			ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+			goto out;
+		}
+		phys = pkernfs_au_phys(sbi, ext.start) +
+		       (pos - ((u64)ext.lblk << sbi->au_shift));
 	}
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
 	if (order == PUD_ORDER)
@@ -677,6 +892,8 @@ out:
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	pkernfs_exit(idx);
 out_trace:
+	if (write)
+		sb_end_pagefault(sb);
 	trace_pkernfs_fault(inode, pgoff, order, write, ret);
 	return ret;
 }
@@ -734,14 +951,74 @@ const struct file_operations pkernfs_file_operations = {
 	.fsync = pkernfs_fsync,
 	.fallocate = pkernfs_fallocate,
 	.splice_read = copy_splice_read,
+	.splice_write = iter_file_splice_write,
 };
+
+/* Give @inode the extent in table slot @slot; sbi->lock held. */
+static int pkernfs_map_extent(struct inode *inode, u32 slot, const struct pkernfs_extent *e)
+{
+	MA_STATE(mas, &PKERNFS_I(inode)->extents, 0, 0);
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	u32 lblk = le32_to_cpu(e->e_lblk), len = le32_to_cpu(e->e_len);
+	struct pkernfs_ext *ext;
+	unsigned long idx = lblk;
+	int err;
+
+	lockdep_assert_held(&sbi->lock);
+	if (mt_find(&PKERNFS_I(inode)->extents, &idx, lblk + len - 1)) {
+		pr_err("%s: extent %u overlaps another of inode %lu\n", sbi->source, slot,
+		       inode->i_ino);
+		return -EFSCORRUPTED;
+	}
+	ext = kmalloc(sizeof(*ext), GFP_KERNEL);
+	if (!ext)
+		return -ENOMEM;
+	*ext = (struct pkernfs_ext){ .slot = slot, .lblk = lblk, .len = len,
+				     .start = le64_to_cpu(e->e_start) };
+	mas_set_range(&mas, lblk, lblk + len - 1);
+	err = mas_store_gfp(&mas, ext, GFP_KERNEL);
+	if (err) {
+		kfree(ext);
+		return err;
+	}
+	inode->i_blocks += (blkcnt_t)len << (sbi->au_shift - 9);
+	return 0;
+}
+
+/* Free an orphan: build its map so that eviction frees its AUs. */
+static int pkernfs_free_orphan(struct super_block *sb, u32 ino)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	struct inode *inode;
+	int err = 0;
+	u32 i;
+
+	inode = pkernfs_iget(sb, ino);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	mutex_lock(&sbi->lock);
+	for (i = 0; i < sbi->nr_extents && !err; i++)
+		if (le64_to_cpu(sbi->etab[i].e_ino) == ino)
+			err = pkernfs_map_extent(inode, i, &sbi->etab[i]);
+	mutex_unlock(&sbi->lock);
+	if (err) {
+		/* Keep it: its AUs stay allocated rather than half freed. */
+		PKERNFS_I(inode)->gen = 0;
+		iput(inode);
+		return err;
+	}
+	pr_info("%s: freeing orphan inode %u\n", sbi->source, ino);
+	iput(inode);	/* nlink 0: evict frees it */
+	return 0;
+}
 
 /**
  * pkernfs_load_extents() - check the extent table and give each file its map
  * @sb: the filesystem being mounted, its tree already built
  *
- * Also frees orphans: inodes with no links left by an unlink whose memory
- * was pinned, or by a crash between unlink and eviction.
+ * Also frees orphans, unless the mount is read-only: inodes with no links
+ * left by an unlink whose memory was pinned, or by a crash between unlink
+ * and eviction.
  *
  * Return: 0, -EFSCORRUPTED naming the first bad extent, or -ENOMEM.
  */
@@ -750,9 +1027,8 @@ int pkernfs_load_extents(struct super_block *sb)
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
 	unsigned long *seen;
 	const char *why = NULL;
-	struct pkernfs_ext *ext;
 	struct inode *inode;
-	u32 i;
+	u32 i, orphans = 0;
 	int err = 0;
 
 	sbi->extent_used = bitmap_zalloc(sbi->nr_extents, GFP_KERNEL);
@@ -794,23 +1070,9 @@ int pkernfs_load_extents(struct super_block *sb)
 		inode = ilookup(sb, ino);
 		if (!inode)
 			continue;	/* an orphan's: freed below */
-		ext = kmalloc(sizeof(*ext), GFP_KERNEL);
-		if (!ext) {
-			err = -ENOMEM;
-		} else {
-			*ext = (struct pkernfs_ext){ .slot = i, .lblk = le32_to_cpu(e->e_lblk),
-						     .len = len, .start = start };
-			err = mtree_insert_range(&PKERNFS_I(inode)->extents, ext->lblk,
-						 ext->lblk + len - 1, ext, GFP_KERNEL);
-			if (!err)
-				inode->i_blocks += (blkcnt_t)len << (sbi->au_shift - 9);
-			if (err) {
-				kfree(ext);
-				pr_err("%s: extent %u overlaps another of inode %llu\n",
-				       sbi->source, i, ino);
-				err = -EFSCORRUPTED;
-			}
-		}
+		mutex_lock(&sbi->lock);
+		err = pkernfs_map_extent(inode, i, e);
+		mutex_unlock(&sbi->lock);
 		iput(inode);
 	}
 	if (!err && !bitmap_equal(seen, sbi->au_used, sbi->nr_aus)) {
@@ -825,30 +1087,17 @@ int pkernfs_load_extents(struct super_block *sb)
 	for (i = PKERNFS_ROOT_INO + 1; i < sbi->nr_inodes; i++) {
 		if (!test_bit(i, sbi->ino_used) || le32_to_cpu(sbi->itab[i].i_nlink))
 			continue;
-		inode = pkernfs_iget(sb, i);
-		if (IS_ERR(inode))
-			return PTR_ERR(inode);
-		pr_info("%s: freeing orphan inode %u\n", sbi->source, i);
-		/* Build its map so eviction frees its AUs. */
-		for (u32 s = 0; s < sbi->nr_extents; s++) {
-			struct pkernfs_extent *e = &sbi->etab[s];
-
-			if (le64_to_cpu(e->e_ino) != i)
-				continue;
-			ext = kmalloc(sizeof(*ext), GFP_KERNEL);
-			if (!ext) {
-				iput(inode);
-				return -ENOMEM;
-			}
-			*ext = (struct pkernfs_ext){ .slot = s, .lblk = le32_to_cpu(e->e_lblk),
-						     .len = le32_to_cpu(e->e_len),
-						     .start = le64_to_cpu(e->e_start) };
-			if (mtree_insert_range(&PKERNFS_I(inode)->extents, ext->lblk,
-					       ext->lblk + ext->len - 1, ext, GFP_KERNEL))
-				kfree(ext);
+		if (sb_rdonly(sb)) {
+			orphans++;
+			continue;
 		}
-		iput(inode);	/* nlink 0: evict frees it */
+		err = pkernfs_free_orphan(sb, i);
+		if (err)
+			return err;
 	}
+	if (orphans)
+		pr_info("%s: %u orphan inodes kept: a read-only mount does not free them\n",
+			sbi->source, orphans);
 	return 0;
 }
 

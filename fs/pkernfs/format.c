@@ -489,6 +489,10 @@ int pkernfs_extent_check(const struct pkernfs_super *sb,
 		return 0;
 	if (!len || start < first || start > nr_aus || len > nr_aus - start)
 		return fail(why, "extent outside the data area", -EFSCORRUPTED);
+	/* The allocator never makes one; freeing a longer run would span >2 blocks. */
+	if (len > PKERNFS_BITS_PER_BMAP)
+		return fail(why, "extent longer than one allocation bitmap block covers",
+			    -EFSCORRUPTED);
 	if ((u64)le32_to_cpu(ex->e_lblk) + len > 0xffffffffULL)
 		return fail(why, "extent file offset overflows", -EFSCORRUPTED);
 	return 0;
@@ -633,15 +637,89 @@ int pkernfs_journal_home(const struct pkernfs_region_desc *rg, u16 table, u64 in
 }
 
 /**
+ * pkernfs_journal_state() - classify the journal head found at mount
+ * @jh: the head, followed in memory by the journal region's payload
+ * @region_len: bytes of the journal region
+ * @why: set to the reason when the head is unusable
+ *
+ * Emptying a head stores the state, then the counts, then the crc; a
+ * crash between them leaves an EMPTY head whose crc no longer matches.
+ * Such a head holds nothing to apply, so it is stale, not damaged. A
+ * COMMITTED head whose crc fails was torn before its commit counted.
+ *
+ * Return: an enum pkernfs_journal_verdict, or -EFSCORRUPTED when the
+ * head is not a journal head at all.
+ */
+int pkernfs_journal_state(const struct pkernfs_journal_head *jh, u64 region_len,
+			  const char **why)
+{
+	u32 state = le32_to_cpu(jh->j_state);
+
+	if (le32_to_cpu(jh->j_magic) != PKERNFS_JOURNAL_MAGIC)
+		return fail(why, "journal magic missing", -EFSCORRUPTED);
+	if (state > PKERNFS_J_COMMITTED)
+		return fail(why, "journal state unknown", -EFSCORRUPTED);
+	if (region_len < sizeof(*jh))
+		return fail(why, "journal region smaller than its head", -EFSCORRUPTED);
+	if (pkernfs_journal_check(jh, region_len, why))
+		return state == PKERNFS_J_EMPTY ? PKERNFS_JS_STALE : PKERNFS_JS_TORN;
+	if (state == PKERNFS_J_EMPTY)
+		return jh->j_nrec || jh->j_bytes ? PKERNFS_JS_STALE : PKERNFS_JS_CLEAN;
+	return PKERNFS_JS_REPLAY;
+}
+
+/**
+ * pkernfs_super_same_geometry() - do two superblocks describe one layout?
+ * @a: a superblock
+ * @b: another
+ *
+ * Transactions change a superblock's state, times and counters, never
+ * where anything lives; a journal image that moves a table or resizes
+ * the device is damage, however good its crc.
+ *
+ * Return: 1 if every field that places or sizes something is equal, else 0.
+ */
+int pkernfs_super_same_geometry(const struct pkernfs_super *a,
+				const struct pkernfs_super *b)
+{
+	return a->s_magic == b->s_magic && a->s_major == b->s_major &&
+	       a->s_feature_incompat == b->s_feature_incompat &&
+	       a->s_au_shift == b->s_au_shift && a->s_size == b->s_size &&
+	       a->s_nr_aus == b->s_nr_aus && a->s_root_ino == b->s_root_ino &&
+	       !memcmp(a->s_uuid, b->s_uuid, sizeof(a->s_uuid)) &&
+	       !memcmp(a->s_regions, b->s_regions, sizeof(a->s_regions));
+}
+
+/* Offset of each table's record crc, for the checks before a replay. */
+static u32 rec_crc_off(u16 table)
+{
+	return table == PKERNFS_T_SUPER ? offsetof(struct pkernfs_super, s_crc) : 0;
+}
+
+/* A record image as a commit writes it: a crc that holds, or all zero (a freed slot). */
+static bool rec_image_ok(u16 table, const void *image, u32 len)
+{
+	u32 off = rec_crc_off(table);
+	__le32 crc;
+
+	if (table != PKERNFS_T_SUPER && all_zero(image, len))
+		return true;
+	memcpy(&crc, (const u8 *)image + off, sizeof(crc));
+	return le32_to_cpu(crc) == pkernfs_crc(image, len, off);
+}
+
+/**
  * pkernfs_journal_apply() - copy a committed transaction's images home
  * @base: the mapping of the whole device
  * @jh: its journal head, checked with pkernfs_journal_check() and committed
  * @flush: called on each home after the copy (cache write-back), or NULL
  *
  * Every record is checked before any is applied, so a malformed
- * transaction changes nothing. Homes are found with the superblock as it
- * was before the transaction, which may rewrite it. The caller empties
- * the journal afterwards. Shared by mount (journal.c) and fsck --repair.
+ * transaction changes nothing: its home must exist, its image must carry
+ * the crc the commit gave it, and a superblock image must keep the
+ * geometry (pkernfs_super_same_geometry()). Homes are found with the
+ * superblock as it was before the transaction. The caller empties the
+ * journal afterwards. Shared by mount (journal.c) and fsck --repair.
  *
  * Return: the number of records applied, or -EFSCORRUPTED.
  */
@@ -661,7 +739,11 @@ int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
 		jr = (const void *)((const u8 *)(jh + 1) + pos);
 		if (pkernfs_journal_home(rg, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index),
 					 &off, &len) ||
-		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes)
+		    le32_to_cpu(jr->jr_len) != len || pos + sizeof(*jr) + len > bytes ||
+		    !rec_image_ok(le16_to_cpu(jr->jr_table), jr + 1, len))
+			return -EFSCORRUPTED;
+		if (le16_to_cpu(jr->jr_table) == PKERNFS_T_SUPER &&
+		    !pkernfs_super_same_geometry(base, (const void *)(jr + 1)))
 			return -EFSCORRUPTED;
 	}
 	for (i = 0, pos = 0; i < nrec; i++, pos += sizeof(*jr) + len) {

@@ -407,6 +407,19 @@ int pkernfs_kdir_check(const struct pkernfs_super *sb,
 void pkernfs_kdir_set_crc(struct pkernfs_kdir_entry *ke);
 int pkernfs_journal_check(const struct pkernfs_journal_head *jh,
 			  __u64 region_len, const char **why);
+
+/* What mount and fsck --repair do with the journal: pkernfs_journal_state(). */
+enum pkernfs_journal_verdict {
+	PKERNFS_JS_CLEAN,	/* empty and whole: nothing to do */
+	PKERNFS_JS_STALE,	/* emptying was cut short: nothing to apply, rewrite it */
+	PKERNFS_JS_TORN,	/* committed head that fails its crc: drop it */
+	PKERNFS_JS_REPLAY,	/* a committed transaction to copy home */
+};
+
+int pkernfs_journal_state(const struct pkernfs_journal_head *jh, __u64 region_len,
+			  const char **why);
+int pkernfs_super_same_geometry(const struct pkernfs_super *a,
+				const struct pkernfs_super *b);
 void pkernfs_journal_set_crc(struct pkernfs_journal_head *jh);
 int pkernfs_journal_home(const struct pkernfs_region_desc *rg, __u16 table, __u64 index,
 			 __u64 *off, __u32 *len);

@@ -119,13 +119,20 @@ struct inode *pkernfs_iget(struct super_block *sb, u64 ino)
 		return ERR_PTR(-ENOMEM);
 	if (!(inode->i_state & I_NEW))
 		return inode;
+	size = le64_to_cpu(di->i_size);
+	/* File offsets past s_maxbytes would overflow the 32-bit AU index. */
+	if (S_ISREG(le16_to_cpu(di->i_mode)) && size > sb->s_maxbytes) {
+		pr_err("%s: inode %llu: size %llu is past the largest file (%lld)\n",
+		       sbi->source, ino, size, sb->s_maxbytes);
+		iget_failed(inode);
+		return ERR_PTR(-EFSCORRUPTED);
+	}
 
 	PKERNFS_I(inode)->gen = le32_to_cpu(di->i_gen);
 	inode->i_mode = le16_to_cpu(di->i_mode);
 	i_uid_write(inode, le32_to_cpu(di->i_uid));
 	i_gid_write(inode, le32_to_cpu(di->i_gid));
 	set_nlink(inode, le32_to_cpu(di->i_nlink));
-	size = le64_to_cpu(di->i_size);
 	i_size_write(inode, size);
 	inode_set_atime_to_ts(inode, pkernfs_time_from_disk(di->i_atime, di->i_atime_ns));
 	inode_set_mtime_to_ts(inode, pkernfs_time_from_disk(di->i_mtime, di->i_mtime_ns));
@@ -241,6 +248,13 @@ static int pkernfs_add_children(struct super_block *sb, struct dentry *dir,
 
 		/* d_alloc() takes the hash as given: compute it as lookup will. */
 		name.hash = full_name_hash(dir, name.name, name.len);
+		dentry = d_lookup(dir, &name);
+		if (dentry) {
+			dput(dentry);
+			pr_err("%s: dirent %u repeats a name in directory %llu\n",
+			       sbi->source, r->slot, key.parent);
+			return -EFSCORRUPTED;
+		}
 		inode = pkernfs_iget(sb, ino);
 		if (IS_ERR(inode))
 			return PTR_ERR(inode);
@@ -797,13 +811,16 @@ void pkernfs_evict_inode(struct inode *inode)
 	int idx;
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
 	struct pkernfs_inode *di;
-	bool keep = false;
+	int err = 0;
 
 	truncate_inode_pages_final(&inode->i_data);
-	if (!inode->i_nlink && PKERNFS_I(inode)->gen && !pkernfs_enter(sbi, &idx)) {
+	/* A read-only mount leaves orphans for the next read-write one. */
+	if (!inode->i_nlink && PKERNFS_I(inode)->gen && !sb_rdonly(inode->i_sb) &&
+	    !pkernfs_enter(sbi, &idx)) {
+		/* Any failure keeps the record: never free an inode whose AUs are not. */
 		if (S_ISREG(inode->i_mode))
-			keep = pkernfs_free_range(inode, 0, U32_MAX) == -EBUSY;
-		if (!keep) {
+			err = pkernfs_free_range(inode, 0, U32_MAX);
+		if (!err) {
 			mutex_lock(&sbi->lock);
 			di = pkernfs_txn_add(sbi, PKERNFS_T_INODE, inode->i_ino);
 			if (!IS_ERR(di)) {
@@ -817,9 +834,12 @@ void pkernfs_evict_inode(struct inode *inode)
 				sbi->free_inodes++;
 			}
 			mutex_unlock(&sbi->lock);
-		} else {
+		} else if (err == -EBUSY) {
 			pr_warn("%s: inode %lu unlinked while its memory is pinned; freed at next mount\n",
 				sbi->source, inode->i_ino);
+		} else {
+			pr_warn("%s: inode %lu: freeing its memory failed (%d); freed at next mount\n",
+				sbi->source, inode->i_ino, err);
 		}
 		pkernfs_exit(idx);
 	}

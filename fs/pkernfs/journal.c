@@ -11,7 +11,23 @@
  * its home records were never touched.
  *
  * Callers hold sbi->lock from the first pkernfs_txn_add() to the commit.
+ *
+ * Ordering on real pmem. arch_wb_cache_pmem() (CLWB) only starts a
+ * write-back; pmem_wmb() waits until the lines written back so far are
+ * durable (in the platform's persistence domain). A commit therefore
+ * fences four times, so no step can become durable before the one it
+ * relies on:
+ *   1. record images         -> fence: images durable before the commit
+ *   2. head COMMITTED        -> fence: commit durable before any home write
+ *   3. home copies           -> fence: homes durable before the commit goes
+ *   4. head EMPTY            -> fence: the next transaction reuses the area
+ * A crash before 2 is durable leaves a head that fails its crc or is
+ * still EMPTY (dropped); between 2 and 4, replay copies the same images
+ * again; during 4, an EMPTY head with a stale crc is treated as empty
+ * (pkernfs_journal_state()).
  */
+#define pr_fmt(fmt) "pkernfs: " fmt
+
 #include <linux/libnvdimm.h>
 #include <linux/string.h>
 #include "pkernfs.h"
@@ -27,6 +43,7 @@ static int pkernfs_table_rec(struct pkernfs_sb_info *sbi, u16 table, u64 index,
 {
 	u64 off;
 
+	/* The geometry as validated at mount, never as the media says now. */
 	if (pkernfs_journal_home(sbi->dsb->s_regions, table, index, &off, len))
 		return -EINVAL;
 	*home = sbi->base + off;
@@ -72,7 +89,8 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	jr->jr_reserved = 0;
 	jr->jr_len = cpu_to_le32(len);
 	jr->jr_index = cpu_to_le64(index);
-	memcpy(jr + 1, home, len);
+	/* The superblock starts from the validated copy, not from the media. */
+	memcpy(jr + 1, table == PKERNFS_T_SUPER ? (void *)sbi->dsb : home, len);
 
 	r = &txn->rec[txn->nrec++];
 	r->home = home;
@@ -116,6 +134,7 @@ static void pkernfs_journal_empty(struct pkernfs_sb_info *sbi)
 	jh->j_bytes = 0;
 	pkernfs_journal_set_crc(jh);
 	pkernfs_flush(jh, sizeof(*jh));
+	pmem_wmb();
 }
 
 /**
@@ -134,6 +153,7 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 	for (i = 0; i < txn->nrec; i++)
 		pkernfs_set_crc(txn->rec[i].table, txn->rec[i].image);
 	pkernfs_flush(jh + 1, txn->bytes);
+	pmem_wmb();
 
 	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
 	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
@@ -141,11 +161,15 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 	jh->j_bytes = cpu_to_le32(txn->bytes);
 	pkernfs_journal_set_crc(jh);
 	pkernfs_flush(jh, sizeof(*jh));
+	pmem_wmb();
 
 	for (i = 0; i < txn->nrec; i++) {
 		memcpy(txn->rec[i].home, txn->rec[i].image, txn->rec[i].len);
 		pkernfs_flush(txn->rec[i].home, txn->rec[i].len);
+		if (txn->rec[i].table == PKERNFS_T_SUPER)
+			memcpy(sbi->dsb, txn->rec[i].image, txn->rec[i].len);
 	}
+	pmem_wmb();
 	pkernfs_journal_empty(sbi);
 	txn->nrec = 0;
 	txn->bytes = 0;
@@ -164,36 +188,51 @@ void pkernfs_txn_abort(struct pkernfs_sb_info *sbi)
 
 /**
  * pkernfs_journal_replay() - finish a transaction a crash interrupted
- * @sbi: the filesystem being mounted
+ * @sbi: the filesystem being mounted, its geometry set from the checked
+ *	superblock
+ * @rdonly: a read-only mount, which must not write the media
  *
- * Return: 0, or -EFSCORRUPTED if the journal head or a committed record
- * is malformed (the mount is refused; fsck can look at it).
+ * Return: 0; -EROFS if a committed transaction must be replayed but the
+ * mount is read-only; -EFSCORRUPTED if the journal head or a committed
+ * record is malformed (the mount is refused; fsck can look at it).
  */
-int pkernfs_journal_replay(struct pkernfs_sb_info *sbi)
+int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly)
 {
 	struct pkernfs_journal_head *jh = sbi->jhead;
 	const char *why = NULL;
-	int err;
+	int state, err;
 
-	err = pkernfs_journal_check(jh, sbi->jlen, &why);
-	if (err && le32_to_cpu(jh->j_magic) == PKERNFS_JOURNAL_MAGIC &&
-	    le32_to_cpu(jh->j_state) == PKERNFS_J_COMMITTED) {
-		pr_info("%s: dropping a transaction torn before its commit\n", sbi->source);
-		pkernfs_journal_empty(sbi);
+	state = pkernfs_journal_state(jh, sbi->jlen, &why);
+	switch (state) {
+	case PKERNFS_JS_CLEAN:
 		return 0;
-	}
-	if (err) {
+	case PKERNFS_JS_STALE:
+	case PKERNFS_JS_TORN:
+		/* Nothing in it applies: a read-only mount just ignores it. */
+		if (state == PKERNFS_JS_TORN)
+			pr_info("%s: dropping a transaction torn before its commit\n",
+				sbi->source);
+		if (!rdonly)
+			pkernfs_journal_empty(sbi);
+		return 0;
+	case PKERNFS_JS_REPLAY:
+		break;
+	default:
 		pr_err("%s: journal: %s\n", sbi->source, why);
-		return err;
+		return state;
 	}
-	if (le32_to_cpu(jh->j_state) != PKERNFS_J_COMMITTED)
-		return 0;
+	if (rdonly) {
+		pr_err("%s: journal holds committed transaction %llu; a read-only mount cannot replay it: mount read-write once\n",
+		       sbi->source, le64_to_cpu(jh->j_seq));
+		return -EROFS;
+	}
 	err = pkernfs_journal_apply(sbi->base, jh, pkernfs_flush);
 	if (err < 0) {
-		pr_err("%s: journal: committed transaction has a malformed record\n",
+		pr_err("%s: journal: committed transaction has a malformed record or changes the geometry\n",
 		       sbi->source);
 		return err;
 	}
+	pmem_wmb();
 	pr_info("%s: replayed journal transaction %llu (%d records)\n",
 		sbi->source, le64_to_cpu(jh->j_seq), err);
 	pkernfs_journal_empty(sbi);

@@ -164,7 +164,7 @@ static void pkernfs_test_journal_replay(struct kunit *test)
 	mutex_unlock(&sbi->lock);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(sbi->itab[PKERNFS_ROOT_INO].i_uid), 0u);
 
-	KUNIT_EXPECT_EQ(test, pkernfs_journal_replay(sbi), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_journal_replay(sbi, false), 0);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(sbi->itab[PKERNFS_ROOT_INO].i_uid), 4242u);
 	KUNIT_EXPECT_EQ(test, pkernfs_inode_check(&sbi->itab[PKERNFS_ROOT_INO],
 						  PKERNFS_ROOT_INO, &why), 0);
@@ -181,7 +181,7 @@ static void pkernfs_test_journal_replay(struct kunit *test)
 	img->i_uid = cpu_to_le32(8);
 	pkernfs_txn_abort(sbi);
 	mutex_unlock(&sbi->lock);
-	KUNIT_EXPECT_EQ(test, pkernfs_journal_replay(sbi), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_journal_replay(sbi, false), 0);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(sbi->itab[PKERNFS_ROOT_INO].i_uid), 4242u);
 	kt_teardown(fs);
 }

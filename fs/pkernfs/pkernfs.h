@@ -4,8 +4,11 @@
  *
  * Locking, outermost first:
  *   i_rwsem (VFS) > mmap_lock > mapping->invalidate_lock > sbi->lock
- * sbi->lock serialises every metadata change and the journal; it is never
- * held across a copy to or from userspace. Everything that touches the
+ *	> i_mmap_rwsem (zapping a hole's zero pages) > page table locks
+ * sbi->lock serialises every metadata change and the journal, and is the
+ * external lock of every inode's extent tree; it is never held across a
+ * copy to or from userspace. The rules for reading extents are at the top
+ * of file.c. Everything that touches the
  * region's memory runs inside pkernfs_enter()/pkernfs_exit(), an SRCU read
  * section, so that a forced unbind (pkernfs_shutdown) can wait for it and
  * stop new ones; SRCU, unlike a rwsem, may be held across a user copy that
@@ -54,7 +57,12 @@ struct pkernfs_sb_info {
 	char *source;
 	u8 *base;
 	u64 size;
+	/*
+	 * The superblock as checked at mount, in memory: geometry is read
+	 * from here only, and the media copy is written only by transactions.
+	 */
 	struct pkernfs_super *dsb;
+	bool ro_only;		/* unknown ro_compat features: never read-write */
 
 	u32 au_shift;
 	u64 nr_aus;
@@ -96,11 +104,13 @@ struct pkernfs_ext {
 	u32 lblk;
 	u32 len;
 	u64 start;		/* device AU */
+	struct rcu_head rcu;
 };
 
 struct pkernfs_inode_info {
 	struct maple_tree extents;
 	u32 gen;
+	bool zero_mapped;	/* a hole was mapped to the zero page; sbi->lock */
 	struct inode vfs_inode;
 };
 
@@ -161,7 +171,7 @@ static inline void pkernfs_exit(int idx)
 void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index);
 void pkernfs_txn_commit(struct pkernfs_sb_info *sbi);
 void pkernfs_txn_abort(struct pkernfs_sb_info *sbi);
-int pkernfs_journal_replay(struct pkernfs_sb_info *sbi);
+int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly);
 
 /* alloc.c */
 int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot);
@@ -187,6 +197,7 @@ void pkernfs_dirty_inode(struct inode *inode, int flags);
 extern const struct file_operations pkernfs_file_operations;
 int pkernfs_free_range(struct inode *inode, u64 first_au, u64 end_au);
 int pkernfs_setsize(struct inode *inode, loff_t newsize);
+void pkernfs_init_extents(struct pkernfs_inode_info *pi, struct pkernfs_sb_info *sbi);
 void pkernfs_destroy_extents(struct inode *inode);
 int pkernfs_load_extents(struct super_block *sb);
 

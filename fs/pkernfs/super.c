@@ -15,7 +15,6 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
 #include <linux/stringify.h>
@@ -142,9 +141,53 @@ static void pkernfs_shutdown(void *holder)
 	       sbi->source);
 }
 
+/*
+ * Called under the dax driver's lock, while the region still names us as
+ * holder, so the superblock cannot be freed under it (kill_sb releases
+ * the region first). An active reference keeps it past the lock, as
+ * get_bdev_super() does for a block device going away.
+ */
+static bool pkernfs_holder_get(void *holder)
+{
+	struct super_block *sb = holder;
+
+	return atomic_inc_not_zero(&sb->s_active);
+}
+
+static void pkernfs_holder_put(void *holder)
+{
+	deactivate_super(holder);
+}
+
 static const struct pkernfs_holder_ops pkernfs_holder_ops = {
+	.get = pkernfs_holder_get,
+	.put = pkernfs_holder_put,
 	.shutdown = pkernfs_shutdown,
 };
+
+/*
+ * Live entries in the kernel-only area of a valid existing image: the
+ * state of devices that may be doing DMA right now, which a format must
+ * never wipe. An image whose superblock fails its checks has none we can
+ * trust, and may be formatted.
+ */
+static int pkernfs_kdir_live(struct pkernfs_sb_info *sbi, const struct pkernfs_super *old)
+{
+	const struct pkernfs_kdir_entry *kd;
+	const char *why = NULL;
+	u32 i, n, live = 0;
+
+	int err = pkernfs_super_check(old, sbi->size, &why);
+
+	if (err && err != -EROFS)
+		return 0;
+	kd = (const void *)(sbi->base + le64_to_cpu(old->s_regions[PKERNFS_R_KDIR].off));
+	n = le32_to_cpu(old->s_regions[PKERNFS_R_KDIR].count);
+	for (i = 0; i < n; i++)
+		if (!pkernfs_kdir_check(old, &kd[i], &why) && le64_to_cpu(kd[i].k_npages))
+			live++;
+	return live;
+}
 
 static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *sbi)
 {
@@ -156,14 +199,21 @@ static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *
 		.journal_bytes = PKERNFS_JOURNAL_DEFAULT,
 		.time = ktime_get_real_seconds(),
 	};
+	struct pkernfs_super *old = (struct pkernfs_super *)sbi->base;
 	struct pkernfs_super *sb;
 	const char *why = NULL;
 	int err;
 
-	if (le64_to_cpu(((struct pkernfs_super *)sbi->base)->s_magic) == PKERNFS_MAGIC &&
-	    !ctx->force)
+	if (fc->sb_flags & SB_RDONLY)
+		return invalfc(fc, "%s: format needs a read-write mount", sbi->source);
+	if (le64_to_cpu(old->s_magic) == PKERNFS_MAGIC && !ctx->force)
 		return invalfc(fc, "%s already holds a pkernfs; add force to format it again",
 			       sbi->source);
+	err = pkernfs_kdir_live(sbi, old);
+	if (err)
+		return invalfc(fc,
+			       "%s: the kernel-only area holds %d live entries (IOMMU state); format refused",
+			       sbi->source, err);
 	if (sbi->region->align > (1UL << (ctx->au_shift ?: PKERNFS_AU_SHIFT_DEFAULT)))
 		return invalfc(fc, "%s: allocation unit is smaller than the device alignment %lu",
 			       sbi->source, sbi->region->align);
@@ -191,26 +241,35 @@ static u32 pkernfs_region_count(struct pkernfs_sb_info *sbi, int r)
 	return le32_to_cpu(sbi->dsb->s_regions[r].count);
 }
 
-static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sbi)
+static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sbi,
+			       const struct pkernfs_super *dsb)
 {
 	const char *why = NULL;
 	int err;
 
-	err = pkernfs_super_check(sbi->dsb, sbi->size, &why);
-	if (err == -EINVAL && le64_to_cpu(sbi->dsb->s_magic) != PKERNFS_MAGIC)
+	err = pkernfs_super_check(dsb, sbi->size, &why);
+	if (err == -EINVAL && le64_to_cpu(dsb->s_magic) != PKERNFS_MAGIC)
 		return invalfc(fc, "%s: no pkernfs format found (mount with -o format to make one)",
 			       sbi->source);
-	if (err == -EROFS && !(fc->sb_flags & SB_RDONLY))
-		return invalfc(fc, "%s: %s; mount read-only", sbi->source, why);
-	if (err && err != -EROFS) {
+	if (err == -EROFS) {
+		if (!(fc->sb_flags & SB_RDONLY))
+			return invalfc(fc, "%s: %s; mount read-only", sbi->source, why);
+		sbi->ro_only = true;
+		err = 0;
+	}
+	if (err) {
 		errorfc(fc, "%s: %s", sbi->source, why);
 		return err;
 	}
-	if (le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_JOURNAL].len) < PKERNFS_JOURNAL_MIN) {
+	if (le64_to_cpu(dsb->s_regions[PKERNFS_R_JOURNAL].len) < PKERNFS_JOURNAL_MIN) {
 		errorfc(fc, "%s: journal smaller than %zu bytes", sbi->source,
 			(size_t)PKERNFS_JOURNAL_MIN);
 		return -EOPNOTSUPP;
 	}
+	if (le32_to_cpu(dsb->s_au_shift) < PAGE_SHIFT ||
+	    sbi->region->align > (1UL << le32_to_cpu(dsb->s_au_shift)))
+		return invalfc(fc, "%s: allocation unit smaller than the device alignment",
+			       sbi->source);
 	return 0;
 }
 
@@ -267,13 +326,73 @@ static int pkernfs_load_bitmap(struct pkernfs_sb_info *sbi)
 	return 0;
 }
 
-static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
+/* Record a mount (state 0) or a clean unmount in the superblock. */
+static void pkernfs_set_state(struct pkernfs_sb_info *sbi, u32 state)
+{
+	struct pkernfs_super *img;
+
+	mutex_lock(&sbi->lock);
+	img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
+	if (!IS_ERR(img)) {
+		if (!state) {
+			img->s_mount_time = cpu_to_le64(ktime_get_real_seconds());
+			le64_add_cpu(&img->s_mount_count, 1);
+		}
+		img->s_state = cpu_to_le32(state);
+		pkernfs_txn_commit(sbi);
+	}
+	mutex_unlock(&sbi->lock);
+}
+
+/*
+ * Validate the superblock once, keep that copy, and take the geometry
+ * from it only (as erofs_read_superblock() does). A journal replay may
+ * rewrite the media superblock, but never its geometry: the replay code
+ * refuses such a record, and the result is checked again here.
+ */
+static int pkernfs_read_super(struct fs_context *fc, struct pkernfs_sb_info *sbi)
 {
 	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct pkernfs_super *media = (struct pkernfs_super *)sbi->base;
+	int err;
+
+	if (ctx->format) {
+		err = pkernfs_format_region(fc, sbi);
+		if (err)
+			return err;
+	}
+	err = pkernfs_check_super(fc, sbi, media);
+	if (err)
+		return err;
+	sbi->dsb = kmemdup(media, sizeof(*media), GFP_KERNEL);
+	if (!sbi->dsb)
+		return -ENOMEM;
+	pkernfs_geometry(sbi);
+
+	err = pkernfs_journal_replay(sbi, fc->sb_flags & SB_RDONLY);
+	if (err == -EROFS)
+		return invalfc(fc,
+			       "%s: the journal needs a replay, which a read-only mount cannot do",
+			       sbi->source);
+	if (err)
+		return err;
+	err = pkernfs_check_super(fc, sbi, media);
+	if (err)
+		return err;
+	if (!pkernfs_super_same_geometry(sbi->dsb, media)) {
+		errorfc(fc, "%s: the superblock's geometry changed during journal replay",
+			sbi->source);
+		return -EFSCORRUPTED;
+	}
+	memcpy(sbi->dsb, media, sizeof(*media));
+	return 0;
+}
+
+static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
 	struct pkernfs_sb_info *sbi;
 	struct pkernfs_region *region;
-	struct pkernfs_super *dsb;
-	int err;
+	int err, idx;
 
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi)
@@ -295,32 +414,18 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->region = region;
 	sbi->base = region->kaddr;
 	sbi->size = region->size;
-	sbi->dsb = (struct pkernfs_super *)sbi->base;
 
-	if (ctx->format) {
-		err = pkernfs_format_region(fc, sbi);
-		if (err)
-			return err;
+	/* Everything below reads the region: an unbind waits for it. */
+	if (pkernfs_enter(sbi, &idx)) {
+		errorfc(fc, "%s: the dax device is being unbound", sbi->source);
+		return -ENODEV;
 	}
-	err = pkernfs_check_super(fc, sbi);
+	err = pkernfs_read_super(fc, sbi);
 	if (err)
-		return err;
-	if (le32_to_cpu(sbi->dsb->s_au_shift) < PAGE_SHIFT ||
-	    region->align > (1UL << le32_to_cpu(sbi->dsb->s_au_shift)))
-		return invalfc(fc, "%s: allocation unit smaller than the device alignment",
-			       sbi->source);
-	pkernfs_geometry(sbi);
-
-	err = pkernfs_journal_replay(sbi);
-	if (err)
-		return err;
-	/* A replayed transaction may have rewritten the superblock. */
-	err = pkernfs_check_super(fc, sbi);
-	if (err)
-		return err;
+		goto out;
 	err = pkernfs_load_bitmap(sbi);
 	if (err)
-		return err;
+		goto out;
 
 	sb->s_magic = PKERNFS_SUPER_MAGIC;
 	sb->s_blocksize = PAGE_SIZE;
@@ -329,33 +434,24 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = 1;
 	sb->s_op = &pkernfs_super_operations;
 	sb->s_d_op = NULL;
-	dsb = sbi->dsb;
-	super_set_uuid(sb, dsb->s_uuid, sizeof(dsb->s_uuid));
+	super_set_uuid(sb, sbi->dsb->s_uuid, sizeof(sbi->dsb->s_uuid));
 
 	err = pkernfs_build_tree(sb);
 	if (err)
-		return err;
+		goto out;
 	err = pkernfs_load_extents(sb);
 	if (err)
-		return err;
+		goto out;
 
-	if (!sb_rdonly(sb)) {
-		struct pkernfs_super *img;
-
-		mutex_lock(&sbi->lock);
-		img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
-		if (!IS_ERR(img)) {
-			img->s_mount_time = cpu_to_le64(ktime_get_real_seconds());
-			le64_add_cpu(&img->s_mount_count, 1);
-			img->s_state = 0;
-			pkernfs_txn_commit(sbi);
-		}
-		mutex_unlock(&sbi->lock);
-	}
+	if (!sb_rdonly(sb))
+		pkernfs_set_state(sbi, 0);
 	sbi->mounted = true;
-	pr_info("%s: mounted, %llu of %llu AUs free, %u inodes\n", sbi->source,
-		sbi->free_aus, sbi->nr_aus, sbi->nr_inodes - sbi->free_inodes);
-	return 0;
+	pr_info("%s: mounted%s, %llu of %llu AUs free, %u inodes\n", sbi->source,
+		sb_rdonly(sb) ? " read-only" : "", sbi->free_aus, sbi->nr_aus,
+		sbi->nr_inodes - sbi->free_inodes);
+out:
+	pkernfs_exit(idx);
+	return err;
 }
 
 static int pkernfs_get_tree(struct fs_context *fc)
@@ -372,10 +468,41 @@ static void pkernfs_free_fc(struct fs_context *fc)
 	kfree(fc->fs_private);
 }
 
+/*
+ * remount: only ro/rw can change, and a switch to read-write passes the
+ * same checks a read-write mount would.
+ */
+static int pkernfs_reconfigure(struct fs_context *fc)
+{
+	struct pkernfs_fs_context *ctx = fc->fs_private;
+	struct super_block *sb = fc->root->d_sb;
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	bool to_rw = sb_rdonly(sb) && !(fc->sb_flags & SB_RDONLY);
+	bool to_ro = !sb_rdonly(sb) && (fc->sb_flags & SB_RDONLY);
+	int idx;
+
+	if (ctx->format || ctx->force || ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes)
+		return invalfc(fc,
+			       "format, force, au=, inodes= and kernel_area= cannot be changed by remount");
+	if (!to_rw && !to_ro)
+		return 0;
+	if (to_rw && sbi->ro_only)
+		return invalfc(fc,
+			       "%s: unknown read-only-compatible features; it can only be mounted read-only",
+			       sbi->source);
+	if (pkernfs_enter(sbi, &idx))
+		return invalfc(fc, "%s: the dax device was unbound", sbi->source);
+	/* Orphans a read-only mount kept are freed by the next mount. */
+	pkernfs_set_state(sbi, to_ro ? PKERNFS_STATE_CLEAN : 0);
+	pkernfs_exit(idx);
+	return 0;
+}
+
 static const struct fs_context_operations pkernfs_context_ops = {
 	.free = pkernfs_free_fc,
 	.parse_param = pkernfs_parse_param,
 	.get_tree = pkernfs_get_tree,
+	.reconfigure = pkernfs_reconfigure,
 };
 
 static int pkernfs_init_fs_context(struct fs_context *fc)
@@ -393,22 +520,16 @@ static int pkernfs_init_fs_context(struct fs_context *fc)
 static void pkernfs_kill_sb(struct super_block *sb)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
+	int idx;
 
 	kill_litter_super(sb);
 	if (!sbi)
 		return;
 	if (sbi->region) {
 		/* A mount that failed never marked the image in use: leave it be. */
-		if (sbi->mounted && !sbi->dead && !sb_rdonly(sb)) {
-			struct pkernfs_super *img;
-
-			mutex_lock(&sbi->lock);
-			img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
-			if (!IS_ERR(img)) {
-				img->s_state = cpu_to_le32(PKERNFS_STATE_CLEAN);
-				pkernfs_txn_commit(sbi);
-			}
-			mutex_unlock(&sbi->lock);
+		if (sbi->mounted && !sb_rdonly(sb) && !pkernfs_enter(sbi, &idx)) {
+			pkernfs_set_state(sbi, PKERNFS_STATE_CLEAN);
+			pkernfs_exit(idx);
 		}
 		pkernfs_region_release(sbi->region);
 	}
@@ -416,10 +537,12 @@ static void pkernfs_kill_sb(struct super_block *sb)
 	bitmap_free(sbi->ino_used);
 	bitmap_free(sbi->dirent_used);
 	bitmap_free(sbi->extent_used);
+	kfree(sbi->dsb);
 	kfree(sbi->source);
 	kfree(sbi);
 }
 
+/* From memory only: it must work after the device is gone. */
 static int pkernfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(dentry->d_sb);
@@ -438,14 +561,6 @@ static int pkernfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return 0;
 }
 
-static int pkernfs_show_options(struct seq_file *m, struct dentry *root)
-{
-	struct pkernfs_sb_info *sbi = PKERNFS_SB(root->d_sb);
-
-	seq_printf(m, ",au=%luk", (1UL << sbi->au_shift) >> 10);
-	return 0;
-}
-
 static struct inode *pkernfs_alloc_inode(struct super_block *sb)
 {
 	struct pkernfs_inode_info *pi;
@@ -453,8 +568,9 @@ static struct inode *pkernfs_alloc_inode(struct super_block *sb)
 	pi = alloc_inode_sb(sb, pkernfs_inode_cachep, GFP_KERNEL);
 	if (!pi)
 		return NULL;
-	mt_init(&pi->extents);
 	pi->gen = 0;
+	pi->zero_mapped = false;
+	pkernfs_init_extents(pi, PKERNFS_SB(sb));
 	return &pi->vfs_inode;
 }
 
@@ -473,7 +589,6 @@ const struct super_operations pkernfs_super_operations = {
 	.dirty_inode = pkernfs_dirty_inode,
 	.drop_inode = generic_delete_inode,
 	.statfs = pkernfs_statfs,
-	.show_options = pkernfs_show_options,
 };
 
 static struct file_system_type pkernfs_fs_type = {

@@ -18,11 +18,18 @@ struct pkernfs_region;
 
 /**
  * struct pkernfs_holder_ops - what a region's holder is told
+ * @get: pin the holder so that @shutdown can run on it; return false if it
+ *	is already going away (it then releases the region, and the unbind
+ *	waits for that). Called under the driver's lock, while the holder is
+ *	registered: the holder must not be freed before it releases.
+ * @put: drop the pin taken by @get; may release the region.
  * @shutdown: the region is being unbound; stop every access to its memory
  *	and drop all mappings of it before returning. Called once, in process
- *	context, with no driver locks held.
+ *	context, with no driver locks held, between @get and @put.
  */
 struct pkernfs_holder_ops {
+	bool (*get)(void *holder);
+	void (*put)(void *holder);
 	void (*shutdown)(void *holder);
 };
 

@@ -287,3 +287,148 @@ TEST(kdir_and_journal_checks)
 	EXPECT_EQ(pkernfs_journal_check(jh, jlen, &why), -EFSCORRUPTED);
 	free(img);
 }
+
+/* An extent is never longer than one bitmap block covers: freeing it would overrun. */
+TEST(extent_longer_than_a_bitmap_block)
+{
+	const uint64_t size = 512 * MiB;
+	struct pkernfs_mkfs_params p = { .au_shift = 12, .time = 1 };
+	static struct pkernfs_super sb;
+	struct pkernfs_extent ex;
+	const char *why = "";
+	uint64_t first;
+	void *img = calloc(1, size);
+
+	EXPECT_EQ(pkernfs_format(img, size, &p, &sb, &why), 0);
+	first = roff(&sb, PKERNFS_R_DATA) >> 12;
+	memset(&ex, 0, sizeof(ex));
+	ex.e_ino = cpu_to_le64(2);
+	ex.e_start = cpu_to_le64(first);
+	ex.e_len = cpu_to_le32(PKERNFS_BITS_PER_BMAP);
+	pkernfs_extent_set_crc(&ex);
+	EXPECT_EQ(pkernfs_extent_check(&sb, &ex, &why), 0);
+	ex.e_len = cpu_to_le32(PKERNFS_BITS_PER_BMAP + 1);
+	pkernfs_extent_set_crc(&ex);
+	EXPECT_EQ(pkernfs_extent_check(&sb, &ex, &why), -EFSCORRUPTED);
+	EXPECT(strstr(why, "bitmap block") != NULL);
+	free(img);
+}
+
+/* The states a crash can leave the journal head in, as mount sees them. */
+TEST(journal_state_after_a_crash)
+{
+	struct pkernfs_journal_head *jh;
+	struct pkernfs_super *sb;
+	const char *why = "";
+	uint64_t jlen;
+	void *img;
+
+	sb = fresh(&img, 64 * MiB);
+	jh = (void *)((char *)img + roff(sb, PKERNFS_R_JOURNAL));
+	jlen = le64_to_cpu(sb->s_regions[PKERNFS_R_JOURNAL].len);
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_CLEAN);
+
+	/* Committed and whole: replay. */
+	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
+	jh->j_nrec = cpu_to_le32(1);
+	jh->j_bytes = cpu_to_le32(16);
+	pkernfs_journal_set_crc(jh);
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_REPLAY);
+	/* Committed but torn: drop. */
+	((unsigned char *)(jh + 1))[0] ^= 1;
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_TORN);
+	/* Emptied, but the crash came before the crc was updated: stale, not damage. */
+	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_STALE);
+	jh->j_nrec = 0;
+	jh->j_bytes = 0;
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_STALE);
+	pkernfs_journal_set_crc(jh);
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), PKERNFS_JS_CLEAN);
+	/* Not a journal head at all. */
+	jh->j_magic ^= cpu_to_le32(1);
+	EXPECT_EQ(pkernfs_journal_state(jh, jlen, &why), -EFSCORRUPTED);
+	free(img);
+}
+
+/* A committed transaction with one record image; returns its image. */
+static void *one_record_txn(void *img, struct pkernfs_super *sb, uint16_t table, uint64_t index,
+			    uint32_t len)
+{
+	struct pkernfs_journal_head *jh = (void *)((char *)img + roff(sb, PKERNFS_R_JOURNAL));
+	struct pkernfs_journal_rec *jr = (void *)(jh + 1);
+
+	jr->jr_table = cpu_to_le16(table);
+	jr->jr_len = cpu_to_le32(len);
+	jr->jr_index = cpu_to_le64(index);
+	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
+	jh->j_nrec = cpu_to_le32(1);
+	jh->j_bytes = cpu_to_le32(sizeof(*jr) + len);
+	return jr + 1;
+}
+
+static int apply(void *img, struct pkernfs_super *sb)
+{
+	struct pkernfs_journal_head *jh = (void *)((char *)img + roff(sb, PKERNFS_R_JOURNAL));
+
+	pkernfs_journal_set_crc(jh);
+	return pkernfs_journal_apply(img, jh, NULL);
+}
+
+/* Replay may change a superblock's state, never its geometry. */
+TEST(journal_replay_keeps_the_geometry)
+{
+	struct pkernfs_super *sb, *im, before;
+	void *img;
+
+	sb = fresh(&img, 64 * MiB);
+	before = *sb;
+	im = one_record_txn(img, sb, PKERNFS_T_SUPER, 0, sizeof(*sb));
+	*im = *sb;
+	im->s_mount_count = cpu_to_le64(7);
+	pkernfs_super_set_crc(im);
+	EXPECT_EQ(apply(img, sb), 1);
+	EXPECT_EQ(le64_to_cpu(sb->s_mount_count), 7);
+
+	/* A doubled device, a moved table, another AU size: refused, nothing applied. */
+	*sb = before;
+	*im = before;
+	im->s_nr_aus = cpu_to_le64(2 * le64_to_cpu(before.s_nr_aus));
+	im->s_size = cpu_to_le64(2 * le64_to_cpu(before.s_size));
+	pkernfs_super_set_crc(im);
+	EXPECT_EQ(apply(img, sb), -EFSCORRUPTED);
+	EXPECT(!memcmp(sb, &before, sizeof(before)));
+	*im = before;
+	im->s_regions[PKERNFS_R_INODES].count = cpu_to_le32(1u << 20);
+	pkernfs_super_set_crc(im);
+	EXPECT_EQ(apply(img, sb), -EFSCORRUPTED);
+	*im = before;
+	im->s_au_shift = cpu_to_le32(12);
+	pkernfs_super_set_crc(im);
+	EXPECT_EQ(apply(img, sb), -EFSCORRUPTED);
+	/* An image whose own crc fails was not written by a commit. */
+	*im = before;
+	im->s_mount_count = cpu_to_le64(9);
+	EXPECT_EQ(apply(img, sb), -EFSCORRUPTED);
+	EXPECT(!memcmp(sb, &before, sizeof(before)));
+	free(img);
+}
+
+/* Record images must carry their crc, or be a freed (all-zero) slot. */
+TEST(journal_replay_checks_record_crcs)
+{
+	struct pkernfs_super *sb;
+	struct pkernfs_extent *ex;
+	void *img;
+
+	sb = fresh(&img, 64 * MiB);
+	ex = one_record_txn(img, sb, PKERNFS_T_EXTENT, 3, sizeof(*ex));
+	memset(ex, 0, sizeof(*ex));
+	EXPECT_EQ(apply(img, sb), 1);
+	ex->e_ino = cpu_to_le64(2);
+	ex->e_len = cpu_to_le32(1);
+	EXPECT_EQ(apply(img, sb), -EFSCORRUPTED);
+	pkernfs_extent_set_crc(ex);
+	EXPECT_EQ(apply(img, sb), 1);
+	free(img);
+}

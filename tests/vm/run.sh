@@ -7,13 +7,18 @@
 #   tests/vm/run.sh [-v] CASE      run tests/vm/cases/CASE.sh
 #   tests/vm/run.sh --shell        boot to a shell on this terminal
 #
-# Environment: PKT_KERNEL, PKT_INITRD (set by the Makefile), PKT_LOGDIR
-# (default build/vm), PKERNFS_CACHE, PKT_TCG ("single" or "multi"),
-# PKT_VERBOSE=1 (same as -v: print the guest's progress as it comes).
+# Environment: PKT_LEG ("test", the default, or "debug": the KASAN kernel
+# of configs/qemu-x86_64-debug.config, with timeouts times
+# PKT_DEBUG_SLOWDOWN, default 3), PKT_KERNEL, PKT_INITRD (set by the
+# Makefile for the leg), PKT_LOGDIR (default build/vm, build/vm-debug),
+# PKERNFS_CACHE, PKT_TCG ("single" or "multi"), PKT_VERBOSE=1 (same as
+# -v: print the guest's progress as it comes).
 #
 # A case file declares what it needs in header lines:
 #   # pkt-stages: N        boots in one QEMU process, joined by kexec (default 1)
 #   # pkt-timeout: S       wall-clock bound for the whole run (default 300)
+#   # pkt-legs: LEGS       which kernels run it (default "test debug"; the
+#                          suite reads this, run.sh runs what it is told)
 #   # pkt-append: ARGS     extra kernel command line
 #   # pkt-nvdimm: SIZE     file-backed nvdimm size, or "none" (default 512M)
 #   # pkt-nvdimm-label: SIZE  label area for the nvdimm (default: none)
@@ -34,9 +39,15 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${PKERNFS_CACHE:-$HOME/.cache/pkernfs}
+LEG=${PKT_LEG:-test}
+case "$LEG" in
+test) CONFNAME=qemu-x86_64; SUFFIX= ;;
+debug) CONFNAME=qemu-x86_64-debug; SUFFIX=-debug ;;
+*) echo "PKT_LEG must be test or debug, not '$LEG'" >&2; exit 2 ;;
+esac
 KERNEL=${PKT_KERNEL:-}
-INITRD=${PKT_INITRD:-$REPO/build/initramfs.cpio}
-LOGROOT=${PKT_LOGDIR:-$REPO/build/vm}
+INITRD=${PKT_INITRD:-$REPO/build/initramfs$SUFFIX.cpio}
+LOGROOT=${PKT_LOGDIR:-$REPO/build/vm$SUFFIX}
 VERBOSE=${PKT_VERBOSE:-0}
 TCG=${PKT_TCG:-single}
 
@@ -53,16 +64,19 @@ done
 CASE=${1:-}
 [ $shell = 1 ] && CASE=shell
 [ -n "$CASE" ] || { echo "usage: $0 [-v] CASE | --shell" >&2; exit 2; }
+# What the verdict line calls this run.
+NAME=$CASE
+[ "$LEG" = debug ] && NAME="$CASE[debug]"
 
 if [ -z "$KERNEL" ]; then
-	eval "$("$REPO/scripts/kernel.sh" path)"
+	eval "$(PKERNFS_CONFIG=$CONFNAME "$REPO/scripts/kernel.sh" path)"
 	KERNEL=$KOUT/arch/x86/boot/bzImage
 fi
 for f in "$KERNEL" "$INITRD"; do
-	[ -f "$f" ] || { echo "FAIL $CASE: $f missing (make kernel initramfs)"; exit 1; }
+	[ -f "$f" ] || { echo "FAIL $NAME: $f missing (make initramfs$SUFFIX)"; exit 1; }
 done
 command -v qemu-system-x86_64 > /dev/null ||
-	{ echo "SKIP $CASE: qemu-system-x86_64 not installed (make deps)"; exit 77; }
+	{ echo "SKIP $NAME: qemu-system-x86_64 not installed (make deps)"; exit 77; }
 
 meta() {
 	# meta KEY DEFAULT
@@ -73,7 +87,7 @@ meta() {
 CASEFILE=$REPO/tests/vm/cases/$CASE.sh
 [ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/bench/$CASE.sh
 if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
-	echo "FAIL $CASE: no case file $CASEFILE"
+	echo "FAIL $NAME: no case file $CASEFILE"
 	exit 1
 fi
 STAGES=$(meta stages 1)
@@ -86,9 +100,15 @@ EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
 MEM=$(meta mem 2G)
+if [ "$LEG" = debug ]; then
+	TIMEOUT=$((TIMEOUT * ${PKT_DEBUG_SLOWDOWN:-3}))
+	# KASAN under TCG: -cpu max offers LA57, and a 5-level direct map
+	# once gave early-boot wild-access reports (shared/DESIGN.md).
+	APPEND="no5lvl $APPEND"
+fi
 for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND; do
 	if [ ! -s "$f" ]; then
-		echo "FAIL $CASE: $f is missing (make acpi builds the ACPI tables)"
+		echo "FAIL $NAME: $f is missing (make acpi builds the ACPI tables)"
 		exit 1
 	fi
 done
@@ -102,7 +122,7 @@ rm -f "$LOG"/*.log
 # fresh clone's first run). 300 s still reports a CPU that is really stuck.
 cmdline="console=ttyS0 intel_iommu=on iommu.strict=1 panic=-1 no_timer_check"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
-cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.stage=1 $APPEND"
+cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=8G"
@@ -186,7 +206,7 @@ run_once
 if ! grep -q '^PKT BOOT' "$LOG/result.log" && grep -Eq "$TCG_HAZARD" "$LOG/console.log"; then
 	cp "$LOG/console.log" "$LOG/console.retried.log"
 	retried=" RETRIED: first boot hit a TCG hazard: $(grep -Eom1 "$TCG_HAZARD" "$LOG/console.log")"
-	echo "RETRY $CASE:$retried"
+	echo "RETRY $NAME:$retried"
 	run_once
 fi
 
@@ -218,19 +238,19 @@ elif ! grep -q "^PKT DONE stage=$STAGES " "$res"; then
 fi
 
 if [ -n "$why" ]; then
-	echo "FAIL $CASE (${ELAPSED}s): $why$retried"
+	echo "FAIL $NAME (${ELAPSED}s): $why$retried"
 	echo "     logs: $LOG/{console,result,qemu}.log"
 	exit 1
 fi
 if [ "$skips" -gt 0 ] && [ "$oks" -eq 0 ]; then
-	echo "SKIP $CASE: $(grep -m1 '^PKT SKIP' "$res" | cut -c10-)$retried"
+	echo "SKIP $NAME: $(grep -m1 '^PKT SKIP' "$res" | cut -c10-)$retried"
 	exit 77
 fi
 if [ "$oks" -eq 0 ]; then
-	echo "FAIL $CASE (${ELAPSED}s): no check passed"
+	echo "FAIL $NAME (${ELAPSED}s): no check passed"
 	exit 1
 fi
 extra=""
 [ "$skips" -gt 0 ] && extra=", SKIPPED CHECKS: $(grep '^PKT SKIP' "$res" | cut -c10- | tr '\n' ';')"
-echo "PASS $CASE (${ELAPSED}s, $oks checks, $STAGES boot(s), $kexecs kexec(s)$extra)$retried"
+echo "PASS $NAME (${ELAPSED}s, $oks checks, $STAGES boot(s), $kexecs kexec(s)$extra)$retried"
 exit 0

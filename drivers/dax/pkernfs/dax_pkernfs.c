@@ -9,17 +9,20 @@
  * about files: it hands out a struct pkernfs_region to one holder at a
  * time.
  */
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 #include "dax-private.h"
 #include "bus.h"
 #include "format.h"
@@ -100,9 +103,51 @@ void pkernfs_region_release(struct pkernfs_region *region)
 	pdax->holder = NULL;
 	pdax->ops = NULL;
 	mutex_unlock(&pkernfs_dax_lock);
+	/* An unbind may be waiting for a holder that could not be pinned. */
+	wake_up_var(&pdax->holder);
 	kref_put(&pdax->kref, pkernfs_dax_free);
 }
 EXPORT_SYMBOL_GPL(pkernfs_region_release);
+
+/* Pages of the region someone still holds a reference to (GUP). */
+static unsigned long pkernfs_dax_busy_pages(struct pkernfs_dax *pdax)
+{
+	unsigned long pfn = PHYS_PFN(pdax->region.phys);
+	unsigned long end = pfn + PHYS_PFN(pdax->region.size);
+	unsigned long busy = 0;
+
+	while (pfn < end) {
+		struct folio *folio = page_folio(pfn_to_page(pfn));
+
+		/* Idle ZONE_DEVICE folios of this kind sit at one reference. */
+		if (folio_ref_count(folio) > 1)
+			busy += folio_nr_pages(folio);
+		pfn = folio_pfn(folio) + folio_nr_pages(folio);
+		cond_resched();
+	}
+	return busy;
+}
+
+/*
+ * memunmap_pages() waits for page-map references, not for GUP pins: a
+ * pin (VFIO, iommufd, io_uring, RDMA) would outlive the struct pages and
+ * the memory. The unbind cannot be refused, so it waits until the pins go.
+ */
+static void pkernfs_dax_wait_pins(struct pkernfs_dax *pdax)
+{
+	unsigned long busy, waited = 0;
+
+	while ((busy = pkernfs_dax_busy_pages(pdax))) {
+		if (!(waited % 10000))
+			dev_warn(&pdax->dev_dax->dev,
+				 "unbind waits for %lu pinned pages to be released (DMA users: VFIO, iommufd, io_uring)\n",
+				 busy);
+		msleep(100);
+		waited += 100;
+	}
+	if (waited)
+		dev_info(&pdax->dev_dax->dev, "pins released after %lu ms; unbinding\n", waited);
+}
 
 /*
  * Runs before devm tears the page map down: the holder must have stopped
@@ -112,6 +157,7 @@ static void pkernfs_dax_unpublish(void *data)
 {
 	struct pkernfs_dax *pdax = data;
 	const struct pkernfs_holder_ops *ops;
+	bool pinned = false;
 	void *holder;
 
 	mutex_lock(&pkernfs_dax_lock);
@@ -119,13 +165,20 @@ static void pkernfs_dax_unpublish(void *data)
 	list_del_init(&pdax->list);
 	holder = pdax->holder;
 	ops = pdax->ops;
+	if (holder)
+		pinned = ops->get(holder);
 	mutex_unlock(&pkernfs_dax_lock);
 
-	if (holder) {
+	if (pinned) {
 		dev_warn(&pdax->dev_dax->dev,
 			 "unbound while in use: shutting the filesystem on it down\n");
 		ops->shutdown(holder);
+		ops->put(holder);
+	} else if (holder) {
+		/* Being unmounted: it may still write; wait until it lets go. */
+		wait_var_event(&pdax->holder, !READ_ONCE(pdax->holder));
 	}
+	pkernfs_dax_wait_pins(pdax);
 	kref_put(&pdax->kref, pkernfs_dax_free);
 }
 
@@ -138,18 +191,19 @@ static void pkernfs_dax_kill(void *dev_dax)
  * The metadata regions, read-only to root, so pkernfsctl can list, check
  * and kexec-check a device while this driver holds it (and there is no
  * /dev/daxX.Y to map). Only the superblock if it is not a pkernfs; else up
- * to the data region the superblock names (its crc is not checked here:
- * the bound is within the device either way).
+ * to the kernel-only area the superblock names, which no userspace path
+ * may read (its crc is not checked here: the bound is within the device
+ * either way).
  */
 static u64 pkernfs_dax_meta_len(struct pkernfs_dax *pdax)
 {
 	const struct pkernfs_super *sb = pdax->region.kaddr;
-	u64 data = le64_to_cpu(READ_ONCE(sb->s_regions[PKERNFS_R_DATA].off));
+	u64 kernel = le64_to_cpu(READ_ONCE(sb->s_regions[PKERNFS_R_KERNEL].off));
 
-	if (le64_to_cpu(sb->s_magic) != PKERNFS_MAGIC || data < PKERNFS_BLOCK_SIZE ||
-	    data > pdax->region.size)
+	if (le64_to_cpu(sb->s_magic) != PKERNFS_MAGIC || kernel < PKERNFS_BLOCK_SIZE ||
+	    kernel > pdax->region.size)
 		return PKERNFS_BLOCK_SIZE;
-	return data;
+	return kernel;
 }
 
 static ssize_t pkernfs_metadata_read(struct file *file, struct kobject *kobj,

@@ -32,6 +32,7 @@
 #include <linux/property.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 #include "pmem_region.h"
 
 #define PKERNFS_PMEM_MAX_RANGES	8
@@ -175,6 +176,32 @@ static int pkernfs_pmem_claim(struct platform_device *pdev, struct pkernfs_pmem 
 	return devm_add_action_or_reset(dev, pkernfs_pmem_unclaim, pp);
 }
 
+/**
+ * pkernfs_pmem_read_align() - read the "pkernfs,align" property
+ * @dev: the region's device
+ * @align: set to the value
+ *
+ * The binding's form is 64-bit (/bits/ 64 in DT); one cell is accepted
+ * too. The 64-bit read must come first: on OF a 32-bit read of a
+ * two-cell property returns the first, high, cell (0 for any size below
+ * 4 GiB), and only fails on a property shorter than asked.
+ *
+ * Return: 0, or -EINVAL if the property is absent or of neither width.
+ */
+VISIBLE_IF_KUNIT int pkernfs_pmem_read_align(struct device *dev, u64 *align)
+{
+	u32 v32;
+
+	if (!device_property_read_u64(dev, "pkernfs,align", align))
+		return 0;
+	if (!device_property_read_u32(dev, "pkernfs,align", &v32)) {
+		*align = v32;
+		return 0;
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(pkernfs_pmem_read_align);
+
 /* Optional properties; present but unusable is an error, not a default. */
 static int pkernfs_pmem_props(struct device *dev, u64 *align, int *nid)
 {
@@ -183,10 +210,7 @@ static int pkernfs_pmem_props(struct device *dev, u64 *align, int *nid)
 	*align = SZ_2M;
 	*nid = NUMA_NO_NODE;
 	if (device_property_present(dev, "pkernfs,align")) {
-		/* DT may write it in one cell or two. */
-		if (!device_property_read_u32(dev, "pkernfs,align", &v32))
-			*align = v32;
-		else if (device_property_read_u64(dev, "pkernfs,align", align))
+		if (pkernfs_pmem_read_align(dev, align))
 			*align = 0;
 		/* Below 2 MiB (a subsection) ZONE_DEVICE cannot map the range. */
 		if (!is_power_of_2(*align) || *align < SZ_2M) {

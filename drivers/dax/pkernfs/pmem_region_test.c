@@ -51,6 +51,16 @@ static const struct property_entry pkernfs_pmem_test_bad_node[] = {
 	{ }
 };
 
+/*
+ * A 64-bit alignment whose low half alone is no alignment at all: a
+ * reader that tries 32 bits first sees only one half (on OF, the high
+ * cell; on a little-endian software node, the low one) and gets it wrong.
+ */
+static const struct property_entry pkernfs_pmem_test_wide_align[] = {
+	PROPERTY_ENTRY_U64("pkernfs,align", SZ_4G),
+	{ }
+};
+
 static const struct property_entry pkernfs_pmem_test_bad_align[] = {
 	PROPERTY_ENTRY_STRING("compatible", "pkernfs,pmem-region"),
 	PROPERTY_ENTRY_U64("pkernfs,align", SZ_4K),
@@ -187,7 +197,29 @@ static void pkernfs_pmem_test_refuses_bad_input(struct kunit *test)
 	platform_device_unregister(pdev);
 }
 
+/* pkernfs,align is read at the width it was written, both widths. */
+static void pkernfs_pmem_test_align_width(struct kunit *test)
+{
+	struct platform_device *pdev;
+	u64 align = 0;
+
+	pdev = pkernfs_pmem_test_add(test, 126, 0, 0, pkernfs_pmem_test_wide_align);
+	KUNIT_EXPECT_EQ(test, pkernfs_pmem_read_align(&pdev->dev, &align), 0);
+	KUNIT_EXPECT_EQ(test, align, (u64)SZ_4G);
+	platform_device_unregister(pdev);
+
+	pdev = pkernfs_pmem_test_add(test, 127, 0, 0, pkernfs_pmem_test_u32_align);
+	KUNIT_EXPECT_EQ(test, pkernfs_pmem_read_align(&pdev->dev, &align), 0);
+	KUNIT_EXPECT_EQ(test, align, (u64)SZ_4K);
+	platform_device_unregister(pdev);
+
+	pdev = pkernfs_pmem_test_add(test, 128, 0, 0, pkernfs_pmem_test_bad_node);
+	KUNIT_EXPECT_EQ(test, pkernfs_pmem_read_align(&pdev->dev, &align), -EINVAL);
+	platform_device_unregister(pdev);
+}
+
 static struct kunit_case pkernfs_pmem_test_cases[] = {
+	KUNIT_CASE(pkernfs_pmem_test_align_width),
 	KUNIT_CASE(pkernfs_pmem_test_region_comes_up),
 	KUNIT_CASE(pkernfs_pmem_test_refuses_system_ram),
 	KUNIT_CASE(pkernfs_pmem_test_refuses_bad_input),
@@ -203,3 +235,4 @@ kunit_test_suite(pkernfs_pmem_test_suite);
 
 MODULE_DESCRIPTION("KUnit test of the pkernfs firmware-described region driver");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
