@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fsck.h"
 
@@ -46,6 +47,12 @@ static void check_journal(struct pkernfs_fsck *f, const uint8_t *b,
 		f->journal_pending = 1;
 		break;
 	case PKERNFS_JS_REPLAY:
+		if (pkernfs_journal_verify(b, jh) < 0) {
+			finding(f, PKERNFS_FSCK_ERROR,
+				"journal: committed transaction %llu has a malformed record or changes the geometry",
+				(unsigned long long)le64_to_cpu(jh->j_seq));
+			break;
+		}
 		finding(f, PKERNFS_FSCK_NOTE, "journal: committed transaction %llu pending; mount replays it",
 			(unsigned long long)le64_to_cpu(jh->j_seq));
 		f->journal_pending = 1;
@@ -54,6 +61,53 @@ static void check_journal(struct pkernfs_fsck *f, const uint8_t *b,
 		finding(f, PKERNFS_FSCK_ERROR, "journal: %s", why);
 		break;
 	}
+}
+
+struct name_ref {
+	uint64_t parent;
+	uint32_t hash;
+	uint32_t slot;
+};
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->slot < y->slot ? -1 : (x->slot > y->slot);
+}
+
+/* Two names alike in one directory: the kernel refuses the image. */
+static void check_duplicates(struct pkernfs_fsck *f, const struct pkernfs_dirent *dt,
+			     uint32_t nd, const uint8_t *bad)
+{
+	struct name_ref *refs = calloc(nd ? nd : 1, sizeof(*refs));
+	uint32_t i, n = 0;
+
+	if (!refs) {
+		finding(f, PKERNFS_FSCK_ERROR, "out of memory");
+		return;
+	}
+	for (i = 0; i < nd; i++) {
+		if (bad[i] || !dt[i].d_parent)
+			continue;
+		refs[n++] = (struct name_ref){ .parent = le64_to_cpu(dt[i].d_parent),
+					       .hash = le32_to_cpu(dt[i].d_hash), .slot = i };
+	}
+	qsort(refs, n, sizeof(*refs), cmp_name_ref);
+	for (i = 1; i < n; i++) {
+		const struct pkernfs_dirent *a = &dt[refs[i - 1].slot], *b = &dt[refs[i].slot];
+
+		if (refs[i].parent == refs[i - 1].parent && refs[i].hash == refs[i - 1].hash &&
+		    a->d_namelen == b->d_namelen &&
+		    !memcmp(a->d_name, b->d_name, le16_to_cpu(a->d_namelen)))
+			finding(f, PKERNFS_FSCK_ERROR, "dirent %u: repeats the name of dirent %u in directory %llu",
+				refs[i].slot, refs[i - 1].slot, (unsigned long long)refs[i].parent);
+	}
+	free(refs);
 }
 
 /* Names: every dirent valid, pointing between live inodes, all reachable. */
@@ -121,6 +175,7 @@ static void check_names(struct pkernfs_fsck *f, const uint8_t *b,
 	for (i = 1; i < ni; i++)
 		if (names[i] > 1 && S_ISDIR(le16_to_cpu(it[i].i_mode)))
 			finding(f, PKERNFS_FSCK_ERROR, "inode %u: directory with %u names", i, names[i]);
+	check_duplicates(f, dt, nd, bad);
 out:
 	free(reached);
 	free(bad);
@@ -313,6 +368,11 @@ int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size)
 
 		if (pkernfs_inode_check(di, i, &why))
 			finding(f, PKERNFS_FSCK_ERROR, "inode %u: %s", i, why);
+		else if ((le16_to_cpu(di->i_flags) & PKERNFS_INODE_USED) &&
+			 S_ISREG(le16_to_cpu(di->i_mode)) &&
+			 le64_to_cpu(di->i_size) > pkernfs_max_file_bytes(le32_to_cpu(sb->s_au_shift)))
+			finding(f, PKERNFS_FSCK_ERROR, "inode %u: size %llu is past the largest file", i,
+				(unsigned long long)le64_to_cpu(di->i_size));
 	}
 	check_names(f, b, sb, names, subdirs);
 	check_links(f, b, sb, names, subdirs);

@@ -228,7 +228,7 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	/* Old contents of a freed AU must never show through a new file. */
 	memset(pkernfs_au_addr(sbi, start), 0, got << sbi->au_shift);
 	arch_wb_cache_pmem(pkernfs_au_addr(sbi, start), got << sbi->au_shift);
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 	pkernfs_txn_commit(sbi);
 
 	mas_store_prealloc(&mas, ext);
@@ -764,7 +764,7 @@ static int pkernfs_fsync(struct file *file, loff_t start, loff_t end, int datasy
 		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext))
 			arch_wb_cache_pmem(pkernfs_ext_addr(sbi, &ext, pos), n);
 	}
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 	pkernfs_exit(idx);
 	inode_unlock_shared(inode);
 	return 0;

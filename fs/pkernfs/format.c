@@ -709,30 +709,25 @@ static bool rec_image_ok(u16 table, const void *image, u32 len)
 }
 
 /**
- * pkernfs_journal_apply() - copy a committed transaction's images home
+ * pkernfs_journal_verify() - check a committed transaction without applying it
  * @base: the mapping of the whole device
  * @jh: its journal head, checked with pkernfs_journal_check() and committed
- * @flush: called on each home after the copy (cache write-back), or NULL
  *
- * Every record is checked before any is applied, so a malformed
- * transaction changes nothing: its home must exist, its image must carry
- * the crc the commit gave it, and a superblock image must keep the
- * geometry (pkernfs_super_same_geometry()). Homes are found with the
- * superblock as it was before the transaction. The caller empties the
- * journal afterwards. Shared by mount (journal.c) and fsck --repair.
+ * Every record's home must exist, its image must carry the crc the commit
+ * gave it (or be an all-zero freed slot), and a superblock image must keep
+ * the geometry (pkernfs_super_same_geometry()). Homes are found with the
+ * superblock as it was before the transaction.
  *
- * Return: the number of records applied, or -EFSCORRUPTED.
+ * Return: the number of records, or -EFSCORRUPTED.
  */
-int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
-			  void (*flush)(void *addr, size_t len))
+int pkernfs_journal_verify(const void *base, const struct pkernfs_journal_head *jh)
 {
-	struct pkernfs_region_desc rg[PKERNFS_NR_REGIONS];
+	const struct pkernfs_region_desc *rg = ((const struct pkernfs_super *)base)->s_regions;
 	u32 nrec = le32_to_cpu(jh->j_nrec), bytes = le32_to_cpu(jh->j_bytes);
 	const struct pkernfs_journal_rec *jr;
 	u32 i, pos, len;
 	u64 off;
 
-	memcpy(rg, ((const struct pkernfs_super *)base)->s_regions, sizeof(rg));
 	for (i = 0, pos = 0; i < nrec; i++, pos += sizeof(*jr) + len) {
 		if (pos + sizeof(*jr) > bytes)
 			return -EFSCORRUPTED;
@@ -746,6 +741,35 @@ int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
 		    !pkernfs_super_same_geometry(base, (const void *)(jr + 1)))
 			return -EFSCORRUPTED;
 	}
+	return nrec;
+}
+
+/**
+ * pkernfs_journal_apply() - copy a committed transaction's images home
+ * @base: the mapping of the whole device
+ * @jh: its journal head, checked with pkernfs_journal_check() and committed
+ * @flush: called on each home after the copy (cache write-back), or NULL
+ *
+ * The transaction is verified whole first (pkernfs_journal_verify()), so
+ * a malformed one changes nothing. The caller empties the journal
+ * afterwards. Shared by mount (journal.c) and fsck --repair.
+ *
+ * Return: the number of records applied, or -EFSCORRUPTED.
+ */
+int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
+			  void (*flush)(void *addr, size_t len))
+{
+	struct pkernfs_region_desc rg[PKERNFS_NR_REGIONS];
+	const struct pkernfs_journal_rec *jr;
+	int nrec = pkernfs_journal_verify(base, jh);
+	u32 pos, len = 0;
+	u64 off = 0;
+	int i;
+
+	if (nrec < 0)
+		return nrec;
+	/* A superblock record rewrites the table these homes come from. */
+	memcpy(rg, ((const struct pkernfs_super *)base)->s_regions, sizeof(rg));
 	for (i = 0, pos = 0; i < nrec; i++, pos += sizeof(*jr) + len) {
 		jr = (const void *)((const u8 *)(jh + 1) + pos);
 		pkernfs_journal_home(rg, le16_to_cpu(jr->jr_table), le64_to_cpu(jr->jr_index),

@@ -423,7 +423,14 @@ int pkernfs_super_same_geometry(const struct pkernfs_super *a,
 void pkernfs_journal_set_crc(struct pkernfs_journal_head *jh);
 int pkernfs_journal_home(const struct pkernfs_region_desc *rg, __u16 table, __u64 index,
 			 __u64 *off, __u32 *len);
+int pkernfs_journal_verify(const void *base, const struct pkernfs_journal_head *jh);
 int pkernfs_journal_apply(void *base, const struct pkernfs_journal_head *jh,
 			  void (*flush)(void *addr, size_t len));
+
+/* The largest file: AU indexes are 32-bit. The kernel may lower it further. */
+static inline __u64 pkernfs_max_file_bytes(__u32 au_shift)
+{
+	return (__u64)0xffffffffu << au_shift;
+}
 
 #endif /* _PKERNFS_FORMAT_H */

@@ -13,10 +13,10 @@
  * Callers hold sbi->lock from the first pkernfs_txn_add() to the commit.
  *
  * Ordering on real pmem. arch_wb_cache_pmem() (CLWB) only starts a
- * write-back; pmem_wmb() waits until the lines written back so far are
- * durable (in the platform's persistence domain). A commit therefore
- * fences four times, so no step can become durable before the one it
- * relies on:
+ * write-back; pkernfs_persist_barrier() (pmem_wmb(), or the region's
+ * flush hints through nvdimm_flush()) waits until the lines written back
+ * so far are durable. A commit therefore has four ordering points, so no
+ * step can become durable before the one it relies on:
  *   1. record images         -> fence: images durable before the commit
  *   2. head COMMITTED        -> fence: commit durable before any home write
  *   3. home copies           -> fence: homes durable before the commit goes
@@ -134,7 +134,7 @@ static void pkernfs_journal_empty(struct pkernfs_sb_info *sbi)
 	jh->j_bytes = 0;
 	pkernfs_journal_set_crc(jh);
 	pkernfs_flush(jh, sizeof(*jh));
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 }
 
 /**
@@ -153,7 +153,7 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 	for (i = 0; i < txn->nrec; i++)
 		pkernfs_set_crc(txn->rec[i].table, txn->rec[i].image);
 	pkernfs_flush(jh + 1, txn->bytes);
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 
 	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
 	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
@@ -161,7 +161,7 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 	jh->j_bytes = cpu_to_le32(txn->bytes);
 	pkernfs_journal_set_crc(jh);
 	pkernfs_flush(jh, sizeof(*jh));
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 
 	for (i = 0; i < txn->nrec; i++) {
 		memcpy(txn->rec[i].home, txn->rec[i].image, txn->rec[i].len);
@@ -169,7 +169,7 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 		if (txn->rec[i].table == PKERNFS_T_SUPER)
 			memcpy(sbi->dsb, txn->rec[i].image, txn->rec[i].len);
 	}
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 	pkernfs_journal_empty(sbi);
 	txn->nrec = 0;
 	txn->bytes = 0;
@@ -232,7 +232,7 @@ int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly)
 		       sbi->source);
 		return err;
 	}
-	pmem_wmb();
+	pkernfs_persist_barrier(sbi);
 	pr_info("%s: replayed journal transaction %llu (%d records)\n",
 		sbi->source, le64_to_cpu(jh->j_seq), err);
 	pkernfs_journal_empty(sbi);

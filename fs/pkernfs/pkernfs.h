@@ -18,6 +18,7 @@
 #define _FS_PKERNFS_H
 
 #include <linux/fs.h>
+#include <linux/libnvdimm.h>
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/srcu.h>
@@ -143,6 +144,18 @@ static inline void *pkernfs_au_addr(struct pkernfs_sb_info *sbi, u64 au)
 static inline phys_addr_t pkernfs_au_phys(struct pkernfs_sb_info *sbi, u64 au)
 {
 	return sbi->region->phys + (au << sbi->au_shift);
+}
+
+/*
+ * An ordering point on persistent memory: every line written back
+ * (arch_wb_cache_pmem()) before it is durable once it returns.
+ */
+static inline void pkernfs_persist_barrier(struct pkernfs_sb_info *sbi)
+{
+	if (sbi->region->flush)
+		sbi->region->flush(sbi->region);
+	else
+		pmem_wmb();
 }
 
 extern struct srcu_struct pkernfs_srcu;

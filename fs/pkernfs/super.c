@@ -430,7 +430,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_magic = PKERNFS_SUPER_MAGIC;
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;
-	sb->s_maxbytes = min_t(u64, MAX_LFS_FILESIZE, (u64)U32_MAX << sbi->au_shift);
+	sb->s_maxbytes = min_t(u64, MAX_LFS_FILESIZE, pkernfs_max_file_bytes(sbi->au_shift));
 	sb->s_time_gran = 1;
 	sb->s_op = &pkernfs_super_operations;
 	sb->s_d_op = NULL;

@@ -42,6 +42,10 @@ struct pkernfs_holder_ops {
  * @pgmap: the ZONE_DEVICE page map of the range
  * @align: the dax device's mapping alignment
  * @nid: NUMA node of the memory
+ * @flush: make every line written back so far durable, where a store
+ *	fence (pmem_wmb()) is not enough: an NVDIMM region with
+ *	write-pending-queue flush hints, or an asynchronous one. NULL
+ *	otherwise. May sleep.
  */
 struct pkernfs_region {
 	const char *name;
@@ -51,6 +55,7 @@ struct pkernfs_region {
 	struct dev_pagemap *pgmap;
 	unsigned long align;
 	int nid;
+	int (*flush)(struct pkernfs_region *region);
 };
 
 struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,

@@ -444,3 +444,44 @@ TEST(repair_leaves_what_it_cannot_fix)
 	EXPECT_EQ(repair(&m, &f), 8);
 	free(m.b);
 }
+
+/* What the kernel refuses since the hardening, fsck finds too. */
+TEST(refused_by_the_kernel_is_an_error)
+{
+	struct pkernfs_journal_head *jh;
+	struct pkernfs_journal_rec *jr;
+	struct pkernfs_super *im;
+	struct pkernfs_fsck f;
+	struct img m;
+
+	/* "g" renamed "f": two names alike in /d (link counts still right) */
+	build(&m);
+	mkname(&m, 2, 2, 3, "f", DT_REG);
+	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+
+	/* a file larger than 2^32 AUs */
+	build(&m);
+	ino(&m, 3)->i_size = cpu_to_le64(pkernfs_max_file_bytes(21) + 1);
+	pkernfs_inode_set_crc(ino(&m, 3));
+	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+
+	/* a committed transaction whose superblock doubles the device */
+	build(&m);
+	jh = (void *)(m.b + roff(&m, PKERNFS_R_JOURNAL));
+	jr = (void *)(jh + 1);
+	im = (void *)(jr + 1);
+	jr->jr_table = cpu_to_le16(PKERNFS_T_SUPER);
+	jr->jr_len = cpu_to_le32(sizeof(*im));
+	*im = *m.sb;
+	im->s_nr_aus = cpu_to_le64(2 * le64_to_cpu(im->s_nr_aus));
+	im->s_size = cpu_to_le64(2 * le64_to_cpu(im->s_size));
+	pkernfs_super_set_crc(im);
+	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
+	jh->j_nrec = cpu_to_le32(1);
+	jh->j_bytes = cpu_to_le32(sizeof(*jr) + sizeof(*im));
+	pkernfs_journal_set_crc(jh);
+	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+}

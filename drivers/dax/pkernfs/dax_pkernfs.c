@@ -13,6 +13,7 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/kref.h>
+#include <linux/libnvdimm.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
@@ -29,6 +30,7 @@
 
 struct pkernfs_dax {
 	struct pkernfs_region region;
+	struct nd_region *nd_region;	/* when writes need its flush hints */
 	struct kref kref;
 	struct list_head list;
 	struct dev_dax *dev_dax;
@@ -238,6 +240,29 @@ static const struct attribute_group *pkernfs_dax_groups[] = {
 	NULL,
 };
 
+static int pkernfs_dax_flush(struct pkernfs_region *region)
+{
+	return nvdimm_flush(to_pdax(region)->nd_region, NULL);
+}
+
+/*
+ * The nvdimm region behind a pmem-backed dax device: its dax region's
+ * device is the namespace's nd_dax, whose parent is the region. Other dax
+ * devices (hmem, kmem) have none.
+ */
+static struct nd_region *pkernfs_dax_nd_region(struct dev_dax *dev_dax)
+{
+	struct device *dev = dev_dax->region ? dev_dax->region->dev : NULL;
+
+	if (!IS_REACHABLE(CONFIG_LIBNVDIMM) || !dev)
+		return NULL;
+	dev = dev->parent;
+	if (!dev || !dev->bus || strcmp(dev->bus->name, "nd") ||
+	    strncmp(dev_name(dev), "region", 6))
+		return NULL;
+	return to_nd_region(dev);
+}
+
 static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 {
 	struct device *dev = &dev_dax->dev;
@@ -305,6 +330,12 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 	pdax->region.align = dev_dax->align;
 	pdax->region.nid = dev_dax->target_node;
 	pdax->dev_dax = dev_dax;
+	/* Platforms with ADR need only a fence; hinted or async regions need more. */
+	pdax->nd_region = pkernfs_dax_nd_region(dev_dax);
+	if (pdax->nd_region && nvdimm_has_flush(pdax->nd_region) > 0) {
+		pdax->region.flush = pkernfs_dax_flush;
+		dev_info(dev, "metadata ordering uses the region's flush hints\n");
+	}
 	kref_init(&pdax->kref);
 
 	mutex_lock(&pkernfs_dax_lock);
