@@ -72,6 +72,7 @@ $(BUILD)/unit/pkernfsctl: $(PKERNFSCTL_SRC) $(PKERNFSCTL_HDR)
 pkernfsctl: $(BUILD)/guest-bin/pkernfsctl $(MAN)
 
 $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
+$(BUILD)/guest-bin/pkt-race: LDLIBS := -lpthread
 # Built with the shared format code, so it damages exactly what it means to.
 $(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)

@@ -222,10 +222,12 @@ banners=$(grep -c 'Linux version ' "$LOG/console.log")
 bug=$(grep -Ea "$BUGS" "$LOG/console.log" | head -n 1)
 
 why=""
-if grep -q TIMEOUT "$LOG/qemu.log"; then
-	why="timed out after ${TIMEOUT}s in stage $boots/$STAGES"
-elif [ -n "$bug" ]; then
+# A report first: an oops often leaves the guest stuck until the timeout.
+if [ -n "$bug" ]; then
 	why="kernel report: ${bug}"
+	grep -q TIMEOUT "$LOG/qemu.log" && why+=" (then timed out after ${TIMEOUT}s)"
+elif grep -q TIMEOUT "$LOG/qemu.log"; then
+	why="timed out after ${TIMEOUT}s in stage $boots/$STAGES"
 elif [ "$fails" -gt 0 ]; then
 	why=$(grep -m1 '^PKT FAIL' "$res" | cut -c10-)
 	[ "$fails" -gt 1 ] && why+=" (and $((fails - 1)) more)"

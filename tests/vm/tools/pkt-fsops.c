@@ -16,21 +16,41 @@
  *   pkt-fsops statfs PATH                       f_type bsize blocks bfree files ffree
  *   pkt-fsops threads FILE N MB                 N threads fault and write MB
  *        each through one shared mapping, and N more write() beside them
+ *   pkt-fsops romap FILE LENGTH [CMD OFFSET...]  open FILE read-only, map it
+ *        PROT_READ and read every page: "pages N nonzero M"; then run CMD
+ *        with sh -c while mapped ("cmd-status S") and print the byte at each
+ *        OFFSET as the same mapping now sees it: "byte OFFSET 0xNN"
+ *   pkt-fsops poke FILE OFFSET BYTE             store BYTE at OFFSET through a
+ *        4 KiB shared mapping
+ *   pkt-fsops touch FILE MAPLEN OFFSET r|w      map MAPLEN of FILE and read or
+ *        write the byte at OFFSET: "ok" or "sigbus"
+ *   pkt-fsops chunkmap FILE LENGTH CMD          put a marker at both ends of
+ *        every 2 MiB of FILE with pwrite(), map LENGTH, read the first byte
+ *        (one fault, as huge as the file allows), run CMD while mapped, then
+ *        read every marker through the same mapping and print the 2 MiB
+ *        chunks, run-length coded, as data (markers), zero, sigbus or bad
+ *   pkt-fsops cfr SRC DST LEN                   copy_file_range() LEN bytes into
+ *        DST (created or truncated): "copied N"
+ *   pkt-fsops sendfile SRC DST LEN              the same with sendfile()
+ *   pkt-fsops as UID GID CMD [ARG...]           run CMD as UID:GID, no groups
  *
  * Exit status: 0 success, 1 the call failed (errno name printed), 2 usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +306,210 @@ static int do_threads(int argc, char **argv)
 	return bad;
 }
 
+/* Read-only: faults through this mapping may only ever read. */
+static int do_romap(int argc, char **argv)
+{
+	size_t len, i, pages = 0, nonzero = 0;
+	const volatile uint64_t *w;
+	const volatile char *p;
+	int fd, st, a;
+
+	if (argc != 4 && argc < 6)
+		return 2;
+	len = size_arg(argv[3]);
+	fd = open(argv[2], O_RDONLY);
+	if (fd < 0)
+		return fail("open");
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	/* Every word of every page, so a page that is not all zeros is seen. */
+	w = (const volatile uint64_t *)p;
+	for (i = 0; i < len / 8; i += 512) {
+		size_t j;
+
+		for (j = 0; j < 512 && i + j < len / 8; j++)
+			if (w[i + j]) {
+				nonzero++;
+				break;
+			}
+		pages++;
+	}
+	printf("pages %zu nonzero %zu\n", pages, nonzero);
+	if (argc == 4)
+		return 0;
+	fflush(stdout);
+	st = system(argv[4]);
+	printf("cmd-status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+	for (a = 5; a < argc; a++)
+		printf("byte %s 0x%02x\n", argv[a], (unsigned char)p[size_arg(argv[a])]);
+	return 0;
+}
+
+static int do_poke(int argc, char **argv)
+{
+	unsigned long long off;
+	char *p;
+	int fd;
+
+	if (argc != 5)
+		return 2;
+	off = strtoull(argv[3], NULL, 0);
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off & ~4095ULL);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	p[off & 4095] = (char)strtoul(argv[4], NULL, 0);
+	munmap(p, 4096);
+	close(fd);
+	return 0;
+}
+
+static int do_touch(int argc, char **argv)
+{
+	unsigned long long off;
+	volatile char *p;
+	size_t len;
+	int fd;
+
+	if (argc != 6 || (strcmp(argv[5], "r") && strcmp(argv[5], "w")))
+		return 2;
+	len = size_arg(argv[3]);
+	off = strtoull(argv[4], NULL, 0);
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	signal(SIGBUS, on_sigbus);
+	if (sigsetjmp(bus_jmp, 1)) {
+		printf("sigbus\n");
+	} else {
+		if (argv[5][0] == 'w')
+			p[off] = 1;
+		else
+			(void)p[off];
+		printf("ok\n");
+	}
+	return 0;
+}
+
+#define CHUNK	(2UL << 20)
+
+static unsigned char chunk_marker(size_t c)
+{
+	return 0x80 | (c & 0x7f);
+}
+
+/* What chunk @c holds as seen through @p: 'd'ata, 'z'ero, 's'igbus, 'b'ad. */
+static char chunk_state(const volatile unsigned char *p, size_t c)
+{
+	unsigned char lo, hi;
+
+	if (sigsetjmp(bus_jmp, 1))
+		return 's';
+	lo = p[c * CHUNK];
+	hi = p[c * CHUNK + CHUNK - 1];
+	if (lo == chunk_marker(c) && hi == chunk_marker(c))
+		return 'd';
+	if (!lo && !hi)
+		return 'z';
+	return 'b';
+}
+
+static int do_chunkmap(int argc, char **argv)
+{
+	static const char *const names[] = { ['d'] = "data", ['z'] = "zero",
+					     ['s'] = "sigbus", ['b'] = "bad" };
+	volatile unsigned char *p;
+	size_t len, c, first;
+	char prev = 0, cur;
+	int fd, st;
+
+	if (argc != 5)
+		return 2;
+	len = size_arg(argv[3]);
+	if (!len || len % CHUNK)
+		return 2;
+	fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return fail("open");
+	for (c = 0; c < len / CHUNK; c++) {
+		unsigned char m = chunk_marker(c);
+
+		if (pwrite(fd, &m, 1, c * CHUNK) != 1 ||
+		    pwrite(fd, &m, 1, c * CHUNK + CHUNK - 1) != 1)
+			return fail("pwrite");
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	signal(SIGBUS, on_sigbus);
+	printf("first-byte %s\n", chunk_state(p, 0) == 'd' ? "ok" : "wrong");
+	fflush(stdout);
+	st = system(argv[4]);
+	printf("mapped-cmd-status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+	first = 0;
+	for (c = 0; c <= len / CHUNK; c++) {
+		cur = c < len / CHUNK ? chunk_state(p, c) : 0;
+		if (c && cur != prev) {
+			if (first == c - 1)
+				printf("%s:%zu ", names[(int)prev], first);
+			else
+				printf("%s:%zu-%zu ", names[(int)prev], first, c - 1);
+			first = c;
+		}
+		prev = cur;
+	}
+	printf("\n");
+	return 0;
+}
+
+/* DST is created or truncated; copy until LEN or the source ends. */
+static int do_copy(int argc, char **argv, bool cfr)
+{
+	unsigned long long len, done = 0;
+	int in, out;
+
+	if (argc != 5)
+		return 2;
+	len = size_arg(argv[4]);
+	in = open(argv[2], O_RDONLY);
+	if (in < 0)
+		return fail("open source");
+	out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0)
+		return fail("open destination");
+	while (done < len) {
+		ssize_t n = cfr ? copy_file_range(in, NULL, out, NULL, len - done, 0) :
+				  sendfile(out, in, NULL, len - done);
+
+		if (n < 0)
+			return fail(cfr ? "copy_file_range" : "sendfile");
+		if (!n)
+			break;
+		done += n;
+	}
+	printf("copied %llu\n", done);
+	if (close(out))
+		return fail("close");
+	close(in);
+	return 0;
+}
+
+static int do_as(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	if (setgroups(0, NULL) || setgid(atoi(argv[3])) || setuid(atoi(argv[2])))
+		return fail("setgroups/setgid/setuid");
+	execvp(argv[4], argv + 4);
+	return fail("exec");
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -306,6 +530,20 @@ int main(int argc, char **argv)
 		rc = do_statfs(argc, argv);
 	else if (!strcmp(argv[1], "threads"))
 		rc = do_threads(argc, argv);
+	else if (!strcmp(argv[1], "romap"))
+		rc = do_romap(argc, argv);
+	else if (!strcmp(argv[1], "poke"))
+		rc = do_poke(argc, argv);
+	else if (!strcmp(argv[1], "touch"))
+		rc = do_touch(argc, argv);
+	else if (!strcmp(argv[1], "chunkmap"))
+		rc = do_chunkmap(argc, argv);
+	else if (!strcmp(argv[1], "cfr"))
+		rc = do_copy(argc, argv, true);
+	else if (!strcmp(argv[1], "sendfile"))
+		rc = do_copy(argc, argv, false);
+	else if (!strcmp(argv[1], "as"))
+		rc = do_as(argc, argv);
 	if (rc != 2)
 		return rc;
 usage:
