@@ -177,7 +177,12 @@ static void pkernfs_dax_unpublish(void *data)
 		ops->shutdown(holder);
 		ops->put(holder);
 	} else if (holder) {
-		/* Being unmounted: it may still write; wait until it lets go. */
+		/*
+		 * Being unmounted: it may still write; wait until it lets go.
+		 * Lockless read of ->holder: pdax lives on, since this function
+		 * holds the reference the list had; release clears ->holder
+		 * under the lock and then wakes us.
+		 */
 		wait_var_event(&pdax->holder, !READ_ONCE(pdax->holder));
 	}
 	pkernfs_dax_wait_pins(pdax);

@@ -4,7 +4,9 @@
  * (PRP0001:00, 0x50000000, 256 MiB, in RAM reserved by
  * memmap=320M$0x50000000)
  * and descriptions pkernfs_pmem_region must refuse, each with a message:
- *   PKB1  System RAM in use                          (PRP0001:01)
+ *   PKB1  System RAM in use, at 1.75 GiB: clear of the   (PRP0001:01)
+ *         kernel image, which on the KASAN kernel reaches
+ *         past 256 MiB and would make the claim itself fail
  *   PKB2  not 2 MiB aligned                          (PRP0001:02)
  *   PKB3  a second description of PKR0's range      (PRP0001:03)
  *   PKB4  outside RAM, nothing reserved there        (PRP0001:04)
@@ -49,7 +51,7 @@ DefinitionBlock ("", "SSDT", 2, "PKERNF", "PKRNBAD", 0x00000001)
             Name (_CRS, ResourceTemplate ()
             {
                 QWordMemory (ResourceConsumer, PosDecode, MinFixed, MaxFixed,
-                    Cacheable, ReadWrite, 0x0, 0x10000000, 0x13FFFFFF, 0x0, 0x04000000,
+                    Cacheable, ReadWrite, 0x0, 0x70000000, 0x73FFFFFF, 0x0, 0x04000000,
                     ,, , AddressRangeMemory, TypeStatic)
             })
             Name (_DSD, Package ()
