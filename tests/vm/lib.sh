@@ -37,6 +37,19 @@ pkt_check() {
 	fi
 }
 
+# pkt_must DESC CMD...: pkt_check that also returns CMD's status, so a
+# case can stop where going on makes no sense.
+pkt_must() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pkt_ok "$desc"
+		return 0
+	fi
+	pkt_fail "$desc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	return 1
+}
+
 # pkt_refuse DESC CMD...: CMD must fail.
 pkt_refuse() {
 	local desc="$1" out
@@ -200,3 +213,24 @@ pkt_ns_devdax() {
 # pkt_kmsg_since MARK: kernel messages logged after pkt_kmsg_mark printed MARK.
 pkt_kmsg_mark() { echo "PKT MARK $1" > /dev/kmsg; }
 pkt_kmsg_since() { dmesg | sed -n "/PKT MARK $1/,\$p"; }
+
+# pkt_expect_refusal DESC MSG MOUNT-ARGS...: a pkernfs mount must fail, and
+# the kernel log since (or mount's own message) must match MSG. The
+# mountpoint, if it did mount, is the last argument.
+pkt_expect_refusal() {
+	local desc=$1 msg=$2 out log mnt
+	shift 2
+	for mnt; do :; done
+	pkt_kmsg_mark "$desc"
+	if out=$(mount -t pkernfs "$@" 2>&1); then
+		umount "$mnt"
+		pkt_fail "$desc: mount succeeded"
+		return
+	fi
+	log=$(pkt_kmsg_since "$desc" | grep -v 'PKT ')
+	if echo "$log $out" | grep -q "$msg"; then
+		pkt_ok "$desc: refused ($(echo "$out" | sed 's/.*failed: //')), log says '$(echo "$log" | grep -m1 -o "$msg")'"
+	else
+		pkt_fail "$desc: refused but no '$msg' in: $out / $(echo "$log" | tail -n 2 | tr '\n' ' ')"
+	fi
+}

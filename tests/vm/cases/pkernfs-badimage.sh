@@ -23,18 +23,6 @@ devsize() { cat /sys/bus/dax/devices/dax0.0/size; }
 # it (a bad mount may rewrite the superblock), with the device unbound.
 meta_sum() { pkt-mem sum /dev/dax0.0 0 "$META_LEN"; }
 
-# must DESC CMD...: pkt_check that also returns CMD's status.
-must() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		pkt_ok "$desc"
-		return 0
-	fi
-	pkt_fail "$desc: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
-	return 1
-}
-
 # fresh [OPTS]: a new image holding d/f and d/g, left unbound.
 fresh() {
 	pkt_bind dax0.0 || return 1
@@ -56,25 +44,6 @@ damage() {
 	DAMAGED_SUM=$(meta_sum)
 }
 
-# expect_refusal DESC MSG MOUNT-ARGS...: mount must fail and the kernel
-# log (or mount's own message) must match MSG.
-expect_refusal() {
-	local desc=$1 msg=$2 out log
-	shift 2
-	pkt_kmsg_mark "$desc"
-	if out=$(mount -t pkernfs "$@" 2>&1); then
-		umount $M
-		pkt_fail "$desc: mount succeeded"
-		return
-	fi
-	log=$(pkt_kmsg_since "$desc" | grep -v 'PKT ')
-	if echo "$log $out" | grep -q "$msg"; then
-		pkt_ok "$desc: refused ($(echo "$out" | sed 's/.*failed: //')), log: $(echo "$log" | grep -m1 "$msg")"
-	else
-		pkt_fail "$desc: refused but no '$msg' in: $out / $(echo "$log" | tail -n 2 | tr '\n' ' ')"
-	fi
-}
-
 # fsck_is KIND WANT: pkernfsctl fsck of the unbound device exits WANT.
 fsck_is() {
 	local rc
@@ -85,7 +54,7 @@ fsck_is() {
 
 # refused KIND MSG: a damaged image, bound, must not mount, and stay as it was.
 refused() {
-	expect_refusal "$1: mount" "$2" dax0.0 $M
+	pkt_expect_refusal "$1: mount" "$2" dax0.0 $M
 	pkt_unbind dax0.0
 	pkt_eq "$1: the refused mount left the image as it was" "$(meta_sum)" "$DAMAGED_SUM"
 	fsck_is "$1" 4
@@ -95,8 +64,8 @@ check_rocompat() {
 	local out rc
 	damage rocompat || return 1
 	pkt_bind dax0.0
-	expect_refusal "rocompat: read-write mount" "read-only" dax0.0 $M
-	if must "rocompat: mount -o ro" mount -t pkernfs -o ro dax0.0 $M; then
+	pkt_expect_refusal "rocompat: read-write mount" "read-only" dax0.0 $M
+	if pkt_must "rocompat: mount -o ro" mount -t pkernfs -o ro dax0.0 $M; then
 		pkt_check "rocompat: files readable" grep -qx data $M/d/f
 		# A write would use a feature this kernel does not know.
 		pkt_kmsg_mark rocompat-remount
@@ -116,7 +85,7 @@ check_rocompat() {
 	# Control: a good image mounted read-only may go read-write.
 	fresh || return 1
 	pkt_bind dax0.0
-	if must "good image: mount -o ro" mount -t pkernfs -o ro dax0.0 $M; then
+	if pkt_must "good image: mount -o ro" mount -t pkernfs -o ro dax0.0 $M; then
 		pkt_refuse "good image: no write while read-only" touch $M/new
 		pkt_check "good image: remount,rw" mount -o remount,rw $M
 		pkt_check "good image: writes after remount,rw" sh -c "echo new > $M/new"
@@ -125,7 +94,7 @@ check_rocompat() {
 		pkt_info "good image: mount -o remount,format exits $rc ($out)"
 		pkt_check "  ... and formats nothing" grep -qx data $M/d/f
 		pkt_check "umount" umount $M
-		if must "mount again after remount,format" mount -t pkernfs dax0.0 $M; then
+		if pkt_must "mount again after remount,format" mount -t pkernfs dax0.0 $M; then
 			pkt_check "  ... every file there" sh -c "grep -qx data $M/d/f && grep -qx new $M/new"
 			umount $M
 		fi
@@ -140,12 +109,12 @@ check_journal_empty_torn() {
 	fsck_is journal-empty-torn 0
 	pkt_bind dax0.0
 	pkt_kmsg_mark empty-torn
-	if must "journal-empty-torn: mount succeeds" mount -t pkernfs dax0.0 $M; then
+	if pkt_must "journal-empty-torn: mount succeeds" mount -t pkernfs dax0.0 $M; then
 		pkt_check "journal-empty-torn: files intact" \
 			sh -c "grep -qx data $M/d/f && grep -qx more $M/d/g"
 		pkt_check "journal-empty-torn: takes a new file" sh -c "echo n > $M/n"
 		umount $M
-		must "journal-empty-torn: mounts again" mount -t pkernfs dax0.0 $M && umount $M
+		pkt_must "journal-empty-torn: mounts again" mount -t pkernfs dax0.0 $M && umount $M
 	else
 		pkt_info "journal-empty-torn: log: $(pkt_kmsg_since empty-torn | grep -v 'PKT ' | tail -n 2 | tr '\n' ' ')"
 	fi
@@ -158,7 +127,7 @@ check_kdir_live() {
 	damage kdir-live || return 1
 	pkt_bind dax0.0
 	# Kernel entries are not files: the image is a good one.
-	if must "kdir-live: the image mounts" mount -t pkernfs dax0.0 $M; then
+	if pkt_must "kdir-live: the image mounts" mount -t pkernfs dax0.0 $M; then
 		pkt_check "kdir-live: files intact" grep -qx data $M/d/f
 		umount $M
 	fi
@@ -166,7 +135,7 @@ check_kdir_live() {
 	fsck_is kdir-live 0
 	sum=$(meta_sum)
 	pkt_bind dax0.0
-	expect_refusal "kdir-live: format,force over a live kernel-area entry" \
+	pkt_expect_refusal "kdir-live: format,force over a live kernel-area entry" \
 		"kernel.*live\|live.*kernel" -o format,force dax0.0 $M
 	pkt_unbind dax0.0
 	pkt_eq "kdir-live: the entry and the image survived" "$(meta_sum)" "$sum"
@@ -214,7 +183,7 @@ check_journal_geometry() {
 
 check_huge_extent() {
 	# Over 32704 AUs (one bitmap block) needs 4 KiB AUs, so a 4K namespace.
-	must "devdax namespace, 4K aligned" \
+	pkt_must "devdax namespace, 4K aligned" \
 		ndctl create-namespace -f -e namespace0.0 -m devdax -a 4K || return 1
 	damage huge-extent au=4K || return 1
 	pkt_bind dax0.0
