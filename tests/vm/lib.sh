@@ -229,7 +229,7 @@ pkt_expect_refusal() {
 	fi
 	log=$(pkt_kmsg_since "$desc" | grep -v 'PKT ')
 	if echo "$log $out" | grep -q "$msg"; then
-		pkt_ok "$desc: refused ($(echo "$out" | sed 's/.*failed: //')), log says '$(echo "$log" | grep -m1 -o "$msg")'"
+		pkt_ok "$desc: refused ($(echo "$out" | sed 's/.*failed: //')), log says '$(echo "$log" | grep -m1 -o "$msg" | head -n 1)'"
 	else
 		pkt_fail "$desc: refused but no '$msg' in: $out / $(echo "$log" | tail -n 2 | tr '\n' ' ')"
 	fi
