@@ -17,7 +17,7 @@
 #   pkt-mkfuzz IMG SIZE SEED
 # writes the same image again (SIZE: the dax device's, reported below).
 # pkt-nvdimm: 64M
-# pkt-timeout: 1500
+# pkt-timeout: 600
 
 M=/mnt/fuzz
 FUZZ_BATCH=100
@@ -43,6 +43,10 @@ stage_1() {
 		pkt-mkfuzz --run dax0.0 $s $cnt $M > /tmp/fuzz.out 2>&1
 		rc=$?
 		sum=$(sed -n 's/^summary //p' /tmp/fuzz.out)
+		grep -q '^timing ' /tmp/fuzz.out && pkt_info "$(sed -n 's/^timing //p' /tmp/fuzz.out)"
+		grep '^NOTE' /tmp/fuzz.out | head -n 5 | while read -r line; do
+			pkt_info "$line"
+		done
 		if [ $rc = 0 ] && [ -n "$sum" ]; then
 			pkt_ok "$sum"
 		elif [ -n "$sum" ]; then

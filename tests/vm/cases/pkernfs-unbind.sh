@@ -106,7 +106,7 @@ check_race() {
 		: > $M/many/$i
 		i=$((i + 1))
 	done
-	ms=$(time -f %e umount $M 2>&1 | awk '{ printf "%d", $1 * 1000 }')
+	ms=$(command time -f %e umount $M 2>&1 | awk '{ printf "%d", $1 * 1000 }')
 	pkt_info "umount with 800 inodes takes ${ms:-?} ms"
 	pkt_kmsg_mark race
 	i=0

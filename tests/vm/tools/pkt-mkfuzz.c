@@ -1965,96 +1965,138 @@ static int dmg_super(struct fz *f)
 	return 0;
 }
 
+/* An extent of a named file over device AUs [start, start + len); bitmap marked. */
+static void put_extent(struct fz *f, uint64_t start, uint64_t len, uint32_t lblk)
+{
+	int64_t slot = alloc_eslot(f);
+	struct pkernfs_extent *e;
+	uint32_t ino;
+
+	if (!f->nfiles || slot < 0 || !len)
+		return;
+	ino = pick(f, f->files, f->nfiles);
+	e = ex(f, slot);
+	memset(e, 0, sizeof(*e));
+	e->e_ino = cpu_to_le64(ino);
+	e->e_ino_gen = it(f, ino)->i_gen;
+	e->e_lblk = cpu_to_le32(lblk);
+	e->e_len = cpu_to_le32(len);
+	e->e_start = cpu_to_le64(start);
+	pkernfs_extent_set_crc(e);
+	push(f->eslots, &f->neslots, f->ne, slot);
+	mark_range(f, start, len, 1);
+}
+
+/* Append a superblock image to the journal's transaction (or start one). */
+static void journal_super_image(struct fz *f, const struct pkernfs_super *img)
+{
+	struct pkernfs_journal_head *h = jh(f);
+	uint32_t pos = 0;
+
+	if (le32_to_cpu(h->j_state) == PKERNFS_J_COMMITTED && f->journal)
+		pos = le32_to_cpu(h->j_bytes);
+	else
+		h->j_nrec = 0;
+	if (jappend(f, &pos, PKERNFS_T_SUPER, 0, img, sizeof(*img))) {
+		jcommit(f, pos);
+		f->journal = 1;
+	}
+}
+
 /*
  * A committed transaction whose superblock image changes the geometry,
- * with records placed as the new geometry would have them; crc valid.
+ * crc valid, with records placed as the new geometry would have them:
+ * mount replays it after it has sized its bitmaps by the old one.
  */
 static int dmg_journal_super(struct fz *f)
 {
+	static struct pkernfs_super img;
 	struct pkernfs_super *sb = f->sb;
-	uint64_t new_aus, old_size = le64_to_cpu(sb->s_size);
+	uint64_t new_aus, k, data_aus = f->nr_aus - f->first_data;
+	uint32_t ns;
 	const char *w;
-	struct snap s;
-	int n;
 
-	if (snap_take(f, &s))
-		return -1;
-	switch (below(&f->r, 6)) {
+	memcpy(&img, sb, sizeof(img));
+	switch (below(&f->r, 7)) {
 	case 0:
-	case 1:		/* grow to the device's end, a file's extent in the new part */
-		new_aus = f->dev_size >> f->shift;
-		sb->s_nr_aus = cpu_to_le64(new_aus);
-		sb->s_size = cpu_to_le64(new_aus << f->shift);
-		if (chance(&f->r, 15))	/* past the device: refused after replay */
-			sb->s_size = cpu_to_le64((new_aus + 1) << f->shift),
-			sb->s_nr_aus = cpu_to_le64(new_aus + 1);
+	case 1:
+		/*
+		 * The home superblock shrunk by k AUs, the image the whole
+		 * filesystem: files in the tail, past what the bitmaps sized
+		 * by the old geometry hold (they are rounded up to longs).
+		 */
+		k = data_aus / 4 + below(&f->r, data_aus / 2 + 1);
+		if (!k || k >= data_aus)
+			return -1;
+		if (!au_used(f, f->nr_aus - 1))
+			put_extent(f, f->nr_aus - 1, 1, 700 + below(&f->r, 100));
+		memcpy(&img, sb, sizeof(img));
+		sb->s_nr_aus = cpu_to_le64(f->nr_aus - k);
+		sb->s_size = cpu_to_le64((f->nr_aus - k) << f->shift);
 		sb->s_regions[PKERNFS_R_DATA].len =
-			cpu_to_le64(le64_to_cpu(sb->s_size) - roff(f, PKERNFS_R_DATA));
-		if (new_aus > f->nr_aus && f->nfiles) {
-			uint32_t ino = pick(f, f->files, f->nfiles);
-			uint64_t start = f->nr_aus + below(&f->r, new_aus - f->nr_aus);
-			uint64_t len = 1 + below(&f->r, new_aus - start);
-			int64_t slot = alloc_eslot(f);
-
-			if (slot >= 0 && start < (uint64_t)f->nb * PKERNFS_BITS_PER_BMAP) {
-				struct pkernfs_extent *e = ex(f, slot);
-
-				memset(e, 0, sizeof(*e));
-				e->e_ino = cpu_to_le64(ino);
-				e->e_ino_gen = it(f, ino)->i_gen;
-				e->e_lblk = cpu_to_le32(1000 + below(&f->r, 1000));
-				e->e_len = cpu_to_le32(len);
-				e->e_start = cpu_to_le64(start);
-				pkernfs_extent_set_crc(e);
-				mark_range(f, start, len, 1);
-			}
-		}
+			cpu_to_le64(((f->nr_aus - k) << f->shift) - roff(f, PKERNFS_R_DATA));
+		pkernfs_super_set_crc(sb);
 		w = "grow";
 		break;
-	case 2:		/* shrink by some AUs */
-		new_aus = f->nr_aus - 1 - below(&f->r, (f->nr_aus - f->first_data) / 2 + 1);
+	case 2:		/* up to the device's end (or one AU past it) */
+		new_aus = (f->dev_size >> f->shift) + (chance(&f->r, 15) ? 1 : 0);
+		img.s_nr_aus = cpu_to_le64(new_aus);
+		img.s_size = cpu_to_le64(new_aus << f->shift);
+		img.s_regions[PKERNFS_R_DATA].len =
+			cpu_to_le64((new_aus << f->shift) - roff(f, PKERNFS_R_DATA));
+		if (new_aus > f->nr_aus && f->nr_aus < (uint64_t)f->nb * PKERNFS_BITS_PER_BMAP)
+			put_extent(f, f->nr_aus, 1 + below(&f->r, new_aus - f->nr_aus), 500);
+		w = "grow-to-device";
+		break;
+	case 3:		/* shrink by some AUs */
+		new_aus = f->nr_aus - 1 - below(&f->r, data_aus / 2 + 1);
 		if (new_aus <= f->first_data)
 			new_aus = f->first_data + 1;
-		sb->s_nr_aus = cpu_to_le64(new_aus);
-		sb->s_size = cpu_to_le64(new_aus << f->shift);
-		sb->s_regions[PKERNFS_R_DATA].len =
+		img.s_nr_aus = cpu_to_le64(new_aus);
+		img.s_size = cpu_to_le64(new_aus << f->shift);
+		img.s_regions[PKERNFS_R_DATA].len =
 			cpu_to_le64((new_aus << f->shift) - roff(f, PKERNFS_R_DATA));
 		w = "shrink";
 		break;
-	case 3:		/* a smaller AU over the same bytes */
-		if (f->shift == 12) {
-			snap_commit(f, &s, 0);
+	case 4:		/* a smaller AU over the same bytes, a file where the new units allow */
+		if (f->shift == 12)
 			return -1;
+		ns = chance(&f->r, 50) ? 12 : f->shift - 4;
+		new_aus = le64_to_cpu(sb->s_size) >> ns;
+		img.s_au_shift = cpu_to_le32(ns);
+		img.s_nr_aus = cpu_to_le64(new_aus);
+		k = roff(f, PKERNFS_R_DATA) >> ns;	/* first data AU, new units */
+		if (new_aus > k + 1) {
+			uint64_t start = k + below(&f->r, new_aus - k);
+
+			if (start < (uint64_t)f->nb * PKERNFS_BITS_PER_BMAP)
+				put_extent(f, start, 1 + below(&f->r, new_aus - start < 64 ?
+								new_aus - start : 64), 0);
 		}
-		sb->s_au_shift = cpu_to_le32(chance(&f->r, 50) ? 12 : f->shift - 4);
-		sb->s_nr_aus = cpu_to_le64(old_size >> le32_to_cpu(sb->s_au_shift));
 		w = "au-shift";
 		break;
-	case 4: {	/* more records in a table than before, still inside its region */
+	case 5: {	/* more records in a table than before, still inside its region */
 		int r = PKERNFS_R_INODES + below(&f->r, 5);
-		struct pkernfs_region_desc *rg = &sb->s_regions[r];
+		struct pkernfs_region_desc *rg = &img.s_regions[r];
 		uint32_t rs = le32_to_cpu(rg->rec_size);
 
-		rg->count = cpu_to_le32(le64_to_cpu(rg->len) / rs - (chance(&f->r, 30) ? 0 :
-								     below(&f->r, 2)));
+		rg->count = cpu_to_le32(le64_to_cpu(rg->len) / rs);
 		if (chance(&f->r, 30))
 			rg->count = cpu_to_le32(le32_to_cpu(rg->count) / 2 + 1);
 		w = "counts";
 		break;
 	}
-	default:	/* the kernel area grows into the data */
-		sb->s_regions[PKERNFS_R_KERNEL].len =
-			cpu_to_le64(le64_to_cpu(sb->s_regions[PKERNFS_R_KERNEL].len) + f->au);
-		sb->s_regions[PKERNFS_R_DATA].off =
-			cpu_to_le64(le64_to_cpu(sb->s_regions[PKERNFS_R_DATA].off) + f->au);
-		sb->s_regions[PKERNFS_R_DATA].len =
-			cpu_to_le64(le64_to_cpu(sb->s_regions[PKERNFS_R_DATA].len) - f->au);
-		w = "kernel-area";
+	default:	/* the journal gives up a block and the inode table moves into it */
+		img.s_regions[PKERNFS_R_JOURNAL].len =
+			cpu_to_le64(f->jlen - PKERNFS_BLOCK_SIZE);
+		img.s_regions[PKERNFS_R_INODES].off =
+			cpu_to_le64(roff(f, PKERNFS_R_INODES) - PKERNFS_BLOCK_SIZE);
+		w = "move-inodes";
 		break;
 	}
-	pkernfs_super_set_crc(sb);
-	n = snap_commit(f, &s, chance(&f->r, 20));
-	note(f, "damage=journal-super-%s recs=%d", w, n);
+	pkernfs_super_set_crc(&img);
+	journal_super_image(f, &img);
+	note(f, "damage=journal-super-%s", w);
 	return 0;
 }
 
@@ -2198,7 +2240,7 @@ static void damage(struct fz *f)
 		note(f, "damage=none");
 		return;
 	}
-	if (roll < 40) {
+	if (roll < 34) {
 		dmg_random(f);
 		return;
 	}
@@ -2322,21 +2364,27 @@ static int bound_to(const char *drv)
 	return !strcmp(base ? base + 1 : link, drv);
 }
 
+static double t_unbind[2], t_bindto[2];	/* ms spent, [0] device_dax, [1] dax_pkernfs */
+
 /* dax_pkernfs -> device_dax (so /dev/daxX.Y exists), or the other way. */
 static int rebind(int to_pkernfs)
 {
 	const char *from = to_pkernfs ? "device_dax" : "dax_pkernfs";
 	const char *to = to_pkernfs ? "dax_pkernfs" : "device_dax";
+	double t0 = now_ms(), t1;
 	int rc;
 
 	if (bound_to(from) && (rc = sysfs_write(from, "unbind", dax))) {
 		printf("FAIL: unbind %s from %s: %s\n", dax, from, strerror(-rc));
 		return -1;
 	}
+	t1 = now_ms();
+	t_unbind[!to_pkernfs] += t1 - t0;
 	if (!bound_to(to) && (rc = sysfs_write(to, "bind", dax)) && !bound_to(to)) {
 		printf("FAIL: bind %s to %s: %s\n", dax, to, strerror(-rc));
 		return -1;
 	}
+	t_bindto[to_pkernfs] += now_ms() - t1;
 	return 0;
 }
 
@@ -2373,6 +2421,7 @@ static int kmsg_fd = -1;
 
 struct kmsg_seen {
 	char pkernfs[256];	/* the first pkernfs line */
+	char other[256];	/* the first other line */
 	char report[256];	/* the first kernel report line */
 	int reports;
 };
@@ -2411,6 +2460,8 @@ static void kmsg_collect(struct kmsg_seen *k)
 			continue;
 		if (strstr(msg, "pkernfs") && !k->pkernfs[0])
 			snprintf(k->pkernfs, sizeof(k->pkernfs), "%.200s", msg);
+		else if (!k->other[0])
+			snprintf(k->other, sizeof(k->other), "%.200s", msg);
 		for (i = 0; i < sizeof(report_pats) / sizeof(report_pats[0]); i++) {
 			if (strstr(msg, report_pats[i])) {
 				if (!k->reports++)
@@ -2424,8 +2475,9 @@ static void kmsg_collect(struct kmsg_seen *k)
 /* The walk: nftw has no context pointer, so it lives here. */
 static struct walk {
 	uint64_t entries, dirs, files, symlinks, specials, errors, bytes, budget;
-	uint64_t au;
-	int sigbus;
+	uint64_t au, bfree0, bfree1;
+	int sigbus, efault;
+	char efault_at[320];
 } w;
 static sigjmp_buf bus_jmp;
 static volatile sig_atomic_t in_touch;
@@ -2439,7 +2491,18 @@ static void on_sigbus(int sig)
 	_exit(3);
 }
 
-static void pread_at(int fd, uint64_t off)
+/*
+ * read() into our own buffer never fails with EFAULT unless the kernel
+ * copied from an address that is not the file's memory.
+ */
+static void read_error(const char *path, uint64_t off)
+{
+	w.errors++;
+	if (errno == EFAULT && !w.efault++)
+		snprintf(w.efault_at, sizeof(w.efault_at), "%.280s at offset %#" PRIx64, path, off);
+}
+
+static void pread_at(const char *path, int fd, uint64_t off)
 {
 	ssize_t n;
 
@@ -2447,9 +2510,33 @@ static void pread_at(int fd, uint64_t off)
 		return;
 	n = pread(fd, rbuf, 4096, off);
 	if (n < 0)
-		w.errors++;
+		read_error(path, off);
 	else
 		w.bytes += n;
+}
+
+/* Map [off, off + len) shared and read one byte per stride; SIGBUS is allowed. */
+static void touch_map(int fd, uint64_t off, uint64_t len, uint64_t stride)
+{
+	volatile uint64_t i;
+	volatile uint8_t *m;
+
+	if (off > (uint64_t)LLONG_MAX - len)
+		return;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	if (m == MAP_FAILED) {
+		w.errors++;
+		return;
+	}
+	in_touch = 1;
+	if (!sigsetjmp(bus_jmp, 1)) {
+		for (i = 0; i < len; i += stride)
+			(void)m[i];
+	} else {
+		w.sigbus++;
+	}
+	in_touch = 0;
+	munmap((void *)m, len);
 }
 
 static void read_file(const char *path, const struct stat *st)
@@ -2467,7 +2554,7 @@ static void read_file(const char *path, const struct stat *st)
 	while (got < want) {
 		n = read(fd, rbuf, sizeof(rbuf));
 		if (n < 0) {
-			w.errors++;
+			read_error(path, got);
 			break;
 		}
 		if (!n)
@@ -2478,16 +2565,16 @@ static void read_file(const char *path, const struct stat *st)
 	w.budget = got > w.budget ? 0 : w.budget - got;
 	if (want != ~0ULL && (int64_t)st->st_size > 0) {
 		/* The last bytes, and where 32-bit file AU numbers wrap. */
-		pread_at(fd, size - 1);
-		pread_at(fd, size > 8192 ? size - 8192 : 0);
-		pread_at(fd, size / 2);
+		pread_at(path, fd, size - 1);
+		pread_at(path, fd, size > 8192 ? size - 8192 : 0);
+		pread_at(path, fd, size / 2);
 		for (off = 0xffffffffULL; off <= 0x100000001ULL; off++) {
 			if (off * au < size && off * au / au == off) {
-				pread_at(fd, off * au - 1);
-				pread_at(fd, off * au);
+				pread_at(path, fd, off * au - 1);
+				pread_at(path, fd, off * au);
 			}
 		}
-		pread_at(fd, size);
+		pread_at(path, fd, size);
 	}
 	if (size / au <= 4096) {
 		lseek(fd, 0, SEEK_DATA);
@@ -2495,28 +2582,18 @@ static void read_file(const char *path, const struct stat *st)
 	}
 	if (opt_mmap && size) {
 		/* A shared read mapping of the first AUs, one touch per stride. */
-		uint64_t len = size < 4 * au ? size : 4 * au;
-		volatile uint64_t stride, i;
-		volatile uint8_t *m;
+		uint64_t len = size < 4 * au ? size : 4 * au, last;
 
 		len = (len + 4095) & ~4095ULL;
 		if (len > (8u << 20))
 			len = 8u << 20;
-		stride = len / 16 > 4096 ? (len / 16) & ~4095ULL : 4096;
-		m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED) {
-			in_touch = 1;
-			if (!sigsetjmp(bus_jmp, 1)) {
-				for (i = 0; i < len; i += stride)
-					(void)m[i];
-			} else {
-				w.sigbus++;
-			}
-			in_touch = 0;
-			munmap((void *)m, len);
-		} else {
-			w.errors++;
-		}
+		touch_map(fd, 0, len, len / 16 > 4096 ? (len / 16) & ~4095ULL : 4096);
+		/* The last page, and where 32-bit file AU numbers wrap. */
+		last = (size - 1) & ~4095ULL;
+		if (last >= len)
+			touch_map(fd, last, 4096, 4096);
+		if (size / au > 0xffffffffULL && 0x100000000ULL * au / au == 0x100000000ULL)
+			touch_map(fd, 0x100000000ULL * au, 4096, 4096);
 	}
 	close(fd);
 }
@@ -2561,18 +2638,23 @@ static void walk(void)
 
 	memset(&w, 0, sizeof(w));
 	w.budget = 48u << 20;
-	if (statfs(mnt, &sfs))
+	if (statfs(mnt, &sfs)) {
 		w.errors++;
-	else
+	} else {
 		w.au = sfs.f_bsize;
+		w.bfree0 = w.bfree1 = sfs.f_bfree;
+	}
 	if (nftw(mnt, visit, 16, FTW_PHYS | FTW_MOUNT))
 		w.errors++;
 	if (statfs(mnt, &sfs))
 		w.errors++;
+	else
+		w.bfree1 = sfs.f_bfree;
 }
 
 struct tally {
 	unsigned int images, mounted, refused, remounted, remount_refused, fails, reports;
+	unsigned int ro_alloc;
 	double t_bind, t_gen, t_mount;
 };
 
@@ -2593,8 +2675,9 @@ static int mount_walk(uint64_t seed, unsigned long flags, const char *what, char
 			return -1;
 		}
 		if (!k.pkernfs[0]) {
-			snprintf(res, rlen, "%s: refused (%s) without a pkernfs kernel message", what,
-				 strerror(err));
+			snprintf(res, rlen, "%s: refused (%s) without a pkernfs kernel message%s%s%s",
+				 what, strerror(err), k.other[0] ? " (the kernel said only '" : "",
+				 k.other, k.other[0] ? "')" : "");
 			return -1;
 		}
 		snprintf(res, rlen, "%s: refused (%s): %s", what, strerror(err), k.pkernfs);
@@ -2613,13 +2696,24 @@ static int mount_walk(uint64_t seed, unsigned long flags, const char *what, char
 		t->reports += k.reports;
 		return -1;
 	}
+	if (w.efault) {
+		snprintf(res, rlen, "%s: read() into a valid buffer failed with EFAULT (%d times; %.300s): "
+			 "the kernel copied from memory that is not the file's", what, w.efault,
+			 w.efault_at);
+		return -1;
+	}
+	/* Not a failure, but worth knowing: reading allocated space on a read-only mount. */
+	if ((flags & MS_RDONLY) && w.bfree1 < w.bfree0) {
+		t->ro_alloc++;
+		printf("NOTE seed=%" PRIu64 ": read-only mount: reading allocated %" PRIu64 " AUs\n",
+		       seed, w.bfree0 - w.bfree1);
+	}
 	if (ret > 0)
 		snprintf(res, rlen, "%s: mounted%s, walked %" PRIu64 " entries (%" PRIu64 " dirs, %"
 			 PRIu64 " files, %" PRIu64 " symlinks, %" PRIu64 " other), read %" PRIu64
 			 " bytes, %" PRIu64 " errors%s", what, flags & MS_RDONLY ? " ro" : "",
 			 w.entries, w.dirs, w.files, w.symlinks, w.specials, w.bytes, w.errors,
 			 w.sigbus ? ", SIGBUS on mmap" : "");
-	(void)seed;
 	return ret;
 }
 
@@ -2712,12 +2806,17 @@ static int run(const char *dev, uint64_t first, uint64_t count, const char *mp)
 		}
 	}
 	printf("summary seeds=%" PRIu64 "..%" PRIu64 " images=%u mounted=%u refused=%u "
-	       "remounted=%u remount_refused=%u kernel_reports=%u fails=%u "
+	       "remounted=%u remount_refused=%u ro_alloc=%u kernel_reports=%u fails=%u "
 	       "ms_per_image=%.0f (bind %.0f, write %.0f, mount+walk %.0f)\n",
 	       first, first + count - 1, t.images, t.mounted, t.refused, t.remounted,
-	       t.remount_refused, t.reports, t.fails, t.images ? (now_ms() - t0) / t.images : 0,
+	       t.remount_refused, t.ro_alloc, t.reports, t.fails, t.images ? (now_ms() - t0) / t.images : 0,
 	       t.images ? t.t_bind / t.images : 0, t.images ? t.t_gen / t.images : 0,
 	       t.images ? t.t_mount / t.images : 0);
+	if (t.images)
+		printf("timing per image: unbind dax_pkernfs %.0f, bind device_dax %.0f, "
+		       "unbind device_dax %.0f, bind dax_pkernfs %.0f ms\n",
+		       t_unbind[1] / t.images, t_bindto[0] / t.images, t_unbind[0] / t.images,
+		       t_bindto[1] / t.images);
 	return t.fails ? 1 : 0;
 }
 
