@@ -133,7 +133,7 @@ configure() {
 	local sum
 	mkdir -p "$KOUT"
 	sum=$( (cat "${FRAGS[@]}" "$REPO"/Kconfig "$REPO"/fs/pkernfs/Kconfig \
-		"$REPO"/drivers/dax/pkernfs/Kconfig 2>/dev/null || true) |
+		"$REPO"/drivers/dax/pkernfs/Kconfig "$REPO"/drivers/iommu/intel/Kconfig.pkernfs 2>/dev/null || true) |
 		sha256sum | cut -d' ' -f1)
 	if [ ! -f "$KOUT/.config" ] || [ "$(cat "$KOUT/.pkernfs-config" 2>/dev/null)" != "$sum" ]; then
 		log "configuring $KOUT from x86_64_defconfig + ${FRAGS[*]##*/}"

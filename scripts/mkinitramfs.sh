@@ -61,6 +61,23 @@ for b in "$GUESTBIN"/*; do
 done
 
 cp "$BZIMAGE" "$ROOT/boot/bzImage"
+
+# Test modules, built against this very kernel (the legs differ in struct
+# layouts: a module of one must never load into the other). Sources are
+# copied out of the repo, since this kernel's kbuild writes next to them.
+KOUT=$(cd "$(dirname "$BZIMAGE")/../../.." && pwd)
+KSRC=$(readlink -f "$KOUT/source")
+if [ -d "$REPO/tests/kmod" ]; then
+	[ -f "$KOUT/vmlinux.symvers" ] || die "no $KOUT/vmlinux.symvers: build the kernel first"
+	rm -rf "$KOUT/pkt-kmod"
+	cp -r "$REPO/tests/kmod" "$KOUT/pkt-kmod"
+	{ make -s -C "$KSRC" O="$KOUT" modules_prepare &&
+	  make -s -C "$KSRC" O="$KOUT" M="$KOUT/pkt-kmod" \
+		KBUILD_EXTRA_SYMBOLS="$KOUT/vmlinux.symvers" modules; } > "$KOUT/pkt-kmod/build.log" 2>&1 ||
+		{ cat "$KOUT/pkt-kmod/build.log" >&2; die "test modules did not build"; }
+	mkdir -p "$ROOT/pkt/kmod"
+	cp "$KOUT"/pkt-kmod/*.ko "$ROOT/pkt/kmod/"
+fi
 cp "$REPO/tests/vm/init" "$ROOT/init"
 chmod +x "$ROOT/init"
 cp "$REPO/tests/vm/lib.sh" "$REPO/tests/vm/firmware-lib.sh" "$ROOT/pkt/"

@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
+#include <linux/pkernfs.h>
 #include <linux/vmalloc.h>
 #include "pkernfs.h"
 
@@ -207,6 +208,109 @@ static void pkernfs_test_txn_full(struct kunit *test)
 	kt_teardown(fs);
 }
 
+/*
+ * Kernel-area roots: create, pool exhaustion, adopt with the cookie,
+ * rebuild by claims, release. The phys base is arbitrary: nothing maps it.
+ */
+static void pkernfs_test_kroot(struct kunit *test)
+{
+	struct kt_fs *fs = kt_setup(test, 0x100000000ULL);
+	struct pkernfs_sb_info *sbi = &fs->sbi;
+	struct pkernfs_kroot *a, *b;
+	phys_addr_t pa, first, p2;
+	unsigned long n = 0;
+	void *va;
+
+	KUNIT_ASSERT_EQ(test, pkernfs_kdir_validate(sbi), 0);
+	a = pkernfs_kroot_create_sbi(sbi, "kunit/a", 0xa11ce, 8);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_create_sbi(sbi, "kunit/a", 1, 1)), -EEXIST);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_create_sbi(sbi, "", 1, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_create_sbi(sbi, "kunit/huge", 1, 1UL << 40)),
+			-ENOSPC);
+	b = pkernfs_kroot_create_sbi(sbi, "kunit/b", 0xb0b, 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 2);
+	/* Laid side by side, never overlapping. */
+	KUNIT_EXPECT_FALSE(test, pkernfs_kroot_contains(a, pkernfs_kroot_phys(b)));
+	KUNIT_EXPECT_FALSE(test, pkernfs_kroot_contains(b, pkernfs_kroot_phys(a) + 7 * PAGE_SIZE));
+
+	/* The pool hands out each page once, zeroed, then nothing. */
+	first = 0;
+	while ((va = pkernfs_kroot_page_alloc(a, &pa))) {
+		KUNIT_EXPECT_TRUE(test, pkernfs_kroot_contains(a, pa));
+		KUNIT_EXPECT_PTR_EQ(test, va, pkernfs_kroot_page_va(a, pa));
+		KUNIT_EXPECT_TRUE(test, !memchr_inv(va, 0, PAGE_SIZE));
+		memset(va, 0x5a, PAGE_SIZE);
+		if (!n)
+			first = pa;
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 8ul);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_free_pages(a), 0ul);
+	pkernfs_kroot_page_free(a, first + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, pkernfs_kroot_page_alloc(a, &p2));
+	KUNIT_EXPECT_EQ(test, p2, first + 3 * PAGE_SIZE);
+
+	/* "Kexec": drop the handle; the entry stays on media. */
+	pkernfs_kroot_put(a);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xbad)),
+			-EKEYREJECTED);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/none", 0)), -ENOENT);
+	a = pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11ce);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11ce)), -EBUSY);
+	/* Closed until rebuilt. */
+	KUNIT_EXPECT_NULL(test, pkernfs_kroot_page_alloc(a, &pa));
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_claim(a, first + PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_claim(a, first + PAGE_SIZE), -EEXIST);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_claim(a, first + 8 * PAGE_SIZE), -ERANGE);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_claim(a, first + 1), -ERANGE);
+	pkernfs_kroot_ready(a);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_claim(a, first), -EBUSY);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_free_pages(a), 7ul);
+	n = 0;
+	while ((va = pkernfs_kroot_page_alloc(a, &pa))) {
+		KUNIT_EXPECT_NE(test, pa, first + PAGE_SIZE);
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 7ul);
+
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_release(a), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11ce)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 1);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_release(b), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 0);
+	kt_teardown(fs);
+}
+
+/* Mount refuses a directory whose live entries overlap or share a name. */
+static void pkernfs_test_kdir_validate(struct kunit *test)
+{
+	struct kt_fs *fs = kt_setup(test, 0);
+	struct pkernfs_sb_info *sbi = &fs->sbi;
+	struct pkernfs_kdir_entry *k = sbi->kdir;
+
+	k[0].k_start = cpu_to_le64(0);
+	k[0].k_npages = cpu_to_le64(4);
+	strscpy(k[0].k_name, "x", sizeof(k[0].k_name));
+	pkernfs_kdir_set_crc(&k[0]);
+	k[5] = k[0];
+	k[5].k_start = cpu_to_le64(3);
+	strscpy(k[5].k_name, "y", sizeof(k[5].k_name));
+	pkernfs_kdir_set_crc(&k[5]);
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), -EFSCORRUPTED);
+	k[5].k_start = cpu_to_le64(4);
+	pkernfs_kdir_set_crc(&k[5]);
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 2);
+	strscpy(k[5].k_name, "x", sizeof(k[5].k_name));
+	pkernfs_kdir_set_crc(&k[5]);
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), -EFSCORRUPTED);
+	k[5].k_cookie = cpu_to_le64(1);	/* crc now stale */
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), -EFSCORRUPTED);
+	kt_teardown(fs);
+}
+
 static struct kunit_case pkernfs_test_cases[] = {
 	KUNIT_CASE(pkernfs_test_format_checks),
 	KUNIT_CASE(pkernfs_test_alloc_aligned),
@@ -215,6 +319,8 @@ static struct kunit_case pkernfs_test_cases[] = {
 	KUNIT_CASE(pkernfs_test_set_aus_txn),
 	KUNIT_CASE(pkernfs_test_journal_replay),
 	KUNIT_CASE(pkernfs_test_txn_full),
+	KUNIT_CASE(pkernfs_test_kroot),
+	KUNIT_CASE(pkernfs_test_kdir_validate),
 	{}
 };
 

@@ -180,6 +180,14 @@ static inline void pkernfs_exit(int idx)
 	srcu_read_unlock(&pkernfs_srcu, idx);
 }
 
+/* karea.c */
+int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi);
+void pkernfs_kroot_unmount(struct pkernfs_sb_info *sbi);
+struct pkernfs_kroot *pkernfs_kroot_create_sbi(struct pkernfs_sb_info *sbi, const char *name,
+					       u64 cookie, unsigned long npages);
+struct pkernfs_kroot *pkernfs_kroot_adopt_sbi(struct pkernfs_sb_info *sbi, const char *name,
+					      u64 cookie);
+
 /* journal.c */
 void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index);
 void pkernfs_txn_commit(struct pkernfs_sb_info *sbi);

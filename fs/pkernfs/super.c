@@ -426,6 +426,14 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = pkernfs_load_bitmap(sbi);
 	if (err)
 		goto out;
+	err = pkernfs_kdir_validate(sbi);
+	if (err < 0) {
+		errorfc(fc, "%s: the kernel-only area's directory is corrupt", sbi->source);
+		goto out;
+	}
+	if (err)
+		pr_info("%s: kernel-only area: %d live entries\n", sbi->source, err);
+	err = 0;
 
 	sb->s_magic = PKERNFS_SUPER_MAGIC;
 	sb->s_blocksize = PAGE_SIZE;
@@ -525,6 +533,7 @@ static void pkernfs_kill_sb(struct super_block *sb)
 	kill_litter_super(sb);
 	if (!sbi)
 		return;
+	pkernfs_kroot_unmount(sbi);
 	if (sbi->region) {
 		/* A mount that failed never marked the image in use: leave it be. */
 		if (sbi->mounted && !sb_rdonly(sb) && !pkernfs_enter(sbi, &idx)) {

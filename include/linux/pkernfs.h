@@ -62,4 +62,49 @@ struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,
 					    const struct pkernfs_holder_ops *ops);
 void pkernfs_region_release(struct pkernfs_region *region);
 
+/*
+ * The kernel-only area: named roots, each with a page pool that never
+ * sleeps. See fs/pkernfs/karea.c.
+ */
+struct super_block;
+struct pkernfs_kroot;
+
+struct pkernfs_kroot *pkernfs_kroot_create(struct super_block *sb, const char *name,
+					   u64 cookie, unsigned long npages);
+struct pkernfs_kroot *pkernfs_kroot_adopt(struct super_block *sb, const char *name,
+					  u64 cookie);
+void pkernfs_kroot_put(struct pkernfs_kroot *kr);
+int pkernfs_kroot_release(struct pkernfs_kroot *kr);
+phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
+unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr);
+bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb);
+bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys);
+void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys);
+void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys);
+void pkernfs_kroot_page_free(struct pkernfs_kroot *kr, phys_addr_t phys);
+int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys);
+void pkernfs_kroot_ready(struct pkernfs_kroot *kr);
+unsigned long pkernfs_kroot_free_pages(struct pkernfs_kroot *kr);
+
+/*
+ * Intel IOMMU domains whose DMA goes on through kexec. See
+ * drivers/iommu/intel/pkernfs_iommu.c.
+ */
+struct device;
+struct iommu_domain;
+
+#ifdef CONFIG_INTEL_IOMMU_PKERNFS
+int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block *sb,
+				 u64 token);
+int pkernfs_iommu_domain_unmark(struct iommu_domain *domain);
+struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct super_block *sb,
+						  u64 token);
+bool pkernfs_dma_preserved(struct device *dev);
+#else
+static inline bool pkernfs_dma_preserved(struct device *dev)
+{
+	return false;
+}
+#endif
+
 #endif /* _LINUX_PKERNFS_H */

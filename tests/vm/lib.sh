@@ -234,3 +234,79 @@ pkt_expect_refusal() {
 		pkt_fail "$desc: refused but no '$msg' in: $out / $(echo "$log" | tail -n 2 | tr '\n' ' ')"
 	fi
 }
+
+# --- IOMMU persistence: the edu device and tests/kmod/pkt_edu.ko ---
+
+PKT_EDU_IOVA=0x1000000
+# QEMU 7.2's edu kills the VM on a transfer that ends at its buffer's end.
+PKT_EDU_LEN=2048
+PKT_IOMMU_STATE=/sys/kernel/debug/pkernfs_iommu/state
+
+# pkt_edu_devs: PCI names of the edu devices, in slot order.
+pkt_edu_devs() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && basename "$d"
+	done
+}
+
+# pkt_edu DEV COMMAND...: one command to the test driver (see pkt_edu.c).
+pkt_edu() {
+	local dev=$1
+	shift
+	echo "$*" > "/sys/kernel/debug/pkt_edu/$dev" || {
+		echo "pkt_edu $dev '$*': $(cat "/sys/kernel/debug/pkt_edu/$dev")"
+		return 1
+	}
+}
+
+# pkt_edu_load: load the test driver once.
+pkt_edu_load() {
+	[ -d /sys/kernel/debug/pkt_edu ] || insmod /pkt/kmod/pkt_edu.ko
+}
+
+# pkt_iova PAGE: the IOVA of the PAGE'th 4 KiB page of the mapped file.
+pkt_iova() { printf '%#x' $((PKT_EDU_IOVA + $1 * 4096)); }
+
+# pkt_dmar_faults: DMAR fault lines in the kernel log (none is the norm).
+pkt_dmar_faults() { dmesg | grep -E 'DMAR: \[DMA (Read|Write)|DMAR:.*fault' || true; }
+
+# pkt_pkernfs_stage1 FILE SIZE: a fresh pkernfs on dax0.0 holding FILE.
+pkt_pkernfs_stage1() {
+	pkt_must "devdax namespace" pkt_ns_devdax &&
+	pkt_must "bind dax0.0 to dax_pkernfs" pkt_bind dax0.0 &&
+	mkdir -p /mnt/pk &&
+	pkt_must "format and mount" mount -t pkernfs -o format dax0.0 /mnt/pk &&
+	pkt_must "guest RAM file of $2" truncate -s "$2" "$1"
+}
+
+# pkt_pkernfs_remount: after kexec, the same filesystem again.
+pkt_pkernfs_remount() {
+	mkdir -p /mnt/pk
+	pkt_must "bind dax0.0 to dax_pkernfs" pkt_bind dax0.0 &&
+	pkt_must "mount pkernfs" mount -t pkernfs dax0.0 /mnt/pk
+}
+
+# pkt_kexec_load: the next stage loaded, for a case that starts a DMA
+# between the load and kexec -e (pkt-edu kexec).
+pkt_kexec_load() {
+	pkt_kexec_prepare
+	kexec -l /boot/bzImage --initrd=$PKT_NEXT_INITRD --append="$PKT_NEXT_CMDLINE" \
+		> /tmp/kexec.log 2>&1 || {
+		pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
+		return 1
+	}
+	pkt_emit "KEXEC stage=$PKT_STAGE next=$((PKT_STAGE + 1))"
+}
+
+# pkt_dma_kexec DEV PAGE SEED: DMA edu's buffer (holding SEED's pattern) to
+# the file's PAGE and kexec at once: the transfer runs about 100 ms later,
+# while the old kernel is shutting down or the new one starts.
+pkt_dma_kexec() {
+	pkt_edu "$1" to-ram "$(pkt_iova "$2")" $PKT_EDU_LEN nowait || {
+		pkt_fail "start the in-flight DMA"
+		return 1
+	}
+	pkt-edu kexec
+	pkt_fail "kexec returned"
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Intel IOMMU state kept in pkernfs's kernel-only area across kexec.
+ *
+ * The hooks iommu.c calls, and the handover page format. See
+ * pkernfs_iommu.c and Documentation/filesystems/pkernfs.rst.
+ */
+#ifndef _INTEL_PKERNFS_IOMMU_H
+#define _INTEL_PKERNFS_IOMMU_H
+
+#include <linux/build_bug.h>
+#include <linux/types.h>
+
+/* "PKVTDHO1" read as a little-endian u64. */
+#define PKVTD_MAGIC		0x314f484454564b50ULL
+#define PKVTD_VERSION		1
+/* The pool root's cookie: the layout of what this file keeps there. */
+#define PKVTD_POOL_COOKIE	(PKVTD_MAGIC ^ PKVTD_VERSION)
+#define PKVTD_POOL_NAME		"intel-iommu"
+/*
+ * Pages 2n and 2n + 1 of the pool are the handover header and the root
+ * table of the IOMMU with seq_id n: the next kernel finds the header one
+ * page below the root table the hardware still points at.
+ */
+#define PKVTD_MAX_UNITS		8
+#define PKVTD_RESERVED_PAGES	(2 * PKVTD_MAX_UNITS)
+
+/**
+ * struct pkvtd_dev - one preserved device's context, as handed over
+ * @token: the owner's token for the device's domain
+ * @ctx_lo: the legacy-mode context entry, low quadword
+ * @ctx_hi: high quadword (domain id, address width)
+ * @bus: PCI bus
+ * @devfn: PCI device and function
+ * @reserved: zero
+ */
+struct pkvtd_dev {
+	__le64 token;
+	__le64 ctx_lo;
+	__le64 ctx_hi;
+	__u8 bus;
+	__u8 devfn;
+	__u8 reserved[6];
+};
+
+/**
+ * struct pkvtd_handover - what one IOMMU unit hands to the next kernel
+ * @magic: PKVTD_MAGIC
+ * @crc: crc32c of the 4 KiB page with this field zero
+ * @version: PKVTD_VERSION
+ * @flags: zero: legacy (non-scalable) mode
+ * @reg_phys: the unit's register base (its DRHD)
+ * @root_phys: the root table, the page after this one
+ * @pool_phys: the pkernfs pool every table page comes from
+ * @pool_pages: its size
+ * @cap: the unit's capability register
+ * @ecap: its extended capability register
+ * @generation: handovers so far in this chain of kexecs
+ * @nr_dev: entries in @dev
+ * @reserved: zero
+ * @dev: the preserved devices
+ */
+struct pkvtd_handover {
+	__le64 magic;
+	__le32 crc;
+	__le16 version;
+	__le16 flags;
+	__le64 reg_phys;
+	__le64 root_phys;
+	__le64 pool_phys;
+	__le64 pool_pages;
+	__le64 cap;
+	__le64 ecap;
+	__le64 generation;
+	__le32 nr_dev;
+	__le32 reserved;
+	struct pkvtd_dev dev[];
+};
+
+#define PKVTD_MAX_DEVS	((4096 - sizeof(struct pkvtd_handover)) / sizeof(struct pkvtd_dev))
+
+static_assert(sizeof(struct pkvtd_dev) == 32);
+static_assert(sizeof(struct pkvtd_handover) == 80);
+
+struct dmar_domain;
+struct intel_iommu;
+struct context_entry;
+
+#ifdef CONFIG_INTEL_IOMMU_PKERNFS
+bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu);
+bool pkernfs_iommu_handover(struct intel_iommu *iommu);
+void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys);
+void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va);
+void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
+void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
+			    int *did);
+bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
+				struct context_entry *context, u8 bus, u8 devfn, u16 did);
+#else
+static inline bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
+{
+	return false;
+}
+
+static inline bool pkernfs_iommu_handover(struct intel_iommu *iommu)
+{
+	return false;
+}
+
+static inline void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
+{
+	return NULL;
+}
+
+static inline void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)
+{
+}
+
+static inline void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
+{
+}
+
+static inline void pkernfs_iommu_pick_did(struct dmar_domain *domain,
+					  struct intel_iommu *iommu, int *did)
+{
+}
+
+static inline bool pkernfs_iommu_keep_context(struct dmar_domain *domain,
+					      struct intel_iommu *iommu,
+					      struct context_entry *context,
+					      u8 bus, u8 devfn, u16 did)
+{
+	return false;
+}
+#endif
+
+/* For iommu.c, after iommu.h: a domain's table pages, pool or page allocator. */
+static inline void *dmar_table_alloc(struct dmar_domain *domain, gfp_t gfp)
+{
+	if (domain->pk)
+		return pkernfs_iommu_table_alloc(domain, NULL);
+	return iommu_alloc_page_node(domain->nid, gfp);
+}
+
+static inline void dmar_table_free(struct dmar_domain *domain, void *va)
+{
+	if (domain->pk)
+		pkernfs_iommu_table_free(domain, va);
+	else
+		iommu_free_page(va);
+}
+
+#endif /* _INTEL_PKERNFS_IOMMU_H */

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# DMA continuity through live update, three kexecs in a row. The edu
+# device's domain is persistent (tables in pkernfs's kernel area) and maps
+# a pkernfs file. Before every kexec -e a DMA is started that lands about
+# 100 ms later, during the kexec, on a page the device never touched
+# before (QEMU caches translations). After each kexec: the pattern is in
+# the file, no DMAR fault, the domain is restored by its token and a new
+# DMA in each direction works. iommu-control is the same without marking
+# the domain, and shows the in-flight DMA lost.
+# pkt-stages: 4
+# pkt-nvdimm: 512M
+# pkt-timeout: 300
+
+F=/mnt/pk/guest-ram
+TOKEN=0x5eed0001
+
+edu() { pkt_edu "$EDU" "$@"; }
+
+# check_landed PAGE SEED WHAT
+check_landed() {
+	pkt_check "$3: page $1 holds pattern $2" pkt-edu verify $F $(($1 * 4096)) "$2"
+}
+
+# A DMA each way through the (restored) domain: file page 0 -> edu -> PAGE.
+dma_round_trip() {
+	pkt-edu pattern $F 0 "$2" &&
+	edu to-dev "$(pkt_iova 0)" $PKT_EDU_LEN &&
+	edu to-ram "$(pkt_iova "$1")" $PKT_EDU_LEN &&
+	pkt-edu verify $F $(($1 * 4096)) "$2"
+}
+
+no_dmar_faults() {
+	pkt_eq "no DMAR fault in the kernel log" "$(pkt_dmar_faults | head -n 3)" ""
+}
+
+stage_1() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_info "edu at $EDU"
+	pkt_pkernfs_stage1 $F 4M || return
+	pkt_must "load pkt_edu" pkt_edu_load || return
+	pkt_must "allocate a paging domain" edu domain &&
+	pkt_must "mark it persistent (token $TOKEN)" edu persist $TOKEN $F &&
+	pkt_must "attach edu" edu attach &&
+	pkt_must "map the 4 MiB file at $(pkt_iova 0), 4 KiB pages" \
+		pkt-edu map "$EDU" $F 0x400000 $PKT_EDU_IOVA 4096 || return
+	pkt_check "DMA both ways before kexec" dma_round_trip 1 11
+	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
+	pkt_check "the pool is in pkernfs's kernel area" grep -q '^pool ' $PKT_IOMMU_STATE
+	no_dmar_faults
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_dma_kexec "$EDU" 16
+}
+
+# stage_n N: check what stage N-1 left, restore, and go on (or stop).
+stage_n() {
+	local n=$1 inflight=$((12 + 2 * $1)) seed=$((11 * ($1 - 1)))
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_check "the kernel adopted the handed-over translation" \
+		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	pkt_info "$(dmesg | grep -E 'pkernfs-iommu|DMAR: (Translation|Copied)' | tr '\n' ';')"
+	no_dmar_faults
+	pkt_pkernfs_remount || return
+	check_landed $inflight $seed "the DMA in flight during kexec $((n - 1)) landed"
+	check_landed 1 11 "the DMA of stage 1"
+	pkt_must "load pkt_edu" pkt_edu_load || return
+	pkt_check "the handover lists edu under the token" \
+		grep -q "saved dmar0 .* $(echo "$EDU" | cut -c6-) token $TOKEN .* open" $PKT_IOMMU_STATE
+	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
+	pkt_must "restore the domain by its token, attach without a fault" \
+		edu restore $TOKEN $F || return
+	pkt_check "restored" grep -q "token $TOKEN .* restored" $PKT_IOMMU_STATE
+	pkt_check "DMA both ways after kexec $((n - 1))" dma_round_trip $((inflight + 1)) $((11 * n))
+	no_dmar_faults
+	[ "$n" = 4 ] && return
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_dma_kexec "$EDU" $((inflight + 2))
+}
+
+stage_2() { stage_n 2; }
+stage_3() { stage_n 3; }
+stage_4() { stage_n 4; }
