@@ -250,6 +250,11 @@ pkt_edu_devs() {
 	done
 }
 
+# pkt_pci_command DEV: the PCI command register, as a number.
+pkt_pci_command() {
+	dd if="/sys/bus/pci/devices/$1/config" bs=1 skip=4 count=2 2>/dev/null | od -An -tu2 | tr -d ' '
+}
+
 # pkt_edu DEV COMMAND...: one command to the test driver (see pkt_edu.c).
 pkt_edu() {
 	local dev=$1
@@ -309,4 +314,22 @@ pkt_dma_kexec() {
 	}
 	pkt-edu kexec
 	pkt_fail "kexec returned"
+}
+
+# pkt_expect_error DESC MSG CMD...: CMD must fail and the kernel log it
+# causes must say MSG (the log searched leaves out PKT lines).
+pkt_expect_error() {
+	local desc=$1 msg=$2 out log
+	shift 2
+	pkt_kmsg_mark "$desc"
+	if out=$("$@" 2>&1); then
+		pkt_fail "$desc: succeeded but should have been refused"
+		return
+	fi
+	log=$(pkt_kmsg_since "$desc" | grep -v 'PKT ')
+	if echo "$log" | grep -q "$msg"; then
+		pkt_ok "$desc: refused ($(echo "$out" | tail -n 1)), log says '$(echo "$log" | grep -m1 -o "$msg")'"
+	else
+		pkt_fail "$desc: refused but no '$msg' in the log: $(echo "$log" | tail -n 2 | tr '\n' ' ')"
+	fi
 }

@@ -792,6 +792,29 @@ static const char *pk_check_unit(struct intel_iommu *iommu, const struct pkvtd_h
 }
 
 /*
+ * State not adopted: translation is about to go off, and the devices the
+ * old kernel preserved still have bus mastering on. Turn it off, so their
+ * DMA cannot reach memory untranslated. The list may be damaged (that can
+ * be why it was refused); stopping a wrong device's DMA is harmless, its
+ * driver turns bus mastering on again when it binds.
+ */
+static void pk_stop_devices(struct intel_iommu *iommu, const struct pkvtd_handover *h)
+{
+	u32 i, n = min_t(u32, le32_to_cpu(h->nr_dev), PKVTD_MAX_DEVS);
+	struct pci_dev *pdev;
+
+	for (i = 0; i < n; i++) {
+		pdev = pci_get_domain_bus_and_slot(iommu->segment, h->dev[i].bus,
+						   h->dev[i].devfn);
+		if (!pdev)
+			continue;
+		pci_info(pdev, "pkernfs-iommu: preserved by the previous kernel but not adopted: bus mastering off\n");
+		pci_clear_master(pdev);
+		pci_dev_put(pdev);
+	}
+}
+
+/*
  * init_dmars(), translation found on: adopt it if a live update was asked
  * for and the handover checks out. False: the caller turns translation
  * off and starts clean.
@@ -817,6 +840,7 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 	if (!pkernfs_iommu_liveupdate) {
 		pr_info("%s: the previous kernel handed over IOMMU state (generation %llu), but no live update was requested (pkernfs_iommu.liveupdate=1): ignored, starting clean\n",
 			iommu->name, le64_to_cpu(h->generation));
+		pk_stop_devices(iommu, h);
 		memunmap((void *)h);
 		return false;
 	}
@@ -843,12 +867,14 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			}
 		}
 	}
-	memunmap((void *)h);
 	if (why) {
 		pr_err("%s: IOMMU state from the previous kernel refused: %s; translation off, starting clean\n",
 		       iommu->name, why);
+		pk_stop_devices(iommu, h);
+		memunmap((void *)h);
 		return false;
 	}
+	memunmap((void *)h);
 	pk_saved[iommu->seq_id] = s;
 	pk_saved_open += n;
 	pr_info("%s: adopting the previous kernel's translation (generation %llu): %u preserved device(s) keep DMA going\n",
