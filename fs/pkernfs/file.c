@@ -609,6 +609,108 @@ static void pkernfs_unmap_range(struct inode *inode, u64 start, u64 end)
 }
 
 /**
+ * pkernfs_dma_busy() - refuse to free a file's memory under preserved DMA
+ * @inode: a regular file; its i_rwsem held (dma_held changes under it)
+ * @what: the operation, for the message
+ *
+ * Return: true (and say so) if a kernel DMA user holds the file.
+ */
+bool pkernfs_dma_busy(struct inode *inode, const char *what)
+{
+	if (!PKERNFS_I(inode)->dma_held)
+		return false;
+	pr_warn_ratelimited("%s: inode %lu backs DMA a kernel user keeps across kexec (IOMMU): %s refused until it is released\n",
+			    PKERNFS_SB(inode->i_sb)->source, inode->i_ino, what);
+	return true;
+}
+
+/* Set or clear PKERNFS_INODE_DMA in one transaction; i_rwsem held. */
+static int pkernfs_dma_mark(struct inode *inode, bool held)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct pkernfs_super *sup;
+	int err, idx;
+
+	if (sb_rdonly(inode->i_sb))
+		return -EROFS;
+	if (pkernfs_enter(sbi, &idx))
+		return -EIO;
+	mutex_lock(&sbi->lock);
+	err = 0;
+	if (held && !(le32_to_cpu(sbi->dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_DMA)) {
+		sup = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
+		if (IS_ERR(sup))
+			err = PTR_ERR(sup);
+		else
+			le32_add_cpu(&sup->s_feature_ro_compat, PKERNFS_FEATURE_RO_COMPAT_DMA);
+	}
+	if (!err) {
+		PKERNFS_I(inode)->dma_held = held;
+		pkernfs_stage_inode(sbi, inode);
+		pkernfs_txn_commit(sbi);
+	}
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+	return err;
+}
+
+/**
+ * pkernfs_dma_hold() - a kernel DMA user maps this file's memory
+ * @file: an open pkernfs regular file
+ *
+ * Until the last pkernfs_dma_release(), and across kexec (the mark is
+ * kept in the inode), truncating, punching and unlinking the file are
+ * refused with EBUSY. After kexec the user that restores its DMA state
+ * holds the file again. May sleep.
+ *
+ * Return: 0; -EINVAL (not a pkernfs regular file), -ENOENT (unlinked),
+ * -EROFS, -EIO.
+ */
+int pkernfs_dma_hold(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct pkernfs_inode_info *pi;
+	int err = 0;
+
+	if (inode->i_sb->s_op != &pkernfs_super_operations || !S_ISREG(inode->i_mode))
+		return -EINVAL;
+	pi = PKERNFS_I(inode);
+	inode_lock(inode);
+	if (!inode->i_nlink)
+		err = -ENOENT;
+	else if (!pi->dma_held)
+		err = pkernfs_dma_mark(inode, true);
+	if (!err)
+		pi->dma_holds++;
+	inode_unlock(inode);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_hold);
+
+/**
+ * pkernfs_dma_release() - drop a hold taken with pkernfs_dma_hold()
+ * @file: the file
+ *
+ * The last one clears the mark in the inode. May sleep.
+ */
+void pkernfs_dma_release(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct pkernfs_inode_info *pi = PKERNFS_I(inode);
+	int err;
+
+	inode_lock(inode);
+	if (!WARN_ON_ONCE(!pi->dma_holds) && !--pi->dma_holds) {
+		err = pkernfs_dma_mark(inode, false);
+		if (err)
+			pr_warn("%s: inode %lu: DMA hold released, but the mark stays on media (%d)\n",
+				PKERNFS_SB(inode->i_sb)->source, inode->i_ino, err);
+	}
+	inode_unlock(inode);
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_release);
+
+/**
  * pkernfs_setsize() - truncate or extend; i_rwsem held
  * @inode: a regular file
  * @newsize: the new size
@@ -622,6 +724,8 @@ int pkernfs_setsize(struct inode *inode, loff_t newsize)
 	loff_t oldsize = i_size_read(inode);
 	int err = 0;
 
+	if (newsize < oldsize && pkernfs_dma_busy(inode, "truncate"))
+		return -EBUSY;
 	filemap_invalidate_lock(inode->i_mapping);
 	if (newsize < oldsize) {
 		pkernfs_unmap_range(inode, round_up(newsize, PAGE_SIZE), U64_MAX);
@@ -687,6 +791,9 @@ static long pkernfs_fallocate(struct file *file, int mode, loff_t offset, loff_t
 	if (!S_ISREG(inode->i_mode))
 		return -ENODEV;
 	inode_lock(inode);
+	err = -EBUSY;
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && pkernfs_dma_busy(inode, "hole punch"))
+		goto out_unlock;
 	err = inode_newsize_ok(inode, offset + len);
 	if (err)
 		goto out_unlock;

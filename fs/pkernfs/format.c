@@ -388,7 +388,7 @@ int pkernfs_inode_check(const struct pkernfs_inode *di, u64 ino, const char **wh
 		return fail(why, "inode checksum mismatch", -EFSCORRUPTED);
 	if (le64_to_cpu(di->i_ino) != ino)
 		return fail(why, "inode record holds another inode's number", -EFSCORRUPTED);
-	if (le16_to_cpu(di->i_flags) & ~PKERNFS_INODE_USED)
+	if (le16_to_cpu(di->i_flags) & ~(PKERNFS_INODE_USED | PKERNFS_INODE_DMA))
 		return fail(why, "unknown inode flags", -EFSCORRUPTED);
 	if (!(le16_to_cpu(di->i_flags) & PKERNFS_INODE_USED))
 		return 0;

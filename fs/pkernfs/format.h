@@ -46,11 +46,18 @@
 #endif
 
 #define PKERNFS_MAJOR		1
-#define PKERNFS_MINOR		0
+#define PKERNFS_MINOR		1
 
 /* Feature masks. A newer kernel may know more bits than these. */
 #define PKERNFS_FEATURE_COMPAT_SUPP	0x0u
-#define PKERNFS_FEATURE_RO_COMPAT_SUPP	0x0u
+#define PKERNFS_FEATURE_RO_COMPAT_SUPP	PKERNFS_FEATURE_RO_COMPAT_DMA
+
+/*
+ * Some inode carries PKERNFS_INODE_DMA: a kernel that does not know it
+ * would let the file be truncated under a preserved IOMMU mapping, so it
+ * may only mount read-only.
+ */
+#define PKERNFS_FEATURE_RO_COMPAT_DMA	0x1u
 #define PKERNFS_FEATURE_INCOMPAT_SUPP	0x0u
 
 #define PKERNFS_BLOCK_SHIFT	12
@@ -142,6 +149,12 @@ struct pkernfs_super {
 
 /* i_flags */
 #define PKERNFS_INODE_USED	0x1
+/*
+ * The file's memory is mapped by kernel DMA state kept across kexec (a
+ * persistent IOMMU domain): truncating, punching or unlinking it is
+ * refused until that user releases it. Minor 1, with RO_COMPAT_DMA.
+ */
+#define PKERNFS_INODE_DMA	0x2
 
 /**
  * struct pkernfs_inode - one inode, 256 bytes; its table index is its number

@@ -47,7 +47,8 @@ static int __pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inod
 	di->i_ino = cpu_to_le64(inode->i_ino);
 	di->i_gen = cpu_to_le32(PKERNFS_I(inode)->gen);
 	di->i_mode = cpu_to_le16(inode->i_mode);
-	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED);
+	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED |
+				  (PKERNFS_I(inode)->dma_held ? PKERNFS_INODE_DMA : 0));
 	di->i_nlink = cpu_to_le32(inode->i_nlink);
 	di->i_uid = cpu_to_le32(i_uid_read(inode));
 	di->i_gid = cpu_to_le32(i_gid_read(inode));
@@ -129,6 +130,7 @@ struct inode *pkernfs_iget(struct super_block *sb, u64 ino)
 	}
 
 	PKERNFS_I(inode)->gen = le32_to_cpu(di->i_gen);
+	PKERNFS_I(inode)->dma_held = le16_to_cpu(di->i_flags) & PKERNFS_INODE_DMA;
 	inode->i_mode = le16_to_cpu(di->i_mode);
 	i_uid_write(inode, le32_to_cpu(di->i_uid));
 	i_gid_write(inode, le32_to_cpu(di->i_gid));
@@ -628,6 +630,9 @@ static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 	bool isdir = S_ISDIR(inode->i_mode);
 	int err;
 
+	/* The VFS holds the victim's i_rwsem. */
+	if (!isdir && inode->i_nlink == 1 && pkernfs_dma_busy(inode, "unlink of its last name"))
+		return -EBUSY;
 	err = pkernfs_enter(sbi, &idx);
 	if (err)
 		return err;
@@ -717,6 +722,9 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 		return -EINVAL;
 	if (target && S_ISDIR(target->i_mode) && !simple_empty(new_dentry))
 		return -ENOTEMPTY;
+	if (target && !(flags & RENAME_EXCHANGE) && S_ISREG(target->i_mode) &&
+	    target->i_nlink == 1 && pkernfs_dma_busy(target, "rename over its last name"))
+		return -EBUSY;
 	err = pkernfs_enter(sbi, &idx);
 	if (err)
 		return err;

@@ -209,18 +209,12 @@ static bool pkernfs_kroot_held(phys_addr_t phys)
 	return false;
 }
 
-static int pkernfs_kroot_enter(struct super_block *sb, struct pkernfs_sb_info **sbip,
-			       int *idx)
+/* A mounted pkernfs, or NULL. */
+static struct pkernfs_sb_info *pkernfs_kroot_sbi(struct super_block *sb)
 {
-	struct pkernfs_sb_info *sbi;
-
-	if (!sb || sb->s_op != &pkernfs_super_operations)
-		return -EINVAL;
-	sbi = PKERNFS_SB(sb);
-	if (!sbi->mounted)
-		return -ENODEV;
-	*sbip = sbi;
-	return pkernfs_enter(sbi, idx);
+	if (!sb || sb->s_op != &pkernfs_super_operations || !PKERNFS_SB(sb)->mounted)
+		return NULL;
+	return PKERNFS_SB(sb);
 }
 
 /* pkernfs_kroot_create() on a filesystem the caller keeps entered. */
@@ -292,20 +286,22 @@ out_unlock:
  *
  * Return: the root, or ERR_PTR: -EINVAL (not a pkernfs, bad name or size),
  * -EEXIST (a root of that name exists), -ENOSPC (no slot or no room),
- * -EROFS, -ENODEV (not mounted), -EIO (the device is going away), -ENOMEM.
+ * -EROFS, -EIO (the device is going away), -ENOMEM.
  */
 struct pkernfs_kroot *pkernfs_kroot_create(struct super_block *sb, const char *name,
 					   u64 cookie, unsigned long npages)
 {
-	struct pkernfs_sb_info *sbi;
+	struct pkernfs_sb_info *sbi = pkernfs_kroot_sbi(sb);
 	struct pkernfs_kroot *kr;
-	int idx, err;
+	int idx;
 
-	err = pkernfs_kroot_enter(sb, &sbi, &idx);
-	if (err)
-		return ERR_PTR(err);
-	kr = sb_rdonly(sb) ? ERR_PTR(-EROFS) :
-	     pkernfs_kroot_create_sbi(sbi, name, cookie, npages);
+	if (!sbi)
+		return ERR_PTR(-EINVAL);
+	if (sb_rdonly(sb))
+		return ERR_PTR(-EROFS);
+	if (pkernfs_enter(sbi, &idx))
+		return ERR_PTR(-EIO);
+	kr = pkernfs_kroot_create_sbi(sbi, name, cookie, npages);
 	pkernfs_exit(idx);
 	return kr;
 }
@@ -362,19 +358,20 @@ out:
  * first claims the pages it still uses.
  *
  * Return: the root, or ERR_PTR: -ENOENT (no such root), -EKEYREJECTED
- * (cookie mismatch), -EBUSY (already adopted), -EINVAL, -ENODEV, -EIO,
- * -ENOMEM.
+ * (cookie mismatch), -EBUSY (already adopted), -EINVAL (not a mounted
+ * pkernfs), -EIO, -ENOMEM.
  */
 struct pkernfs_kroot *pkernfs_kroot_adopt(struct super_block *sb, const char *name,
 					  u64 cookie)
 {
-	struct pkernfs_sb_info *sbi;
+	struct pkernfs_sb_info *sbi = pkernfs_kroot_sbi(sb);
 	struct pkernfs_kroot *kr;
-	int idx, err;
+	int idx;
 
-	err = pkernfs_kroot_enter(sb, &sbi, &idx);
-	if (err)
-		return ERR_PTR(err);
+	if (!sbi)
+		return ERR_PTR(-EINVAL);
+	if (pkernfs_enter(sbi, &idx))
+		return ERR_PTR(-EIO);
 	kr = pkernfs_kroot_adopt_sbi(sbi, name, cookie);
 	pkernfs_exit(idx);
 	return kr;

@@ -112,6 +112,8 @@ struct pkernfs_inode_info {
 	struct maple_tree extents;
 	u32 gen;
 	bool zero_mapped;	/* a hole was mapped to the zero page; sbi->lock */
+	bool dma_held;		/* PKERNFS_INODE_DMA on media; sbi->lock */
+	unsigned int dma_holds;	/* this kernel's holders; inode lock */
 	struct inode vfs_inode;
 };
 
@@ -179,6 +181,9 @@ static inline void pkernfs_exit(int idx)
 {
 	srcu_read_unlock(&pkernfs_srcu, idx);
 }
+
+/* file.c */
+bool pkernfs_dma_busy(struct inode *inode, const char *what);
 
 /* karea.c */
 int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi);

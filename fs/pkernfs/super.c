@@ -579,6 +579,8 @@ static struct inode *pkernfs_alloc_inode(struct super_block *sb)
 		return NULL;
 	pi->gen = 0;
 	pi->zero_mapped = false;
+	pi->dma_held = false;
+	pi->dma_holds = 0;
 	pkernfs_init_extents(pi, PKERNFS_SB(sb));
 	return &pi->vfs_inode;
 }

@@ -86,6 +86,11 @@ int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys);
 void pkernfs_kroot_ready(struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_free_pages(struct pkernfs_kroot *kr);
 
+/* A kernel DMA user (the IOMMU) maps a file's memory, across kexec too. */
+struct file;
+int pkernfs_dma_hold(struct file *file);
+void pkernfs_dma_release(struct file *file);
+
 /*
  * Intel IOMMU domains whose DMA goes on through kexec. See
  * drivers/iommu/intel/pkernfs_iommu.c.

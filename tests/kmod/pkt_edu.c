@@ -30,6 +30,7 @@
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/pci.h>
@@ -53,6 +54,7 @@ struct pkt_edu {
 	bool attached;
 	struct page **pages;
 	unsigned long npages;
+	struct file *held;		/* the pkernfs file the domain maps */
 	struct mutex lock;
 	struct dentry *file;
 	char result[128];
@@ -65,10 +67,10 @@ static int pkt_edu_wait(struct pkt_edu *e)
 	int i;
 
 	/* A transfer runs about 100 ms of virtual time after it starts. */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 250; i++) {
 		if (!(readq(e->bar + EDU_DMA_CMD) & EDU_DMA_RUN))
 			return 0;
-		msleep(10);
+		msleep(20);
 	}
 	return -ETIMEDOUT;
 }
@@ -109,6 +111,39 @@ static int pkt_edu_pin(struct pkt_edu *e, unsigned long uaddr, unsigned long len
 	e->pages = pages;
 	e->npages = n;
 	return 0;
+}
+
+/* Hold @file against truncate and unlink while the domain maps it. */
+static int pkt_edu_hold(struct pkt_edu *e, struct file *file)
+{
+	int err;
+
+	if (e->held)
+		return 0;
+	err = pkernfs_dma_hold(file);
+	if (err)
+		return err;
+	e->held = get_file(file);
+	return 0;
+}
+
+/* The file behind the writer's mapping at @uaddr, if a pkernfs one. */
+static int pkt_edu_hold_mapping(struct pkt_edu *e, unsigned long uaddr)
+{
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	int err;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, uaddr);
+	if (vma && vma->vm_file)
+		file = get_file(vma->vm_file);
+	mmap_read_unlock(current->mm);
+	if (!file)
+		return 0;
+	err = pkt_edu_hold(e, file);
+	fput(file);
+	return err == -EINVAL ? 0 : err;	/* not pkernfs: nothing to hold */
 }
 
 /* Map the pinned pages at @iova in @pgsize pieces, which must be contiguous. */
@@ -188,12 +223,21 @@ static int pkt_edu_token_cmd(struct pkt_edu *e, const char *cmd, u64 token, cons
 	err = kern_path(file, LOOKUP_FOLLOW, &path);
 	if (err)
 		return err;
-	if (!strcmp(cmd, "restore"))
-		err = pkt_edu_restore(e, path.dentry->d_sb, token);
-	else if (!e->domain)
+	if (!strcmp(cmd, "restore")) {
+		struct file *f = filp_open(file, O_RDWR, 0);
+
+		err = PTR_ERR_OR_ZERO(f);
+		if (!err) {
+			err = pkt_edu_restore(e, path.dentry->d_sb, token);
+			if (!err)
+				err = pkt_edu_hold(e, f);
+			fput(f);
+		}
+	} else if (!e->domain) {
 		err = -ENOENT;
-	else
+	} else {
 		err = pkernfs_iommu_domain_persist(e->domain, path.dentry->d_sb, token);
+	}
 	path_put(&path);
 	return err;
 }
@@ -205,7 +249,7 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	int argc = 0, i;
 	const char *cmd;
 
-	while (argc < ARRAY_SIZE(argv) && (argv[argc] = strsep(&buf, " \n")))
+	while (argc < ARRAY_SIZE(argv) && (argv[argc] = strsep(&buf, "\n\t ")))
 		if (*argv[argc])
 			argc++;
 	if (!argc)
@@ -249,6 +293,8 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	if (!strcmp(cmd, "map") && argc == 5) {
 		int err = pkt_edu_pin(e, n[2], n[3]);
 
+		if (!err)
+			err = pkt_edu_hold_mapping(e, n[2]);
 		return err ?: pkt_edu_map(e, n[1], n[4]);
 	}
 	if (!strcmp(cmd, "unmap") && argc == 3)
@@ -336,6 +382,10 @@ static void pkt_edu_remove(struct pci_dev *pdev)
 	if (e->pages) {
 		unpin_user_pages(e->pages, e->npages);
 		kvfree(e->pages);
+	}
+	if (e->held) {
+		pkernfs_dma_release(e->held);
+		fput(e->held);
 	}
 }
 

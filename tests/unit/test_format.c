@@ -127,7 +127,7 @@ TEST(super_refusals)
 	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EOPNOTSUPP);
 
 	copy = *sb;
-	copy.s_feature_ro_compat = cpu_to_le32(0x1u);
+	copy.s_feature_ro_compat = cpu_to_le32(0x80000000u);
 	pkernfs_super_set_crc(&copy);
 	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EROFS);
 

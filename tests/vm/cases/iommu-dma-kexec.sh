@@ -29,6 +29,15 @@ dma_round_trip() {
 	pkt-edu verify $F $(($1 * 4096)) "$2"
 }
 
+# The file's memory is held for the domain: nothing may free it.
+file_held() {
+	pkt_expect_error "$1: truncate refused" "backs DMA a kernel user keeps across kexec (IOMMU): truncate refused" \
+		truncate -s 0 $F
+	pkt_expect_error "$1: hole punch refused" "hole punch refused" pkt-fsops falloc $F punch 0 2M
+	pkt_expect_error "$1: unlink refused" "unlink of its last name refused" rm $F
+	pkt_eq "$1: the file is whole" "$(stat -c %s $F)" 4194304
+}
+
 no_dmar_faults() {
 	pkt_eq "no DMAR fault in the kernel log" "$(pkt_dmar_faults | head -n 3)" ""
 }
@@ -46,6 +55,8 @@ stage_1() {
 	pkt_check "DMA both ways before kexec" dma_round_trip 1 11
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
 	pkt_check "the pool is in pkernfs's kernel area" grep -q '^pool ' $PKT_IOMMU_STATE
+	file_held "mapped by the persistent domain"
+	pkt_check "a second name may go" sh -c "ln $F $F.2 && rm $F.2"
 	no_dmar_faults
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
@@ -63,6 +74,13 @@ stage_n() {
 	pkt_pkernfs_remount || return
 	check_landed $inflight $seed "the DMA in flight during kexec $((n - 1)) landed"
 	check_landed 1 11 "the DMA of stage 1"
+	file_held "after kexec $((n - 1)), before the restore (the mark is on media)"
+	if [ "$n" = 2 ]; then
+		pkt_must "umount" umount /mnt/pk &&
+		pkt_expect_refusal "format over the live IOMMU pool" \
+			"kernel-only area holds 1 live entries" -o format,force dax0.0 /mnt/pk
+		pkt_must "mount again" mount -t pkernfs dax0.0 /mnt/pk || return
+	fi
 	pkt_must "load pkt_edu" pkt_edu_load || return
 	pkt_check "the handover lists edu under the token" \
 		grep -q "saved dmar0 .* $(echo "$EDU" | cut -c6-) token $TOKEN .* open" $PKT_IOMMU_STATE
@@ -72,7 +90,16 @@ stage_n() {
 	pkt_check "restored" grep -q "token $TOKEN .* restored" $PKT_IOMMU_STATE
 	pkt_check "DMA both ways after kexec $((n - 1))" dma_round_trip $((inflight + 1)) $((11 * n))
 	no_dmar_faults
-	[ "$n" = 4 ] && return
+	if [ "$n" = 4 ]; then
+		file_held "restored"
+		pkt_must "unload pkt_edu: the domain is freed, the file released" rmmod pkt_edu &&
+		pkt_check "the pool went back to the kernel area" sh -c "! grep -q '^pool' $PKT_IOMMU_STATE" &&
+		pkt_check "released: truncate works" truncate -s 0 $F
+		pkt_must "umount" umount /mnt/pk &&
+		pkt_check "no live kernel-area entry is left: format is allowed again" \
+			mount -t pkernfs -o format,force dax0.0 /mnt/pk
+		return
+	fi
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
 	pkt_dma_kexec "$EDU" $((inflight + 2))
