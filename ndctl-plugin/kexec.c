@@ -238,6 +238,44 @@ static void check_description(struct kcheck *k, const char *dev, const struct nd
 	}
 }
 
+/* Is @word one of the space-separated words of @cmdline? */
+static int cmdline_has_word(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = strstr(cmdline, word); p; p = strstr(p + 1, word))
+		if ((p == cmdline || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/*
+ * IOMMU state in the kernel-only area (drivers/iommu/intel/pkernfs_iommu.c
+ * keeps its pool there while persistent domains exist): the next kernel
+ * adopts it only when asked to, on its command line.
+ */
+static void check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_super *sb,
+			const uint8_t *map, const char *cmdline)
+{
+	const struct pkernfs_kdir_entry *kd = (const void *)(map + fsck_roff(sb, PKERNFS_R_KDIR));
+	uint32_t i, n = fsck_rcount(sb, PKERNFS_R_KDIR);
+
+	for (i = 0; i < n; i++) {
+		if (!le64_to_cpu(kd[i].k_npages) ||
+		    strncmp((const char *)kd[i].k_name, "intel-iommu", sizeof(kd[i].k_name)))
+			continue;
+		if (cmdline_has_word(cmdline, "pkernfs_iommu.liveupdate=1"))
+			verdict(k, 1, "iommu", "%s: holds IOMMU tables of persistent domains, and "
+				"the next command line asks to adopt them", dev);
+		else
+			verdict(k, 0, "iommu", "%s: holds IOMMU tables of persistent domains; the "
+				"next command line lacks pkernfs_iommu.liveupdate=1, so their "
+				"devices' DMA would stop at the kexec", dev);
+		return;
+	}
+}
+
 /* @t: the device's metadata, already open. */
 static void check_image(struct kcheck *k, const char *dev, struct target *t,
 			const struct kimage_note *note, int have_note)
@@ -367,6 +405,7 @@ int cmd_kexec_check(int argc, char **argv)
 					(unsigned long long)nd.start, (unsigned long long)nd.size);
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &t, &note, have_note);
+			check_iommu(&k, name, sb, t.map, cmdline);
 			close_target(&t);
 		}
 	}

@@ -56,6 +56,10 @@ stage_1() {
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
 	pkt_check "the pool is in pkernfs's kernel area" grep -q '^pool ' $PKT_IOMMU_STATE
 	file_held "mapped by the persistent domain"
+	pkt_check "kexec-check: not ready without the live-update request" sh -c \
+		"pkernfsctl kexec-check > /tmp/kc 2>&1; [ \$? = 1 ] && grep -q 'lacks pkernfs_iommu.liveupdate=1' /tmp/kc"
+	pkt_check "kexec-check: ready with it" \
+		pkernfsctl kexec-check --append "$(cat /proc/cmdline) pkernfs_iommu.liveupdate=1"
 	pkt_check "a second name may go" sh -c "ln $F $F.2 && rm $F.2"
 	no_dmar_faults
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
