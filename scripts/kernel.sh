@@ -68,14 +68,11 @@ lay() {
 			rm -f "$KSRC/$d"
 		fi
 	done
-	if [ -d "$REPO/drivers/iommu/intel" ]; then
-		for f in "$REPO"/drivers/iommu/intel/*; do
-			[ -f "$f" ] || continue
-			ln -sfn "$f" "$KSRC/drivers/iommu/intel/$(basename "$f")"
+	# New files beside upstream ones; the hook patches wire them in.
+	for d in drivers/iommu/intel drivers/iommu/iommufd include/linux include/uapi/linux; do
+		for f in "$REPO/$d"/*; do
+			[ -f "$f" ] && ln -sfn "$f" "$KSRC/$d/$(basename "$f")"
 		done
-	fi
-	for f in "$REPO"/include/linux/*.h; do
-		[ -f "$f" ] && ln -sfn "$f" "$KSRC/include/linux/$(basename "$f")"
 	done
 	ln -sfn "$REPO/Kconfig" "$KSRC/Kconfig.pkernfs"
 }
@@ -151,8 +148,8 @@ configure() {
 forget_other_checkout() {
 	if [ "$(cat "$KOUT/.pkernfs-repo" 2>/dev/null)" != "$REPO" ]; then
 		rm -rf "$KOUT/fs/pkernfs" "$KOUT/drivers/dax/pkernfs"
-		find "$KOUT/drivers/iommu/intel" -name '*.o' -newer "$KOUT/.config" \
-			-delete 2>/dev/null || true
+		find "$KOUT/drivers/iommu/intel" "$KOUT/drivers/iommu/iommufd" -name '*.o' \
+			-newer "$KOUT/.config" -delete 2>/dev/null || true
 		echo "$REPO" > "$KOUT/.pkernfs-repo"
 	fi
 }
@@ -171,5 +168,10 @@ tree) extract; lay; patch_tree ;;
 config) extract; lay; patch_tree; configure ;;
 build) extract; lay; patch_tree; configure; build ;;
 path) echo "KSRC=$KSRC"; echo "KOUT=$KOUT" ;;
-*) die "usage: $0 tree|config|build|path" ;;
+headers)
+	# The uAPI headers of this tree, ours included, for guest tools.
+	extract; lay; patch_tree; configure
+	make -s -C "$KSRC" O="$KOUT" headers
+	echo "$KOUT/usr/include" ;;
+*) die "usage: $0 tree|config|build|path|headers" ;;
 esac

@@ -13,7 +13,8 @@ cd "$REPO"
 eval "$("$REPO/scripts/kernel.sh" path)"
 
 files=$(git ls-files 'fs/pkernfs/*.[ch]' 'drivers/dax/pkernfs/*.[ch]' \
-	'drivers/iommu/intel/*.[ch]' 'include/linux/*.h' 'tests/kmod/*.c' 2> /dev/null)
+	'drivers/iommu/intel/*.[ch]' 'drivers/iommu/iommufd/*.[ch]' 'include/linux/*.h' \
+	'include/uapi/linux/*.h' 'tests/kmod/*.c' 2> /dev/null)
 dirs=""
 for d in fs/pkernfs drivers/dax/pkernfs; do
 	[ -d "$d" ] && dirs+=" $d/"
@@ -43,7 +44,7 @@ if [ -n "$dirs" ]; then
 	echo "== sparse (C=2) and W=1 on$dirs"
 	# The IOMMU file alone: its directory is upstream code.
 	out=$(make -s -C "$KSRC" O="$KOUT" C=2 W=1 -j"$(nproc)" $dirs \
-		drivers/iommu/intel/pkernfs_iommu.o 2>&1)
+		drivers/iommu/intel/pkernfs_iommu.o drivers/iommu/iommufd/pkernfs.o 2>&1)
 	if echo "$out" | grep -E 'warning:|error:'; then
 		bad=1
 	fi

@@ -45,6 +45,8 @@ struct pkernfs_kroot {
 	u8 *kaddr;
 	unsigned long npages;
 	struct page *ref;		/* keeps an unbind waiting */
+	phys_addr_t data_phys;		/* the file data area of the same device */
+	u64 data_len;
 
 	spinlock_t lock;		/* the pool */
 	unsigned long *used;
@@ -180,6 +182,8 @@ static struct pkernfs_kroot *pkernfs_kroot_new(struct pkernfs_sb_info *sbi, u32 
 	kr->cookie = le64_to_cpu(ke->k_cookie);
 	kr->phys = sbi->region->phys + off;
 	kr->kaddr = sbi->base + off;
+	kr->data_phys = sbi->region->phys + le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_DATA].off);
+	kr->data_len = le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_DATA].len);
 	kr->nfree = kr->npages;
 	spin_lock_init(&kr->lock);
 	/* No page map in the KUnit stand-in; a real region always has one. */
@@ -470,6 +474,23 @@ bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb)
 	return r && kr->phys >= r->phys && kr->phys - r->phys < r->size;
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_on);
+
+/**
+ * pkernfs_kroot_data_contains() - is a range file data of the root's pkernfs?
+ * @kr: the root
+ * @phys: start of the range
+ * @len: bytes
+ *
+ * Never sleeps; what it reads does not change after the root is made.
+ *
+ * Return: true if the range lies in the data area of the same device.
+ */
+bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phys, u64 len)
+{
+	return phys >= kr->data_phys && len <= kr->data_len &&
+	       phys - kr->data_phys <= kr->data_len - len;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_data_contains);
 
 /**
  * pkernfs_kroot_npages() - pages in a root

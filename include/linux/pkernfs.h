@@ -78,6 +78,7 @@ int pkernfs_kroot_release(struct pkernfs_kroot *kr);
 phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr);
 bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb);
+bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phys, u64 len);
 bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys);
@@ -105,8 +106,14 @@ int pkernfs_iommu_domain_unmark(struct iommu_domain *domain);
 struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct super_block *sb,
 						  u64 token);
 bool pkernfs_dma_preserved(struct device *dev);
+bool pkernfs_dma_handed_over(struct device *dev);
 #else
 static inline bool pkernfs_dma_preserved(struct device *dev)
+{
+	return false;
+}
+
+static inline bool pkernfs_dma_handed_over(struct device *dev)
 {
 	return false;
 }

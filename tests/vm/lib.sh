@@ -333,3 +333,21 @@ pkt_expect_error() {
 		pkt_fail "$desc: refused but no '$msg' in the log: $(echo "$log" | tail -n 2 | tr '\n' ' ')"
 	fi
 }
+
+# --- iommufd: a VMM's view (tests/vm/tools/pkt-vmm.c) ---
+
+# pkt_vfio_bind DEV: hand DEV to vfio-pci, so it has a VFIO cdev.
+pkt_vfio_bind() {
+	echo vfio-pci > "/sys/bus/pci/devices/$1/driver_override" &&
+	echo "$1" > /sys/bus/pci/drivers_probe &&
+	[ -d "/sys/bus/pci/devices/$1/vfio-dev" ]
+}
+
+# pkt_vmm ARGS...: run pkt-vmm, each line it prints an INFO; its status.
+pkt_vmm() {
+	local rc
+	rc=$( { pkt-vmm "$@" 2>&1; echo "rc=$?"; } | while read -r l; do
+		case "$l" in rc=*) echo "${l#rc=}" ;; *) pkt_info "pkt-vmm: $l" ;; esac
+	done)
+	return "${rc:-1}"
+}

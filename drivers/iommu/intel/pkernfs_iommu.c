@@ -600,7 +600,56 @@ bool pkernfs_dma_preserved(struct device *dev)
 }
 EXPORT_SYMBOL_GPL(pkernfs_dma_preserved);
 
+/**
+ * pkernfs_dma_handed_over() - was @dev's DMA handed over by the last kernel?
+ * @dev: a device
+ *
+ * True from boot until the handed-over domain is restored: vfio-pci must
+ * then neither reset the device nor turn its bus mastering off.
+ *
+ * Return: true if this kernel adopted a context entry for @dev that no
+ * restore has taken yet.
+ */
+bool pkernfs_dma_handed_over(struct device *dev)
+{
+	struct device_domain_info *info;
+	struct pkernfs_iommu_saved *s;
+	bool ret = false;
+	int i;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
+		return false;
+	info = dev_iommu_priv_get(dev);
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return false;
+	mutex_lock(&pk_mutex);
+	s = pk_saved[info->iommu->seq_id];
+	for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++)
+		if (s->dev[i].bus == info->bus && s->dev[i].devfn == info->devfn &&
+		    !s->restored[i])
+			ret = true;
+	mutex_unlock(&pk_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_handed_over);
+
 /* ---- hooks from iommu.c ---- */
+
+/*
+ * intel_iommu_map() on a persistent domain: only pkernfs file memory may
+ * be mapped, or the next kernel's DMA would reach memory it reuses. This
+ * check sees every page that reaches the tables, whoever pinned it.
+ */
+int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size)
+{
+	/* The domain holds a pool user: pk_pool is stable under it. */
+	if (pkernfs_kroot_data_contains(READ_ONCE(pk_pool), hpa, size))
+		return 0;
+	pr_err_ratelimited("token %#llx: %pa (+%zu) is not pkernfs file memory: a persistent domain maps nothing else\n",
+			   domain->pk->token, &hpa, size);
+	return -EINVAL;
+}
 
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu, int *did)
 {
@@ -626,6 +675,153 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 		return false;
 	clear_context_copied(iommu, bus, devfn);
 	return true;
+}
+
+/* ---- replacing a domain without a fault window ---- */
+
+/* The leaf entry translating @iova in @domain, and its level, or NULL. */
+static struct dma_pte *pk_leaf(struct dmar_domain *domain, u64 iova, int *level)
+{
+	struct dma_pte *table = domain->pgd, *pte;
+	int l = agaw_to_level(domain->agaw);
+
+	for (;; l--) {
+		pte = &table[(iova >> (VTD_PAGE_SHIFT + 9 * (l - 1))) & 511];
+		if (!dma_pte_present(pte))
+			return NULL;
+		if (l == 1 || dma_pte_superpage(pte)) {
+			*level = l;
+			return pte;
+		}
+		table = phys_to_virt(dma_pte_addr(pte));
+	}
+}
+
+/*
+ * Does @new translate every IOVA @old translates, to the same page with
+ * the same permissions? Walks @old's leaves; @new may map more.
+ */
+static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new,
+				struct dma_pte *table, int level, u64 base)
+{
+	u64 span = 1ULL << (VTD_PAGE_SHIFT + 9 * (level - 1)), off, step;
+	struct dma_pte *pte, *npte;
+	int i, nlevel;
+
+	for (i = 0; i < 512; i++) {
+		u64 iova = base + i * span;
+
+		pte = &table[i];
+		if (!dma_pte_present(pte))
+			continue;
+		if (level > 1 && !dma_pte_superpage(pte)) {
+			if (!pk_same_translation(old, new, phys_to_virt(dma_pte_addr(pte)),
+						 level - 1, iova))
+				return false;
+			continue;
+		}
+		/* The new leaves may be smaller or larger: step by theirs. */
+		for (off = 0; off < span; off += step) {
+			npte = pk_leaf(new, iova + off, &nlevel);
+			if (!npte || (npte->val & (DMA_PTE_READ | DMA_PTE_WRITE)) !=
+			    (pte->val & (DMA_PTE_READ | DMA_PTE_WRITE)))
+				return false;
+			step = 1ULL << (VTD_PAGE_SHIFT + 9 * (nlevel - 1));
+			if (dma_pte_addr(npte) + ((iova + off) & (step - 1)) !=
+			    dma_pte_addr(pte) + off)
+				return false;
+			step -= (iova + off) & (step - 1);
+		}
+	}
+	return true;
+}
+
+static int pk_count_alias(struct pci_dev *pdev, u16 alias, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+/*
+ * intel_iommu_attach_device(), before the stock path, which blocks the
+ * device (clears its context entry) and then writes a new one: DMA in
+ * between faults. When a persistent domain is involved and @new
+ * translates everything the attached domain does identically, switch the
+ * context entry in one 16-byte store instead: every state the hardware
+ * may see, cached or not, translates the same pages. -EOPNOTSUPP: take
+ * the stock path.
+ */
+int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct dmar_domain *new = to_dmar_domain(domain), *old = info->domain;
+	struct intel_iommu *iommu = info->iommu;
+	struct context_entry *ctx, want;
+	unsigned long flags;
+	int aliases = 0, ret;
+	u16 did_old, did_new;
+	u128 cur, val;
+
+	if (!info->domain_attached || !old || (!old->pk && !new->pk))
+		return -EOPNOTSUPP;
+	if (old == new)
+		return 0;	/* the core reverting a replace that failed */
+	if (sm_supported(iommu) || old->use_first_level || new->use_first_level ||
+	    old->agaw != new->agaw || new->agaw != iommu->agaw || info->ats_enabled ||
+	    !dev_is_pci(dev) || pci_real_dma_dev(to_pci_dev(dev)) != to_pci_dev(dev) ||
+	    !system_has_cmpxchg128())
+		return -EOPNOTSUPP;
+	pci_for_each_dma_alias(to_pci_dev(dev), pk_count_alias, &aliases);
+	if (aliases != 1)
+		return -EOPNOTSUPP;
+	if (!pk_same_translation(old, new, old->pgd, agaw_to_level(old->agaw), 0)) {
+		dev_err(dev, "pkernfs-iommu: the new domain does not map what the attached one does: not replaced\n");
+		return -EINVAL;
+	}
+	ret = prepare_domain_attach_device(domain, dev);
+	if (ret)
+		return ret;
+	ret = domain_attach_iommu(new, iommu);
+	if (ret)
+		return ret;
+	did_old = domain_id_iommu(old, iommu);
+	did_new = domain_id_iommu(new, iommu);
+
+	spin_lock(&iommu->lock);
+	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 0);
+	if (!ctx || !context_present(ctx)) {
+		spin_unlock(&iommu->lock);
+		domain_detach_iommu(new, iommu);
+		return -EOPNOTSUPP;
+	}
+	want.lo = (ctx->lo & ~VTD_PAGE_MASK) | virt_to_phys(new->pgd);
+	want.hi = (ctx->hi & ~(0xffffULL << 8)) | ((u64)did_new << 8);
+	memcpy(&cur, ctx, sizeof(cur));
+	memcpy(&val, &want, sizeof(val));
+	/* Under iommu->lock nothing else writes the entry: this cannot fail. */
+	WARN_ON_ONCE(!try_cmpxchg128((u128 *)ctx, &cur, val));
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(ctx, sizeof(*ctx));
+	spin_unlock(&iommu->lock);
+	intel_context_flush_no_pasid(info, ctx, did_old, PCI_DEVID(info->bus, info->devfn));
+	iommu->flush.flush_iotlb(iommu, did_new, 0, 0, DMA_TLB_DSI_FLUSH);
+
+	cache_tag_unassign_domain(old, dev, IOMMU_NO_PASID);
+	spin_lock_irqsave(&old->lock, flags);
+	list_del(&info->link);
+	spin_unlock_irqrestore(&old->lock, flags);
+	domain_detach_iommu(old, iommu);
+	info->domain = new;
+	spin_lock_irqsave(&new->lock, flags);
+	list_add(&info->link, &new->devices);
+	spin_unlock_irqrestore(&new->lock, flags);
+	ret = cache_tag_assign_domain(new, dev, IOMMU_NO_PASID);
+	/* As dmar_domain_attach_device() would decide; more flushes are harmless. */
+	new->iotlb_sync_map |= cap_caching_mode(iommu->cap) || cap_rwbf(iommu->cap);
+	if (iommu->copied_tables)
+		clear_context_copied(iommu, info->bus, info->devfn);
+	dev_info(dev, "pkernfs-iommu: domain replaced in place (did %u -> %u)\n", did_old, did_new);
+	return ret;
 }
 
 /* ---- 3. kexec: hand over ---- */

@@ -96,6 +96,8 @@ void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iomm
 			    int *did);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
+int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
+int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev);
 #else
 static inline bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 {
@@ -131,6 +133,17 @@ static inline bool pkernfs_iommu_keep_context(struct dmar_domain *domain,
 					      u8 bus, u8 devfn, u16 did)
 {
 	return false;
+}
+
+static inline int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa,
+					  size_t size)
+{
+	return 0;
+}
+
+static inline int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
+{
+	return -EOPNOTSUPP;
 }
 #endif
 

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# A VMM keeps a passthrough device's DMA going through two live updates
+# with iommufd and the VFIO cdev (tests/vm/tools/pkt-vmm.c): guest RAM is
+# a pkernfs file mapped shared, IOMMU_HWPT_PKERNFS_PERSIST makes its HWPT
+# persistent, an edu DMA started just before kexec -e lands during it.
+# After each kexec the VFIO cdev opens without a reset, the HWPT is
+# restored by token, the same file is mapped again, a new persistent HWPT
+# replaces the restored one in place, and DMA works both ways. No DMAR
+# fault anywhere.
+# pkt-stages: 3
+# pkt-nvdimm: 512M
+# pkt-timeout: 300
+
+F=/mnt/pk/guest-ram
+
+no_dmar_faults() {
+	pkt_eq "no DMAR fault in the kernel log" "$(pkt_dmar_faults | head -n 3)" ""
+}
+
+# after_kexec N: what every later stage checks first.
+after_kexec() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_check "the kernel adopted the handed-over translation" \
+		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	no_dmar_faults
+	pkt_pkernfs_remount || return
+	pkt_check "the DMA in flight during kexec $(($1 - 1)) landed" \
+		pkt-edu verify $F $(((12 + 2 * $1) * 4096)) $((11 * ($1 - 1)))
+	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+}
+
+stage_1() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_pkernfs_stage1 $F 4M || return
+	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 --seed 11 --kexec 16
+	pkt_fail "pkt-vmm did not kexec"
+}
+
+stage_2() {
+	after_kexec 2 || return
+	pkt_check "the DMA round trip of stage 1 is in the file" pkt-edu verify $F 4096 11
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_kmsg_mark "restore 2"
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22 --expect-master --kexec 18
+	pkt_fail "pkt-vmm did not kexec"
+}
+
+stage_3() {
+	after_kexec 3 || return
+	pkt_check "stage 2: restored, then replaced in place" pkt-edu verify $F 8192 22
+	pkt_kmsg_mark "restore 3"
+	pkt_must "restore (bus mastering still on), map again, replace, DMA both ways" \
+		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003 --seed 33 --expect-master || return
+	pkt_check "the cdev opened without a reset" sh -c \
+		"dmesg | sed -n '/PKT MARK restore 3/,\$p' | grep -q 'DMA handed over by the last kernel: not reset, bus mastering kept'"
+	pkt_check "the restored domain was replaced in place" sh -c \
+		"dmesg | sed -n '/PKT MARK restore 3/,\$p' | grep -q 'pkernfs-iommu: domain replaced in place'"
+	pkt_check "page 2 holds the last pattern" pkt-edu verify $F 8192 33
+	no_dmar_faults
+	pkt_check "the VMM is gone: the file is released" truncate -s 0 $F
+}

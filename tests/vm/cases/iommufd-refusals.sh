@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# What IOMMU_HWPT_PKERNFS_PERSIST and _RESTORE refuse, each with an errno
+# and a message: a HWPT over anonymous memory; a restore before pkernfs is
+# mounted (the fd is on tmpfs); a restore under a token never handed over.
+# Then the right restore works.
+# pkt-stages: 2
+# pkt-nvdimm: 512M
+# pkt-timeout: 200
+
+F=/mnt/pk/guest-ram
+
+stage_1() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_pkernfs_stage1 $F 4M || return
+	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+	pkt_expect_error "PERSIST over anonymous memory: EINVAL" "is mapped from anonymous memory" \
+		sh -c "pkt-vmm persist $EDU $F 0x400000 $PKT_EDU_IOVA 0x7001 --anon | grep 'refused: IOMMU_HWPT_PKERNFS_PERSIST: Invalid argument'; exit 1"
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 --seed 11 --kexec 16
+	pkt_fail "pkt-vmm did not kexec"
+}
+
+stage_2() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+	echo x > /tmp/not-pkernfs
+	pkt_expect_error "RESTORE before pkernfs is mounted: EINVAL" "pkernfs_fd is not a file on a mounted pkernfs" \
+		pkt-vmm restore "$EDU" /tmp/not-pkernfs 0x400000 $PKT_EDU_IOVA 0x7001 0x7002
+	pkt_pkernfs_remount || return
+	pkt_check "the DMA in flight landed" pkt-edu verify $F $((16 * 4096)) 11
+	pkt_expect_error "RESTORE with the wrong token: ENOENT" "no domain was handed over under token 0xbad" \
+		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0xbad 0x7002
+	pkt_must "RESTORE with the right token, replace, DMA both ways" \
+		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22
+	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
+}

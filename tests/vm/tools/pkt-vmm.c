@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkt-vmm: what a VMM does to keep a passthrough device's DMA going
+ * through a live update, with iommufd and the VFIO cdev, on QEMU's edu
+ * device. Guest RAM is a pkernfs file mapped shared.
+ *
+ *   pkt-vmm persist BDF FILE LEN IOVA TOKEN [options]
+ *	bind BDF's VFIO cdev to /dev/iommu, map FILE's first LEN bytes at
+ *	IOVA in an IOAS, IOMMU_HWPT_PKERNFS_PERSIST it under TOKEN, attach,
+ *	and DMA both ways (file page 0 -> edu -> page 1)
+ *   pkt-vmm restore BDF FILE LEN IOVA TOKEN NEWTOKEN [options]
+ *	after kexec: bind (no reset), IOMMU_HWPT_PKERNFS_RESTORE(TOKEN),
+ *	attach, map FILE again, PERSIST under NEWTOKEN, attach it (replaced
+ *	in place), destroy the restored HWPT, DMA both ways (page 0 -> page 2)
+ *
+ * options:
+ *   --plain		HWPT_ALLOC instead of PERSIST (the control), attached
+ *			before the map, so the map pins at once
+ *   --anon		map anonymous memory instead of FILE (must be refused)
+ *   --pkfd PATH	the pkernfs_fd argument (default FILE)
+ *   --seed N		the pattern of the round trip (default 1)
+ *   --kexec PAGE	then start an edu DMA to file page PAGE and kexec at
+ *			once, with every fd still open
+ *   --expect-master	fail if bus mastering is off when the cdev is opened
+ *
+ * Exit: 0, or 1 with the failing step and its errno on stderr; a refused
+ * ioctl prints "refused: STEP: ERRNAME" and exits 3.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+#include <linux/iommufd.h>
+#include <linux/reboot.h>
+#include <linux/vfio.h>
+#include <linux/iommufd_pkernfs.h>
+
+#define PAGE		4096
+#define XFER		2048	/* QEMU 7.2's edu dies on a transfer to its buffer's end */
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_BUF		0x40000
+
+static int iommufd = -1, devfd = -1, expect_master;
+static volatile uint8_t *bar;
+static uint8_t *ram;
+
+static void die(const char *step)
+{
+	fprintf(stderr, "pkt-vmm: %s: %s\n", step, strerror(errno));
+	exit(1);
+}
+
+static void refused(const char *step)
+{
+	printf("refused: %s: %s (%d)\n", step, strerror(errno), errno);
+	exit(3);
+}
+
+static void fill(uint8_t *p, unsigned long seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	int i;
+
+	for (i = 0; i < PAGE; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static void reg(unsigned int off, uint64_t v)
+{
+	*(volatile uint64_t *)(bar + off) = v;
+}
+
+static int edu_dma(uint64_t src, uint64_t dst, int to_ram, int wait)
+{
+	int i;
+
+	reg(EDU_DMA_SRC, src);
+	reg(EDU_DMA_DST, dst);
+	reg(EDU_DMA_CNT, XFER);
+	reg(EDU_DMA_CMD, 1 | (to_ram ? 2 : 0));
+	for (i = 0; wait && i < 500; i++) {
+		if (!(*(volatile uint64_t *)(bar + EDU_DMA_CMD) & 1))
+			return 0;
+		usleep(10000);
+	}
+	return wait ? -1 : 0;
+}
+
+/* file page 0 (pattern) -> edu -> page @dst; 0 if the pattern arrived */
+static int round_trip(uint64_t iova, unsigned int dst, unsigned long seed)
+{
+	uint8_t want[PAGE];
+
+	fill(want, seed);
+	memcpy(ram, want, PAGE);
+	if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova + dst * PAGE, 1, 1)) {
+		fprintf(stderr, "pkt-vmm: edu DMA timed out\n");
+		return 1;
+	}
+	if (memcmp(ram + dst * PAGE, want, XFER)) {
+		fprintf(stderr, "pkt-vmm: DMA round trip to page %u: pattern %lu missing\n",
+			dst, seed);
+		return 1;
+	}
+	printf("DMA both ways: page 0 -> edu -> page %u, pattern %lu\n", dst, seed);
+	return 0;
+}
+
+/* As a guest driver would: memory decoding and bus mastering on. */
+static void set_master(void)
+{
+	struct vfio_region_info ci = { .argsz = sizeof(ci), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	uint16_t cmd;
+
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &ci))
+		die("VFIO_DEVICE_GET_REGION_INFO (config)");
+	if (pread(devfd, &cmd, sizeof(cmd), ci.offset + 4) != sizeof(cmd))
+		die("read PCI_COMMAND");
+	printf("PCI_COMMAND %#x at open (bus master %s)\n", cmd, cmd & 4 ? "on" : "off");
+	if (expect_master && !(cmd & 4)) {
+		fprintf(stderr, "pkt-vmm: bus mastering was turned off before the VMM got the device\n");
+		exit(1);
+	}
+	cmd |= 0x6;
+	if (pwrite(devfd, &cmd, sizeof(cmd), ci.offset + 4) != sizeof(cmd))
+		die("write PCI_COMMAND");
+}
+
+static void open_device(const char *bdf, uint32_t *dev_id)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	char path[256], name[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf);
+	f = popen(path, "r");
+	if (!f || !fgets(name, sizeof(name), f)) {
+		errno = ENODEV;
+		die("no VFIO cdev (is the device bound to vfio-pci?)");
+	}
+	pclose(f);
+	name[strcspn(name, "\n")] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	devfd = open(path, O_RDWR);
+	if (devfd < 0)
+		die(path);
+	iommufd = open("/dev/iommu", O_RDWR);
+	if (iommufd < 0)
+		die("/dev/iommu");
+	bind.iommufd = iommufd;
+	if (ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		die("VFIO_DEVICE_BIND_IOMMUFD");
+	*dev_id = bind.out_devid;
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		die("VFIO_DEVICE_GET_REGION_INFO");
+	bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, devfd, ri.offset);
+	if (bar == MAP_FAILED)
+		die("mmap BAR0");
+	set_master();
+}
+
+static uint32_t ioas_alloc(void)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &a))
+		die("IOMMU_IOAS_ALLOC");
+	return a.out_ioas_id;
+}
+
+static void map_ram(uint32_t ioas, const char *file, uint64_t len, uint64_t iova, int anon)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m), .ioas_id = ioas, .length = len, .iova = iova,
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+	};
+	int fd = -1;
+
+	if (!anon) {
+		fd = open(file, O_RDWR);
+		if (fd < 0)
+			die(file);
+	}
+	ram = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   anon ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, fd, 0);
+	if (ram == MAP_FAILED)
+		die("mmap guest RAM");
+	m.user_va = (uintptr_t)ram;
+	if (ioctl(iommufd, IOMMU_IOAS_MAP, &m))
+		refused("IOMMU_IOAS_MAP");
+}
+
+static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token, int plain)
+{
+	struct iommu_hwpt_pkernfs_persist p = {
+		.size = sizeof(p), .dev_id = dev_id, .pt_id = ioas,
+		.pkernfs_fd = pkfd, .token = token,
+	};
+	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = dev_id, .pt_id = ioas };
+
+	if (plain) {
+		if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &a))
+			die("IOMMU_HWPT_ALLOC");
+		return a.out_hwpt_id;
+	}
+	if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_PERSIST, &p))
+		refused("IOMMU_HWPT_PKERNFS_PERSIST");
+	printf("persistent HWPT %u, token %#llx\n", p.out_hwpt_id, (unsigned long long)token);
+	return p.out_hwpt_id;
+}
+
+static void attach(uint32_t hwpt, const char *what)
+{
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = hwpt };
+
+	if (ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		die(what);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "plain", no_argument, NULL, 'p' },
+		{ "anon", no_argument, NULL, 'a' },
+		{ "pkfd", required_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "kexec", required_argument, NULL, 'k' },
+		{ "expect-master", no_argument, NULL, 'm' },
+		{}
+	};
+	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore;
+	const char *pkpath = NULL, *bdf, *file;
+	unsigned long seed = 1;
+	uint64_t len, iova, token, newtoken = 0;
+	uint32_t dev_id, ioas, hwpt;
+
+	/* A test reads the steps line by line, up to the kexec. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': plain = 1; break;
+		case 'a': anon = 1; break;
+		case 'f': pkpath = optarg; break;
+		case 's': seed = strtoul(optarg, NULL, 0); break;
+		case 'k': kexec_page = atoi(optarg); break;
+		case 'm': expect_master = 1; break;
+		default: return 2;
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	restore = argc == 7 && !strcmp(argv[0], "restore");
+	if (!restore && !(argc == 6 && !strcmp(argv[0], "persist"))) {
+		fprintf(stderr, "usage: see the comment at the top of tests/vm/tools/pkt-vmm.c\n");
+		return 2;
+	}
+	bdf = argv[1];
+	file = argv[2];
+	len = strtoull(argv[3], NULL, 0);
+	iova = strtoull(argv[4], NULL, 0);
+	token = strtoull(argv[5], NULL, 0);
+	if (restore)
+		newtoken = strtoull(argv[6], NULL, 0);
+	pkfd = open(pkpath ? pkpath : file, O_RDONLY);
+	if (pkfd < 0)
+		die(pkpath ? pkpath : file);
+
+	open_device(bdf, &dev_id);
+	ioas = ioas_alloc();
+	if (restore) {
+		struct iommu_hwpt_pkernfs_restore r = {
+			.size = sizeof(r), .dev_id = dev_id, .pt_id = ioas,
+			.pkernfs_fd = pkfd, .token = token,
+		};
+		struct iommu_destroy d = { .size = sizeof(d) };
+
+		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
+			refused("IOMMU_HWPT_PKERNFS_RESTORE");
+		printf("restored HWPT %u from token %#llx\n", r.out_hwpt_id,
+		       (unsigned long long)token);
+		attach(r.out_hwpt_id, "attach the restored HWPT");
+		map_ram(ioas, file, len, iova, anon);
+		hwpt = persist(dev_id, ioas, pkfd, newtoken, plain);
+		attach(hwpt, "replace the restored HWPT");
+		d.id = r.out_hwpt_id;
+		if (ioctl(iommufd, IOMMU_DESTROY, &d))
+			die("IOMMU_DESTROY of the restored HWPT");
+		printf("replaced HWPT %u by %u and destroyed it\n", r.out_hwpt_id, hwpt);
+		if (round_trip(iova, 2, seed))
+			return 1;
+	} else if (plain) {
+		/* Attached first, so the map pins at once (FOLL_LONGTERM). */
+		hwpt = persist(dev_id, ioas, pkfd, token, plain);
+		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+		map_ram(ioas, file, len, iova, anon);
+		printf("IOMMU_IOAS_MAP pinned %s\n", anon ? "anonymous memory" : file);
+		if (round_trip(iova, 1, seed))
+			return 1;
+	} else {
+		map_ram(ioas, file, len, iova, anon);
+		hwpt = persist(dev_id, ioas, pkfd, token, plain);
+		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+		if (round_trip(iova, 1, seed))
+			return 1;
+	}
+	if (kexec_page < 0)
+		return 0;
+	/* The buffer still holds the pattern: send it to a page never touched. */
+	edu_dma(EDU_BUF, iova + (uint64_t)kexec_page * PAGE, 1, 0);
+	sync();
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	die("reboot(KEXEC)");
+}
