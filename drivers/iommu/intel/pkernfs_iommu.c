@@ -105,6 +105,11 @@ static LIST_HEAD(pk_domains);
 static struct pkernfs_kroot *pk_pool;
 static unsigned int pk_pool_users;
 static struct pkernfs_iommu_saved *pk_saved[PKVTD_MAX_UNITS];
+/* Why a unit's handover was not adopted at boot, for restore's errno. */
+static struct {
+	int err;
+	const char *why;
+} pk_refused[PKVTD_MAX_UNITS];
 static unsigned long pk_saved_open;	/* saved devices not yet restored */
 
 /* Fault injection for tests: how the next handover is damaged. */
@@ -501,8 +506,10 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
  * device's context entry as it is, so DMA does not fault meanwhile.
  *
  * Return: the domain, or ERR_PTR: -ENOENT (no domain was handed over
- * under @token: no live update requested, state refused, or unknown
- * token), -ENODEV (@token was handed over for another device), -EBUSY
+ * under @token: no live update requested, or unknown token),
+ * -EPROTONOSUPPORT (the handover was refused at boot: a format version
+ * this kernel does not know), -EBADMSG (refused at boot: damaged, or not
+ * for this hardware), -ENODEV (@token was handed over for another device), -EBUSY
  * (already restored), -EINVAL (@sb not a pkernfs, or a mismatched address
  * width), -EXDEV (the tables are in another pkernfs), -EUCLEAN (the saved
  * tables point outside the pool), -ENOMEM.
@@ -522,6 +529,12 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 		return ERR_PTR(-ENODEV);
 	mutex_lock(&pk_mutex);
 	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err);
+	if (!rec && err == -ENOENT && pk_refused[info->iommu->seq_id].err) {
+		mutex_unlock(&pk_mutex);
+		dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx: %s's handover was not adopted at boot (%s)\n",
+			token, info->iommu->name, pk_refused[info->iommu->seq_id].why);
+		return ERR_PTR(pk_refused[info->iommu->seq_id].err);
+	}
 	if (!rec) {
 		mutex_unlock(&pk_mutex);
 		if (err == -ENOENT)
@@ -1038,6 +1051,8 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			iommu->name, le64_to_cpu(h->generation));
 		pk_stop_devices(iommu, h);
 		memunmap((void *)h);
+		pk_refused[iommu->seq_id].err = -ENOENT;
+		pk_refused[iommu->seq_id].why = "no live update was requested";
 		return false;
 	}
 	if (rtaddr & DMA_RTADDR_SMT)
@@ -1067,6 +1082,10 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		pr_err("%s: IOMMU state from the previous kernel refused: %s; translation off, starting clean\n",
 		       iommu->name, why);
 		pk_stop_devices(iommu, h);
+		/* A format this kernel does not speak, or damage. */
+		pk_refused[iommu->seq_id].err = le16_to_cpu(h->version) != PKVTD_VERSION ?
+						-EPROTONOSUPPORT : -EBADMSG;
+		pk_refused[iommu->seq_id].why = why;
 		memunmap((void *)h);
 		return false;
 	}

@@ -101,6 +101,7 @@ static int iommufd_pk_collect_range(struct iommufd_pk_hwpt *pk, struct super_blo
 {
 	struct vm_area_struct *vma;
 	unsigned long addr;
+	const char *what;
 	int rc = 0;
 
 	if (!mmget_not_zero(mm))
@@ -108,13 +109,12 @@ static int iommufd_pk_collect_range(struct iommufd_pk_hwpt *pk, struct super_blo
 	mmap_read_lock(mm);
 	for (addr = start; addr < end && !rc; addr = vma->vm_end) {
 		vma = vma_lookup(mm, addr);
-		if (!vma || !vma->vm_file || !(vma->vm_flags & VM_SHARED) ||
-		    file_inode(vma->vm_file)->i_sb != sb) {
+		what = !vma ? "no mapping" : !vma->vm_file ? "anonymous memory" :
+		       !(vma->vm_flags & VM_SHARED) ? "a private mapping" :
+		       file_inode(vma->vm_file)->i_sb != sb ? "another filesystem" : NULL;
+		if (what) {
 			pr_err_ratelimited("iommufd: IOVA %#lx is mapped from %s, not from a shared mapping of the pkernfs the HWPT persists on\n",
-					   iova + (addr - start),
-					   !vma ? "no mapping" : !vma->vm_file ? "anonymous memory" :
-					   !(vma->vm_flags & VM_SHARED) ? "a private mapping" :
-					   "another filesystem");
+					   iova + (addr - start), what);
 			rc = -EINVAL;
 			break;
 		}

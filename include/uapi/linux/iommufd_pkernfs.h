@@ -62,6 +62,7 @@ struct iommu_hwpt_pkernfs_persist {
 	__u32 out_hwpt_id;
 	__aligned_u64 token;
 };
+
 #define IOMMU_HWPT_PKERNFS_PERSIST _IO(IOMMUFD_PKERNFS_TYPE, IOMMUFD_CMD_HWPT_PKERNFS_PERSIST)
 
 /**
@@ -94,6 +95,7 @@ struct iommu_hwpt_pkernfs_restore {
 	__u32 out_hwpt_id;
 	__aligned_u64 token;
 };
+
 #define IOMMU_HWPT_PKERNFS_RESTORE _IO(IOMMUFD_PKERNFS_TYPE, IOMMUFD_CMD_HWPT_PKERNFS_RESTORE)
 
 /**
@@ -114,6 +116,7 @@ struct iommu_hwpt_pkernfs_unmark {
 	__u32 hwpt_id;
 	__u32 __reserved;
 };
+
 #define IOMMU_HWPT_PKERNFS_UNMARK _IO(IOMMUFD_PKERNFS_TYPE, IOMMUFD_CMD_HWPT_PKERNFS_UNMARK)
 
 #endif /* _UAPI_IOMMUFD_PKERNFS_H */

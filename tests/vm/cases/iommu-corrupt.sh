@@ -31,7 +31,7 @@ damage_and_kexec() {
 	pkt-edu kexec
 }
 
-# refused WHY: the boot after a damaged handover.
+# refused WHY ERRNO: the boot after a damaged handover.
 refused() {
 	pkt_check "refused: $1" sh -c \
 		"dmesg | grep -q 'pkernfs-iommu: dmar0: IOMMU state from the previous kernel refused: $1; translation off, starting clean'"
@@ -40,8 +40,9 @@ refused() {
 		"dmesg | grep -q 'pkernfs-iommu: preserved by the previous kernel but not adopted: bus mastering off'"
 	pkt_pkernfs_remount || return
 	pkt_must "load pkt_edu" pkt_edu_load || return
-	pkt_expect_error "restore of the refused domain" "no domain was handed over under token $TOKEN" \
+	pkt_expect_error "restore of the refused domain" "handover was not adopted at boot ($1)" \
 		pkt_edu "$EDU" restore $TOKEN $F
+	pkt_check "restore gives errno $2" sh -c "grep -qx 'error -$2' /sys/kernel/debug/pkt_edu/$EDU"
 }
 
 stage_1() {
@@ -53,21 +54,21 @@ stage_1() {
 
 stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "checksum mismatch" || return
+	refused "checksum mismatch" 74 || return	# EBADMSG
 	setup 22 2 || return
 	damage_and_kexec "format version 2" 2
 }
 
 stage_3() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "unknown format version" || return
+	refused "unknown format version" 93 || return	# EPROTONOSUPPORT
 	setup 33 3 || return
 	damage_and_kexec "another unit's register base" 3
 }
 
 stage_4() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "saved for another IOMMU unit (register base differs)" || return
+	refused "saved for another IOMMU unit (register base differs)" 74 || return
 	setup 44 4
 	pkt_check "every earlier DMA is still in the file" sh -c \
 		"pkt-edu verify $F 4096 11 && pkt-edu verify $F 8192 22 && pkt-edu verify $F 12288 33"

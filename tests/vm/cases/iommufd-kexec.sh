@@ -27,21 +27,26 @@ after_kexec() {
 	pkt_check "the DMA in flight during kexec $(($1 - 1)) landed" \
 		pkt-edu verify $F $(((12 + 2 * $1) * 4096)) $((11 * ($1 - 1)))
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+	pkt_eq "BAR0 is where it was before kexec" \
+		"$(head -n 1 /sys/bus/pci/devices/$EDU/resource | cut -d' ' -f1)" "$(pkt_arg pkt.bar0)"
 }
 
 stage_1() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	pkt_pkernfs_stage1 $F 4M || return
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
-	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1 pkt.bar0=$(head -n 1 /sys/bus/pci/devices/$EDU/resource | cut -d' ' -f1)"
 	pkt_kexec_load || return
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 --seed 11 --kexec 16
+	pkt_kmsg_mark "upgrade"
+	# An ordinary HWPT first, as for a VM already running, then made persistent.
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 --upgrade --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 
 stage_2() {
 	after_kexec 2 || return
-	pkt_check "the DMA round trip of stage 1 is in the file" pkt-edu verify $F 4096 11
+	pkt_check "the DMA round trips of stage 1 are in the file, before and after the upgrade" \
+		sh -c "pkt-edu verify $F 4096 11 && pkt-edu verify $F 12288 11"
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
 	pkt_kmsg_mark "restore 2"

@@ -2,8 +2,9 @@
 # What IOMMU_HWPT_PKERNFS_PERSIST and _RESTORE refuse, each with an errno
 # and a message: a HWPT over anonymous memory; a restore before pkernfs is
 # mounted (the fd is on tmpfs); a restore under a token never handed over.
-# Then the right restore works.
-# pkt-stages: 2
+# Then the right restore works, and its HWPT is unmarked: the next kexec
+# hands nothing over.
+# pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
 
@@ -31,7 +32,20 @@ stage_2() {
 	pkt_check "the DMA in flight landed" pkt-edu verify $F $((16 * 4096)) 11
 	pkt_expect_error "RESTORE with the wrong token: ENOENT" "no domain was handed over under token 0xbad" \
 		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0xbad 0x7002
-	pkt_must "RESTORE with the right token, replace, DMA both ways" \
-		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22 --unmark --kexec 18
+	pkt_fail "pkt-vmm did not kexec"
+}
+
+stage_3() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_eq "an unmarked HWPT is not handed over" "$(dmesg | grep -c 'adopting the previous kernel')" 0
+	pkt_pkernfs_remount || return
+	pkt_check "stage 2 restored, replaced and DMA'd both ways" pkt-edu verify $F 8192 22
+	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
+	pkt_expect_error "RESTORE of the unmarked token: ENOENT" "no domain was handed over under token 0x7002" \
+		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003
+	pkt_check "the file is released" truncate -s 0 $F
 }

@@ -22,6 +22,10 @@
  *   --kexec PAGE	then start an edu DMA to file page PAGE and kexec at
  *			once, with every fd still open
  *   --expect-master	fail if bus mastering is off when the cdev is opened
+ *   --upgrade		persist: start on an ordinary HWPT, DMA, then PERSIST a
+ *			new HWPT from the same IOAS and attach it (replaced in
+ *			place), as for a VM already running
+ *   --unmark		at the end, IOMMU_HWPT_PKERNFS_UNMARK the HWPT
  *
  * Exit: 0, or 1 with the failing step and its errno on stderr; a refused
  * ioctl prints "refused: STEP: ERRNAME" and exits 3.
@@ -242,9 +246,11 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "kexec", required_argument, NULL, 'k' },
 		{ "expect-master", no_argument, NULL, 'm' },
+		{ "upgrade", no_argument, NULL, 'u' },
+		{ "unmark", no_argument, NULL, 'x' },
 		{}
 	};
-	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore;
+	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
 	const char *pkpath = NULL, *bdf, *file;
 	unsigned long seed = 1;
 	uint64_t len, iova, token, newtoken = 0;
@@ -260,6 +266,8 @@ int main(int argc, char **argv)
 		case 's': seed = strtoul(optarg, NULL, 0); break;
 		case 'k': kexec_page = atoi(optarg); break;
 		case 'm': expect_master = 1; break;
+		case 'u': upgrade = 1; break;
+		case 'x': unmark = 1; break;
 		default: return 2;
 		}
 	}
@@ -304,6 +312,22 @@ int main(int argc, char **argv)
 		printf("replaced HWPT %u by %u and destroyed it\n", r.out_hwpt_id, hwpt);
 		if (round_trip(iova, 2, seed))
 			return 1;
+	} else if (upgrade) {
+		struct iommu_destroy d = { .size = sizeof(d) };
+		uint32_t old = persist(dev_id, ioas, pkfd, 0, 1);
+
+		attach(old, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+		map_ram(ioas, file, len, iova, anon);
+		if (round_trip(iova, 1, seed))
+			return 1;
+		hwpt = persist(dev_id, ioas, pkfd, token, 0);
+		attach(hwpt, "replace the ordinary HWPT by the persistent one");
+		d.id = old;
+		if (ioctl(iommufd, IOMMU_DESTROY, &d))
+			die("IOMMU_DESTROY of the ordinary HWPT");
+		printf("replaced HWPT %u by persistent %u and destroyed it\n", old, hwpt);
+		if (round_trip(iova, 3, seed))
+			return 1;
 	} else if (plain) {
 		/* Attached first, so the map pins at once (FOLL_LONGTERM). */
 		hwpt = persist(dev_id, ioas, pkfd, token, plain);
@@ -318,6 +342,13 @@ int main(int argc, char **argv)
 		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 		if (round_trip(iova, 1, seed))
 			return 1;
+	}
+	if (unmark) {
+		struct iommu_hwpt_pkernfs_unmark u = { .size = sizeof(u), .hwpt_id = hwpt };
+
+		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_UNMARK, &u))
+			refused("IOMMU_HWPT_PKERNFS_UNMARK");
+		printf("HWPT %u unmarked\n", hwpt);
 	}
 	if (kexec_page < 0)
 		return 0;
