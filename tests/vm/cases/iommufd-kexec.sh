@@ -5,8 +5,9 @@
 # persistent, an edu DMA started just before kexec -e lands during it.
 # After each kexec the VFIO cdev opens without a reset, the HWPT is
 # restored by token, the same file is mapped again, a new persistent HWPT
-# replaces the restored one in place, and DMA works both ways. No DMAR
-# fault anywhere.
+# replaces the restored one in place (a DMA started just before the swap
+# lands after it), and DMA works both ways. Stage 1 starts on an ordinary
+# HWPT and makes it persistent the same way. No DMAR fault anywhere.
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
@@ -57,6 +58,7 @@ stage_2() {
 stage_3() {
 	after_kexec 3 || return
 	pkt_check "stage 2: restored, then replaced in place" pkt-edu verify $F 8192 22
+	pkt_check "stage 2: a DMA started just before the swap landed" pkt-edu verify $F 16384 122
 	pkt_kmsg_mark "restore 3"
 	pkt_must "restore (bus mastering still on), map again, replace, DMA both ways" \
 		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003 --seed 33 --expect-master || return
@@ -65,6 +67,7 @@ stage_3() {
 	pkt_check "the restored domain was replaced in place" sh -c \
 		"dmesg | sed -n '/PKT MARK restore 3/,\$p' | grep -q 'pkernfs-iommu: domain replaced in place'"
 	pkt_check "page 2 holds the last pattern" pkt-edu verify $F 8192 33
+	pkt_check "a DMA started just before the swap landed" pkt-edu verify $F 16384 133
 	no_dmar_faults
 	pkt_check "the VMM is gone: the file is released" truncate -s 0 $F
 }

@@ -88,14 +88,17 @@ static void reg(unsigned int off, uint64_t v)
 	*(volatile uint64_t *)(bar + off) = v;
 }
 
+/* wait: 0 start only, 1 start and wait, 2 only wait for the one running */
 static int edu_dma(uint64_t src, uint64_t dst, int to_ram, int wait)
 {
 	int i;
 
-	reg(EDU_DMA_SRC, src);
-	reg(EDU_DMA_DST, dst);
-	reg(EDU_DMA_CNT, XFER);
-	reg(EDU_DMA_CMD, 1 | (to_ram ? 2 : 0));
+	if (wait != 2) {
+		reg(EDU_DMA_SRC, src);
+		reg(EDU_DMA_DST, dst);
+		reg(EDU_DMA_CNT, XFER);
+		reg(EDU_DMA_CMD, 1 | (to_ram ? 2 : 0));
+	}
 	for (i = 0; wait && i < 500; i++) {
 		if (!(*(volatile uint64_t *)(bar + EDU_DMA_CMD) & 1))
 			return 0;
@@ -297,6 +300,7 @@ int main(int argc, char **argv)
 			.pkernfs_fd = pkfd, .token = token,
 		};
 		struct iommu_destroy d = { .size = sizeof(d) };
+		uint8_t want[PAGE];
 
 		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
 			refused("IOMMU_HWPT_PKERNFS_RESTORE");
@@ -305,7 +309,21 @@ int main(int argc, char **argv)
 		attach(r.out_hwpt_id, "attach the restored HWPT");
 		map_ram(ioas, file, len, iova, anon);
 		hwpt = persist(dev_id, ioas, pkfd, newtoken, plain);
+		/*
+		 * A DMA through the restored HWPT, started just before the swap:
+		 * it runs after the replace returns, through the new domain.
+		 */
+		fill(want, seed + 100);
+		memcpy(ram, want, PAGE);
+		if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova + 4 * PAGE, 1, 0))
+			die("DMA before the swap");
 		attach(hwpt, "replace the restored HWPT");
+		if (edu_dma(0, 0, 0, 2) || memcmp(ram + 4 * PAGE, want, XFER)) {
+			fprintf(stderr, "pkt-vmm: the DMA started before the swap did not land\n");
+			return 1;
+		}
+		printf("a DMA started before the swap landed after it (page 4, pattern %lu)\n",
+		       seed + 100);
 		d.id = r.out_hwpt_id;
 		if (ioctl(iommufd, IOMMU_DESTROY, &d))
 			die("IOMMU_DESTROY of the restored HWPT");
