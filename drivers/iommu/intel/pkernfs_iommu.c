@@ -84,7 +84,9 @@ struct pkernfs_iommu_dom {
 	struct list_head list;		/* pk_domains, pk_list_lock */
 	struct dmar_domain *domain;
 	u64 token;
-	int did[PKVTD_MAX_UNITS];	/* restored: the saved domain ids */
+	int did[PKVTD_MAX_UNITS];	/* restored: the saved domain ids, used once */
+	bool *restored;			/* restored: its saved record's flag */
+	bool adopted;			/* restored: its copied context was taken over */
 };
 
 /* What a unit handed over, as checked at DMAR init. */
@@ -180,8 +182,17 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 	list_del(&pk->list);
 	spin_unlock(&pk_list_lock);
 	mutex_lock(&pk_mutex);
-	if (domain->pgd)
+	if (pk->restored && !pk->adopted) {
+		/*
+		 * Restored but never attached: the device still walks these
+		 * tables through its copied context. Keep them claimed and
+		 * the record open, as before the restore.
+		 */
+		*pk->restored = false;
+		pk_saved_open++;
+	} else if (domain->pgd) {
 		pk_free_tree(domain->pgd, agaw_to_level(domain->agaw));
+	}
 	domain->pgd = NULL;
 	domain->pk = NULL;
 	kfree(pk);
@@ -228,6 +239,9 @@ static int pk_claim_saved(void)
 			u64 hi = le64_to_cpu(s->dev[i].ctx_hi);
 			bool seen = false;
 
+			/* Restored trees went back to the pool with their domain. */
+			if (s->restored[i])
+				continue;
 			for (j = 0; j < i; j++)
 				if ((le64_to_cpu(s->dev[j].ctx_lo) & VTD_PAGE_MASK) ==
 				    (lo & VTD_PAGE_MASK))
@@ -318,6 +332,7 @@ static int pk_pool_get(struct super_block *sb)
 	return 0;
 
 fail:
+	pa = pkernfs_kroot_phys(kr);
 	pr_err("IOMMU table pool at %pa refused: %d\n", &pa, err);
 	pkernfs_kroot_put(kr);
 	pk_pool = NULL;
@@ -573,6 +588,7 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 	dmar->agaw = hi & 7;
 	dmar->has_mappings = true;
 	*done = true;
+	dmar->pk->restored = done;
 	pk_saved_open--;
 	mutex_unlock(&pk_mutex);
 	dev_info(dev, "pkernfs-iommu: restored domain %#llx (did %d, tables at %#llx)\n",
@@ -598,16 +614,35 @@ EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_restore);
  */
 bool pkernfs_dma_preserved(struct device *dev)
 {
-	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct device_domain_info *info;
 	struct pkernfs_iommu_dom *pk;
-	bool ret;
+	bool ret = false;
 
 	if (!dev->iommu || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev->ops != &intel_iommu_ops || !info || !info->domain)
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
 		return false;
+	info = dev_iommu_priv_get(dev);
+	/* Only where the handover can keep it: else its DMA must stop. */
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS ||
+	    sm_supported(info->iommu))
+		return false;
+	/*
+	 * Not info->domain: the domain may be going away. A domain on
+	 * pk_domains is alive, and its device list is stable under its lock.
+	 */
 	spin_lock(&pk_list_lock);
-	pk = info->domain->pk;
-	ret = pk && pk->token;
+	list_for_each_entry(pk, &pk_domains, list) {
+		struct device_domain_info *d;
+		unsigned long flags;
+
+		if (!pk->token)
+			continue;
+		spin_lock_irqsave(&pk->domain->lock, flags);
+		list_for_each_entry(d, &pk->domain->devices, link)
+			if (d == info)
+				ret = true;
+		spin_unlock_irqrestore(&pk->domain->lock, flags);
+	}
 	spin_unlock(&pk_list_lock);
 	return ret;
 }
@@ -668,8 +703,11 @@ void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iomm
 {
 	struct pkernfs_iommu_dom *pk = to_pk(domain);
 
-	if (pk && iommu->seq_id < PKVTD_MAX_UNITS && pk->did[iommu->seq_id] >= 0)
+	/* Once: after a detach the id may be another domain's. */
+	if (pk && iommu->seq_id < PKVTD_MAX_UNITS && pk->did[iommu->seq_id] >= 0) {
 		*did = pk->did[iommu->seq_id];
+		pk->did[iommu->seq_id] = -1;
+	}
 }
 
 /*
@@ -687,6 +725,7 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 	    ((context->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL)
 		return false;
 	clear_context_copied(iommu, bus, devfn);
+	domain->pk->adopted = true;
 	return true;
 }
 
@@ -721,6 +760,7 @@ static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new
 	struct dma_pte *pte, *npte;
 	int i, nlevel;
 
+	cond_resched();
 	for (i = 0; i < 512; i++) {
 		u64 iova = base + i * span;
 
@@ -775,7 +815,12 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	u16 did_old, did_new;
 	u128 cur, val;
 
-	if (!info->domain_attached || !old || (!old->pk && !new->pk))
+	/*
+	 * info->domain is stable under the caller's group mutex. Both must be
+	 * persistent: their table pages are freed only with the domain, so
+	 * the walk below cannot meet a freed page while a map or unmap runs.
+	 */
+	if (!info->domain_attached || !old || !old->pk || !new->pk)
 		return -EOPNOTSUPP;
 	if (old == new)
 		return 0;	/* the core reverting a replace that failed */
@@ -846,6 +891,18 @@ static void pk_flush(struct intel_iommu *iommu, void *va)
 }
 
 /*
+ * A device pci_device_shutdown() left mastering that cannot be handed
+ * over: stop its DMA (config access takes a raw lock: fine with IRQs off).
+ */
+static void pk_stop(struct device_domain_info *info)
+{
+	if (info->dev && dev_is_pci(info->dev))
+		pci_clear_master(to_pci_dev(info->dev));
+	pr_warn("%s: %02x:%02x.%d cannot be handed over; its bus mastering is off\n",
+		info->iommu->name, info->bus, PCI_SLOT(info->devfn), PCI_FUNC(info->devfn));
+}
+
+/*
  * Called from intel_iommu_shutdown(): interrupts off, this CPU alone.
  * Return true to keep translation on: iommu->root_entry is then the new
  * root, and the caller makes the hardware use it.
@@ -882,12 +939,20 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 			if (info->iommu != iommu)
 				continue;
 			live = iommu_context_addr(iommu, info->bus, info->devfn, 0);
-			if (!live || !context_present(live) || n >= PKVTD_MAX_DEVS)
+			if (!live || !context_present(live))
 				continue;
+			/* Device-TLB contexts and overflow are not handed over. */
+			if (((live->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL ||
+			    n >= PKVTD_MAX_DEVS) {
+				pk_stop(info);
+				continue;
+			}
 			if (!(root[info->bus].lo & 1)) {
 				ctbl = pkernfs_kroot_page_alloc(pk_pool, &pa);
-				if (!ctbl)
+				if (!ctbl) {
+					pk_stop(info);
 					continue;
+				}
 				root[info->bus].lo = pa | 1;
 			}
 			ctbl = pkernfs_kroot_page_va(pk_pool, root[info->bus].lo & VTD_PAGE_MASK);
@@ -989,6 +1054,8 @@ static const char *pk_check_unit(struct intel_iommu *iommu, const struct pkvtd_h
 				why = "a context entry differs from its record";
 			else if (((ctbl[fn].hi >> 8) & 0xffff) >= cap_ndoms(iommu->cap))
 				why = "domain id out of range";
+			else if (((ctbl[fn].lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL)
+				why = "a context entry with device-TLB translation";
 			else
 				found++;
 		}

@@ -37,7 +37,8 @@ struct iommufd_pk_hwpt {
 	u64 token;
 	bool restored;
 	unsigned int nfiles;
-	struct file **files;		/* held with pkernfs_dma_hold() */
+	unsigned int nheld;		/* files[0..nheld) hold pkernfs_dma_hold() */
+	struct file **files;
 };
 
 static void iommufd_pk_release_files(struct iommufd_pk_hwpt *pk)
@@ -45,9 +46,11 @@ static void iommufd_pk_release_files(struct iommufd_pk_hwpt *pk)
 	while (pk->nfiles) {
 		struct file *f = pk->files[--pk->nfiles];
 
-		pkernfs_dma_release(f);
+		if (pk->nfiles < pk->nheld)
+			pkernfs_dma_release(f);
 		fput(f);
 	}
+	pk->nheld = 0;
 	kfree(pk->files);
 	pk->files = NULL;
 }
@@ -204,11 +207,8 @@ int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
 	rc = iommufd_pk_collect(req.pk, &ioas->iopt, req.sb);
 	for (i = 0; !rc && i < req.pk->nfiles; i++) {
 		rc = pkernfs_dma_hold(req.pk->files[i]);
-		if (rc) {
-			/* Only the first i are held. */
-			while (req.pk->nfiles > i)
-				fput(req.pk->files[--req.pk->nfiles]);
-		}
+		if (!rc)
+			req.pk->nheld++;
 	}
 	if (rc)
 		goto out_unlock;

@@ -35,7 +35,10 @@ stage_2() {
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
-	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22 --unmark --kexec 18
+	# A restored HWPT destroyed before it is attached must leave the
+	# device's tables alone and the token restorable.
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22 --restore-twice \
+		--unmark --kexec 18
 	pkt_fail "pkt-vmm did not kexec"
 }
 

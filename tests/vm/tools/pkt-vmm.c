@@ -26,6 +26,9 @@
  *			new HWPT from the same IOAS and attach it (replaced in
  *			place), as for a VM already running
  *   --unmark		at the end, IOMMU_HWPT_PKERNFS_UNMARK the HWPT
+ *   --restore-twice	restore: destroy the first restored HWPT before
+ *			attaching it, and restore again (the device still walks
+ *			the old tables meanwhile)
  *
  * Exit: 0, or 1 with the failing step and its errno on stderr; a refused
  * ioctl prints "refused: STEP: ERRNAME" and exits 3.
@@ -251,9 +254,11 @@ int main(int argc, char **argv)
 		{ "expect-master", no_argument, NULL, 'm' },
 		{ "upgrade", no_argument, NULL, 'u' },
 		{ "unmark", no_argument, NULL, 'x' },
+		{ "restore-twice", no_argument, NULL, 't' },
 		{}
 	};
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
+	int twice = 0;
 	const char *pkpath = NULL, *bdf, *file;
 	unsigned long seed = 1;
 	uint64_t len, iova, token, newtoken = 0;
@@ -271,6 +276,7 @@ int main(int argc, char **argv)
 		case 'm': expect_master = 1; break;
 		case 'u': upgrade = 1; break;
 		case 'x': unmark = 1; break;
+		case 't': twice = 1; break;
 		default: return 2;
 		}
 	}
@@ -304,6 +310,14 @@ int main(int argc, char **argv)
 
 		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
 			refused("IOMMU_HWPT_PKERNFS_RESTORE");
+		if (twice) {
+			d.id = r.out_hwpt_id;
+			if (ioctl(iommufd, IOMMU_DESTROY, &d))
+				die("IOMMU_DESTROY of the unattached restored HWPT");
+			if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
+				refused("IOMMU_HWPT_PKERNFS_RESTORE, again");
+			printf("restored, destroyed unattached, restored again\n");
+		}
 		printf("restored HWPT %u from token %#llx\n", r.out_hwpt_id,
 		       (unsigned long long)token);
 		attach(r.out_hwpt_id, "attach the restored HWPT");
