@@ -153,6 +153,7 @@ void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
 
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)
 {
+	/* As for alloc: the domain's pool user keeps pk_pool. */
 	pkernfs_kroot_page_free(READ_ONCE(pk_pool), virt_to_phys(va));
 }
 
@@ -916,6 +917,10 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	u32 n = 0;
 	u64 gen;
 
+	/*
+	 * No lock for pk_pool: the other CPUs are stopped, and this one
+	 * cannot be inside pk_pool_get() or pk_pool_put() (process context).
+	 */
 	if (!kexec_in_progress || !pk_pool || iommu->seq_id >= PKVTD_MAX_UNITS ||
 	    sm_supported(iommu))
 		return false;

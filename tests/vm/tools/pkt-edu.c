@@ -22,30 +22,15 @@
 #include <unistd.h>
 #include <linux/reboot.h>
 
-#define PAGE 4096
-/*
- * The DMA tests move 2 KiB: QEMU 7.2's edu refuses (hw_error, the VM
- * dies) a transfer that ends at the end of its 4 KiB buffer.
- */
-#define XFER 2048
+#include "pkt-pattern.h"
+
+#define PAGE PKT_PAGE
+#define XFER PKT_XFER
 
 static void die(const char *what)
 {
 	fprintf(stderr, "pkt-edu: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static void fill(uint8_t *p, unsigned long seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-	int i;
-
-	for (i = 0; i < PAGE; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
 }
 
 static int ctl(const char *dev, const char *cmd)
@@ -97,7 +82,7 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			die(argv[2]);
 		if (argc == 5 && !strcmp(argv[1], "pattern")) {
-			fill(want, strtoul(argv[4], NULL, 0));
+			pkt_pattern(want, strtoul(argv[4], NULL, 0));
 			if (pwrite(fd, want, PAGE, off) != PAGE || fsync(fd))
 				die("pwrite");
 			return 0;
@@ -105,7 +90,7 @@ int main(int argc, char **argv)
 		if (pread(fd, got, PAGE, off) != PAGE)
 			die("pread");
 		if (argc == 5 && !strcmp(argv[1], "verify")) {
-			fill(want, strtoul(argv[4], NULL, 0));
+			pkt_pattern(want, strtoul(argv[4], NULL, 0));
 			if (!memcmp(want, got, XFER))
 				return 0;
 			fprintf(stderr, "pkt-edu: %s at %#llx: pattern %s missing (first bytes %02x %02x %02x %02x, want %02x %02x %02x %02x)\n",

@@ -48,9 +48,10 @@
 #include <linux/reboot.h>
 #include <linux/vfio.h>
 #include <linux/iommufd_pkernfs.h>
+#include "pkt-pattern.h"
 
-#define PAGE		4096
-#define XFER		2048	/* QEMU 7.2's edu dies on a transfer to its buffer's end */
+#define PAGE		PKT_PAGE
+#define XFER		PKT_XFER
 #define EDU_DMA_SRC	0x80
 #define EDU_DMA_DST	0x88
 #define EDU_DMA_CNT	0x90
@@ -71,19 +72,6 @@ static void refused(const char *step)
 {
 	printf("refused: %s: %s (%d)\n", step, strerror(errno), errno);
 	exit(3);
-}
-
-static void fill(uint8_t *p, unsigned long seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-	int i;
-
-	for (i = 0; i < PAGE; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
 }
 
 static void reg(unsigned int off, uint64_t v)
@@ -115,7 +103,7 @@ static int round_trip(uint64_t iova, unsigned int dst, unsigned long seed)
 {
 	uint8_t want[PAGE];
 
-	fill(want, seed);
+	pkt_pattern(want, seed);
 	memcpy(ram, want, PAGE);
 	if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova + dst * PAGE, 1, 1)) {
 		fprintf(stderr, "pkt-vmm: edu DMA timed out\n");
@@ -327,7 +315,7 @@ int main(int argc, char **argv)
 		 * A DMA through the restored HWPT, started just before the swap:
 		 * it runs after the replace returns, through the new domain.
 		 */
-		fill(want, seed + 100);
+		pkt_pattern(want, seed + 100);
 		memcpy(ram, want, PAGE);
 		if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova + 4 * PAGE, 1, 0))
 			die("DMA before the swap");
