@@ -7,7 +7,8 @@
 #   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
 #
 #   make fuzz      libFuzzer over the image parser and fsck (FUZZ_SECONDS, default 600)
-#   make bench     first-touch fault rates against devdax, tmpfs, hugetlbfs (figures)
+#   make bench     every benchmark against its peers on the bench kernel (no debug
+#                  options): ratios, build/bench/results.csv and plots
 #   make acpi      the SSDT (acpi/), its initrd-override cpio, and the DT fragment check
 #   make deps | kernel | initramfs | unit | vm-test CASE=name | vm-shell | clean
 #   make kernel-debug | initramfs-debug | vm-test-debug CASE=name   the KASAN leg
@@ -32,6 +33,11 @@ DEBUG_CONFIG := qemu-x86_64-debug
 INITRD_DEBUG := $(BUILD)/initramfs-debug.cpio
 KOUT_DEBUG    = $(shell PKERNFS_CONFIG=$(DEBUG_CONFIG) scripts/kernel.sh path | sed -n 's/^KOUT=//p')
 BZIMAGE_DEBUG = $(KOUT_DEBUG)/arch/x86/boot/bzImage
+# The bench leg: the same code on a kernel without debug options.
+BENCH_CONFIG := qemu-x86_64-bench
+INITRD_BENCH := $(BUILD)/initramfs-bench.cpio
+KOUT_BENCH    = $(shell PKERNFS_CONFIG=$(BENCH_CONFIG) scripts/kernel.sh path | sed -n 's/^KOUT=//p')
+BZIMAGE_BENCH = $(KOUT_BENCH)/arch/x86/boot/bzImage
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
@@ -40,7 +46,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: all deps kernel kernel-debug initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -52,6 +58,9 @@ kernel: deps
 
 kernel-debug: deps
 	@PKERNFS_CONFIG=$(DEBUG_CONFIG) scripts/kernel.sh build
+
+kernel-bench: deps
+	@PKERNFS_CONFIG=$(BENCH_CONFIG) scripts/kernel.sh build
 
 # pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
 PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
@@ -73,6 +82,7 @@ pkernfsctl: $(BUILD)/guest-bin/pkernfsctl $(MAN)
 
 $(BUILD)/guest-bin/pkt-fsops: LDLIBS := -luring -lpthread
 $(BUILD)/guest-bin/pkt-race: LDLIBS := -lpthread
+$(BUILD)/guest-bin/pkt-bench: LDLIBS := -lpthread
 # Built with the shared format code, so it damages exactly what it means to.
 $(BUILD)/guest-bin/pkt-corrupt: tests/vm/tools/pkt-corrupt.c $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
@@ -99,6 +109,10 @@ initramfs: kernel $(GUEST_TOOLS)
 
 initramfs-debug: kernel-debug $(GUEST_TOOLS)
 	@scripts/mkinitramfs.sh $(BZIMAGE_DEBUG) $(BUILD)/guest-bin $(INITRD_DEBUG)
+
+# With perf, for profiles of a missed target (make bench-shell).
+initramfs-bench: kernel-bench $(GUEST_TOOLS)
+	@PKT_WITH_PERF=1 scripts/mkinitramfs.sh $(BZIMAGE_BENCH) $(BUILD)/guest-bin $(INITRD_BENCH)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/img.h $(UNIT_LIB) $(PKERNFSCTL_HDR)
 	@mkdir -p $(dir $@)
@@ -166,11 +180,18 @@ demo: initramfs
 lint: deps
 	@scripts/lint.sh
 
-# Figures, not pass/fail: see tests/vm/bench/. Not part of make check.
-bench: initramfs
+# Figures, not pass/fail: see tests/vm/bench/. make check runs only
+# bench-quick, to show the tooling works.
+bench: initramfs-bench
+	@rm -rf $(BUILD)/bench && mkdir -p $(BUILD)/bench
 	@for b in tests/vm/bench/*.sh; do \
-		PKT_INITRD=$(INITRD) tests/vm/run.sh -v $$(basename $$b .sh) || exit 1; \
+		PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh -v $$(basename $$b .sh) || exit 1; \
+		cat $(BUILD)/vm-bench/$$(basename $$b .sh)/result.log >> $(BUILD)/bench/result.log; \
 	done
+	@scripts/bench-report.py $(BUILD)/bench/result.log $(BUILD)/bench
+
+bench-shell: initramfs-bench
+	@PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh --shell
 
 vm-test: initramfs
 	@PKT_INITRD=$(INITRD) tests/vm/run.sh -v $(CASE)

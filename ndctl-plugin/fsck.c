@@ -335,6 +335,24 @@ static void check_kdir(struct pkernfs_fsck *f, const uint8_t *b,
  * Return: 0 clean (notes allowed), 4 errors, 8 not a pkernfs image at all;
  * the exit codes of e2fsck.
  */
+/*
+ * The kernel reads no slot at or past a table's high-water mark: a
+ * record in use there would be lost at the next mount.
+ */
+static void check_hwm(struct pkernfs_fsck *f, const uint8_t *b, const struct pkernfs_super *sb)
+{
+	static const char *const what[PKERNFS_NR_HWM] = { "inode", "dirent", "extent" };
+
+	for (int h = 0; h < PKERNFS_NR_HWM; h++) {
+		uint32_t n = fsck_rcount(sb, fsck_hwm_region(h)), hwm = pkernfs_hwm_scan(sb, h);
+
+		for (uint32_t i = hwm; i < n; i++)
+			if (fsck_slot_used(b, sb, h, i))
+				finding(f, PKERNFS_FSCK_ERROR,
+					"%s %u is in use past the high-water mark %u", what[h], i, hwm);
+	}
+}
+
 int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size)
 {
 	const struct pkernfs_super *sb = (const void *)b;
@@ -378,6 +396,7 @@ int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size)
 	check_links(f, b, sb, names, subdirs);
 	check_space(f, b, sb);
 	check_kdir(f, b, sb);
+	check_hwm(f, b, sb);
 	free(names);
 	free(subdirs);
 	return f->errors ? 4 : 0;

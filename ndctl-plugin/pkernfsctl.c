@@ -453,6 +453,12 @@ static struct json_object *regions_json(const struct pkernfs_super *sb)
 			le32_to_cpu(sb->s_regions[i].count)));
 		json_object_object_add(r, "record_size", json_object_new_int64(
 			le32_to_cpu(sb->s_regions[i].rec_size)));
+		/* How far a mount reads the table (its high-water mark). */
+		if (i == PKERNFS_R_INODES || i == PKERNFS_R_DIRENTS || i == PKERNFS_R_EXTENTS)
+			json_object_object_add(r, "scanned", json_object_new_int64(
+				pkernfs_hwm_scan(sb, i == PKERNFS_R_INODES ? PKERNFS_HWM_INODES :
+						 i == PKERNFS_R_DIRENTS ? PKERNFS_HWM_DIRENTS :
+						 PKERNFS_HWM_EXTENTS)));
 		json_object_object_add(j, names[i], r);
 	}
 	return j;

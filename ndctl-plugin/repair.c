@@ -475,6 +475,27 @@ out:
  * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
  * remain, 8 not a pkernfs image (untouched).
  */
+/* Raise each high-water mark over the last slot in use (lost+found's too). */
+static void repair_hwm(struct rimg *r)
+{
+	uint32_t n, want, h, i;
+
+	if (!(le32_to_cpu(r->sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM))
+		return;
+	for (h = 0; h < PKERNFS_NR_HWM; h++) {
+		n = fsck_rcount(r->sb, fsck_hwm_region(h));
+		for (i = n; i > 0 && !fsck_slot_used(r->b, r->sb, h, i - 1); i--)
+			;
+		want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
+		want = want < n ? want : n;
+		if (want <= le32_to_cpu(r->sb->s_hwm[h]))
+			continue;
+		fixed(r, "high-water mark %u: %u, raised to %u", h, le32_to_cpu(r->sb->s_hwm[h]), want);
+		r->sb->s_hwm[h] = cpu_to_le32(want);
+		pkernfs_super_set_crc(r->sb);
+	}
+}
+
 int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 {
 	struct pkernfs_fsck quiet = { 0 };
@@ -498,6 +519,7 @@ int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 	repair_tree(&r);
 	repair_links(&r);
 	repair_bitmap(&r);
+	repair_hwm(&r);
 	f->errors = f->notes = 0;
 	f->inodes = f->extents = f->used_aus = f->kernel_pages = 0;
 	rc = pkernfs_fsck(f, b, size);

@@ -20,6 +20,8 @@ PKGS=(
 	asciidoctor
 	# firmware description: iasl for acpi/, dtc for dt/
 	acpica-tools device-tree-compiler
+	# make bench: plots, and profiles in the guest
+	gnuplot-nox linux-perf
 	# libFuzzer
 	clang libclang-rt-14-dev
 )

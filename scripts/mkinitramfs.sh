@@ -56,6 +56,14 @@ for b in mkfs.ext4; do
 	p=$(command -v "$b" || ls /sbin/$b /usr/sbin/$b 2>/dev/null | head -n 1 || true)
 	[ -n "$p" ] && copy_with_libs "$p" "/usr/sbin/$b"
 done
+# perf for the bench leg's profiles (PKT_WITH_PERF=1); 30 MB the tests skip.
+if [ "${PKT_WITH_PERF:-0}" = 1 ]; then
+	if [ -x /usr/bin/perf ]; then
+		copy_with_libs /usr/bin/perf /usr/bin/perf
+	else
+		echo "[initramfs] perf missing (linux-perf): the guest gets no profiler" >&2
+	fi
+fi
 for b in "$GUESTBIN"/*; do
 	[ -x "$b" ] && copy_with_libs "$b" "/pkt/bin/$(basename "$b")"
 done

@@ -32,6 +32,118 @@ int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot)
 	return 0;
 }
 
+/*
+ * A slot past what mount checked is past the high-water mark that mount
+ * found, so free whatever it holds. Is it damaged (it was never read)?
+ */
+static bool pkernfs_slot_damaged(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 slot,
+				 const char **why)
+{
+	switch (h) {
+	case PKERNFS_HWM_INODES:
+		return pkernfs_inode_check(&sbi->itab[slot], slot, why) ||
+		       (le16_to_cpu(sbi->itab[slot].i_flags) & PKERNFS_INODE_USED);
+	case PKERNFS_HWM_DIRENTS:
+		return pkernfs_dirent_check(&sbi->dtab[slot], why) || sbi->dtab[slot].d_parent;
+	default:
+		return pkernfs_extent_check(sbi->dsb, &sbi->etab[slot], why) ||
+		       sbi->etab[slot].e_ino;
+	}
+}
+
+static const struct {
+	u16 table;
+	u16 size;
+	const char *name;
+} pkernfs_slot_tables[PKERNFS_NR_HWM] = {
+	[PKERNFS_HWM_INODES] = { PKERNFS_T_INODE, sizeof(struct pkernfs_inode), "inode" },
+	[PKERNFS_HWM_DIRENTS] = { PKERNFS_T_DIRENT, sizeof(struct pkernfs_dirent), "dirent" },
+	[PKERNFS_HWM_EXTENTS] = { PKERNFS_T_EXTENT, sizeof(struct pkernfs_extent), "extent" },
+};
+
+/**
+ * pkernfs_take_slot() - take a free inode, dirent or extent slot
+ * @sbi: the filesystem, sbi->lock held
+ * @h: which table
+ * @first: lowest slot that may be handed out
+ * @slot: the slot taken
+ *
+ * Mount reads only the slots below the superblock's high-water mark, so
+ * a slot at or past it raises the mark first, by PKERNFS_HWM_STEP. That
+ * goes in a transaction of its own when none is open (the common case,
+ * so a failed caller has nothing to undo), else in the caller's. A slot
+ * past what mount checked was free by that mark; if it is damaged (mount
+ * never read it), it is cleared in the same transaction and said so.
+ *
+ * Return: 0, -ENOSPC when the table is full, or the error of
+ * pkernfs_txn_add().
+ */
+int pkernfs_take_slot(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 first, u32 *slot)
+{
+	unsigned long *used = sbi->slot_used[h];
+	u32 nr = sbi->slot_count[h];
+	bool own_txn = !sbi->txn.nrec;
+	struct pkernfs_super *img;
+	const char *why = "in use";
+	void *rec;
+	int err;
+
+	lockdep_assert_held(&sbi->lock);
+	err = pkernfs_alloc_slot(used, nr, first, slot);
+	if (err)
+		return err;
+	if (*slot >= sbi->slot_checked[h] && pkernfs_slot_damaged(sbi, h, *slot, &why)) {
+		rec = pkernfs_txn_add(sbi, pkernfs_slot_tables[h].table, *slot);
+		if (IS_ERR(rec)) {
+			err = PTR_ERR(rec);
+			goto fail;
+		}
+		memset(rec, 0, pkernfs_slot_tables[h].size);
+		pr_warn("%s: %s slot %u, past the high-water mark, was damaged (%s): free, so cleared\n",
+			sbi->source, pkernfs_slot_tables[h].name, *slot, why);
+	}
+	if ((le32_to_cpu(sbi->dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
+	    *slot >= le32_to_cpu(sbi->dsb->s_hwm[h])) {
+		img = pkernfs_txn_add(sbi, PKERNFS_T_SUPER, 0);
+		if (IS_ERR(img)) {
+			err = PTR_ERR(img);
+			goto fail;
+		}
+		if (le32_to_cpu(img->s_hwm[h]) <= *slot)
+			img->s_hwm[h] = cpu_to_le32(min(round_up(*slot + 1, PKERNFS_HWM_STEP), nr));
+	}
+	if (own_txn)
+		pkernfs_txn_commit(sbi);
+	return 0;
+
+fail:
+	if (own_txn)
+		pkernfs_txn_abort(sbi);
+	__clear_bit(*slot, used);
+	return err;
+}
+
+/**
+ * pkernfs_hwm_lower() - bring the high-water marks down to what is in use
+ * @sbi: the filesystem, sbi->lock held
+ * @img: the superblock's image in the open transaction
+ */
+void pkernfs_hwm_lower(struct pkernfs_sb_info *sbi, struct pkernfs_super *img)
+{
+	unsigned long last;
+	u32 h, want;
+
+	if (!(le32_to_cpu(img->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM))
+		return;
+	for (h = 0; h < PKERNFS_NR_HWM; h++) {
+		last = find_last_bit(sbi->slot_used[h], sbi->slot_count[h]);
+		want = last < sbi->slot_count[h] ? last + 1 : 0;
+		want = min(max(round_up(want, PKERNFS_HWM_STEP), PKERNFS_HWM_STEP),
+			   sbi->slot_count[h]);
+		img->s_hwm[h] = cpu_to_le32(want);
+	}
+}
+
 /* Length of the free run at @start, up to @max AUs. */
 static u64 pkernfs_free_run(struct pkernfs_sb_info *sbi, u64 start, u64 max)
 {

@@ -48,6 +48,13 @@ static struct et_fs *et_setup(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, fs->sbi.extent_used);
 	bitmap_set(fs->sbi.au_used, 0, fs->sbi.data_first_au);
 	fs->sbi.free_aus = fs->sbi.nr_aus - fs->sbi.data_first_au;
+	fs->sbi.ino_used = bitmap_zalloc(fs->sbi.nr_inodes, GFP_KERNEL);
+	fs->sbi.dirent_used = bitmap_zalloc(fs->sbi.nr_dirents, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fs->sbi.ino_used);
+	KUNIT_ASSERT_NOT_NULL(test, fs->sbi.dirent_used);
+	fs->sbi.slot_used[PKERNFS_HWM_INODES] = fs->sbi.ino_used;
+	fs->sbi.slot_used[PKERNFS_HWM_DIRENTS] = fs->sbi.dirent_used;
+	fs->sbi.slot_used[PKERNFS_HWM_EXTENTS] = fs->sbi.extent_used;
 
 	fs->vsb.s_fs_info = &fs->sbi;
 	pkernfs_init_extents(&fs->pi, &fs->sbi);
@@ -64,6 +71,8 @@ static void et_teardown(struct et_fs *fs)
 	pkernfs_destroy_extents(&fs->pi.vfs_inode);
 	bitmap_free(fs->sbi.au_used);
 	bitmap_free(fs->sbi.extent_used);
+	bitmap_free(fs->sbi.ino_used);
+	bitmap_free(fs->sbi.dirent_used);
 	for (i = 0; i < 1UL << ET_ORDER; i++)
 		__free_page(fs->pages + i);
 }
@@ -246,7 +255,57 @@ static void pkernfs_test_extent_transient(struct kunit *test)
 	et_teardown(fs);
 }
 
+/*
+ * A slot taken at the high-water mark raises it on media at once, in its
+ * own transaction; one past what mount checked is checked when taken, and
+ * a damaged one (free by the mark) is cleared; the mark comes down to what
+ * is in use.
+ */
+static void pkernfs_test_slot_hwm(struct kunit *test)
+{
+	struct et_fs *fs = et_setup(test);
+	struct pkernfs_sb_info *sbi = &fs->sbi;
+	struct pkernfs_super *media = (struct pkernfs_super *)sbi->base;
+	u32 nr = sbi->nr_extents, slot, i;
+
+	KUNIT_ASSERT_GT(test, nr, 8u);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(media->s_hwm[PKERNFS_HWM_EXTENTS]),
+			min(nr, PKERNFS_HWM_STEP));
+	/* As if an earlier mount had lowered it to 2 and checked only those. */
+	media->s_hwm[PKERNFS_HWM_EXTENTS] = cpu_to_le32(2);
+	sbi->slot_checked[PKERNFS_HWM_EXTENTS] = 2;
+	sbi->etab[3].e_crc = cpu_to_le32(0xbad);
+
+	mutex_lock(&sbi->lock);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &slot), 0);
+		KUNIT_EXPECT_EQ(test, slot, i);
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(media->s_hwm[PKERNFS_HWM_EXTENTS]), 2u);
+	}
+	KUNIT_EXPECT_EQ(test, pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &slot), 0);
+	KUNIT_EXPECT_EQ(test, slot, 2u);
+	KUNIT_EXPECT_EQ(test, sbi->txn.nrec, 0u);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(media->s_hwm[PKERNFS_HWM_EXTENTS]),
+			min(nr, PKERNFS_HWM_STEP));
+	KUNIT_EXPECT_EQ(test, pkernfs_super_check(media, ET_SIZE, NULL), 0);
+	/* Slot 3 is damaged but free by the mark: cleared, and handed out. */
+	KUNIT_EXPECT_EQ(test, pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &slot), 0);
+	KUNIT_EXPECT_EQ(test, slot, 3u);
+	KUNIT_EXPECT_EQ(test, sbi->txn.nrec, 0u);
+	KUNIT_EXPECT_EQ(test, pkernfs_extent_check(media, &sbi->etab[3], NULL), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &slot), 0);
+	KUNIT_EXPECT_EQ(test, slot, 4u);
+
+	bitmap_zero(sbi->extent_used, nr);
+	pkernfs_hwm_lower(sbi, media);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(media->s_hwm[PKERNFS_HWM_EXTENTS]),
+			min(nr, PKERNFS_HWM_STEP));
+	mutex_unlock(&sbi->lock);
+	et_teardown(fs);
+}
+
 static struct kunit_case pkernfs_extent_test_cases[] = {
+	KUNIT_CASE(pkernfs_test_slot_hwm),
 	KUNIT_CASE(pkernfs_test_extent_merge),
 	KUNIT_CASE(pkernfs_test_extent_split),
 	KUNIT_CASE(pkernfs_test_extent_busy),

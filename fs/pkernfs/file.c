@@ -28,6 +28,7 @@
 #include <linux/pfn_t.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
 #include <linux/uio.h>
@@ -158,9 +159,36 @@ static void pkernfs_unmap_zero(struct inode *inode, u32 lblk, u32 len)
 }
 
 /*
+ * Clear AUs that are reserved in memory but not yet recorded, without
+ * sbi->lock: zeroing a run (up to 1 GiB) is the slow part of an
+ * allocation, and under the lock it would stall every create, stat of a
+ * new name and fault on the filesystem behind it.
+ */
+static void pkernfs_zero_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len)
+{
+	void *addr = pkernfs_au_addr(sbi, start);
+	u64 bytes = len << sbi->au_shift;
+	u64 off, n;
+
+	for (off = 0; off < bytes; off += n) {
+		n = min_t(u64, bytes - off, SZ_2M);
+		memset(addr + off, 0, n);
+		arch_wb_cache_pmem(addr + off, n);
+		cond_resched();
+	}
+	pkernfs_persist_barrier(sbi);
+}
+
+/*
  * Allocate and map AUs for [lblk, lblk + want) that are holes, one
- * transaction per run found. Called with sbi->lock held. The tree is
- * given its memory before the commit, so nothing can fail after it.
+ * transaction per run found. Called with sbi->lock held, which it drops
+ * while it zeroes the run: the run is reserved in au_used meanwhile, so
+ * no one else takes it, but it is on media only once the transaction
+ * commits. Another task may fill part of the hole while the lock is
+ * dropped (faults hold the invalidate_lock shared, and a write races a
+ * fault): then the run goes back and -EAGAIN says to look again. The
+ * tree is given its memory before the commit, so nothing can fail after
+ * it.
  */
 static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 {
@@ -189,10 +217,24 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	err = pkernfs_alloc_aus(sbi, want, goal, &start, &got);
 	if (err)
 		return err;
+	/* Reserved in memory only; recorded by the transaction below. */
+	bitmap_set(sbi->au_used, start, got);
+	sbi->free_aus -= got;
+	mutex_unlock(&sbi->lock);
+	/* Old contents of a freed AU must never show through a new file. */
+	pkernfs_zero_aus(sbi, start, got);
+	mutex_lock(&sbi->lock);
+	bitmap_clear(sbi->au_used, start, got);
+	sbi->free_aus += got;
+
+	idx = lblk;
+	if (mt_find(&pi->extents, &idx, (unsigned long)lblk + got - 1))
+		return -EAGAIN;
+	prev = lblk ? pkernfs_find_ext_locked(inode, lblk - 1) : NULL;
 	merge = prev && prev->start + prev->len == start &&
 		prev->len + got <= PKERNFS_BITS_PER_BMAP;
 	if (!merge) {
-		err = pkernfs_alloc_slot(sbi->extent_used, sbi->nr_extents, 0, &slot);
+		err = pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &slot);
 		if (err)
 			return err;
 	} else {
@@ -225,10 +267,6 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	if (err)
 		goto out_abort;
 
-	/* Old contents of a freed AU must never show through a new file. */
-	memset(pkernfs_au_addr(sbi, start), 0, got << sbi->au_shift);
-	arch_wb_cache_pmem(pkernfs_au_addr(sbi, start), got << sbi->au_shift);
-	pkernfs_persist_barrier(sbi);
 	pkernfs_txn_commit(sbi);
 
 	mas_store_prealloc(&mas, ext);
@@ -267,16 +305,16 @@ static int pkernfs_get_ext(struct inode *inode, u32 lblk, u32 want, struct pkern
 	if (pkernfs_lookup_ext(inode, lblk, extp))
 		return 0;
 	mutex_lock(&sbi->lock);
-	ext = pkernfs_find_ext_locked(inode, lblk);
-	if (!ext) {
+	do {
+		ext = pkernfs_find_ext_locked(inode, lblk);
+		if (ext)
+			break;
 		err = pkernfs_alloc_run(inode, lblk, max(want, 1u));
-		if (!err)
-			ext = pkernfs_find_ext_locked(inode, lblk);
-	}
+	} while (!err || err == -EAGAIN);
 	if (ext)
 		*extp = *ext;
 	mutex_unlock(&sbi->lock);
-	return err;
+	return ext ? 0 : err;
 }
 
 static void *pkernfs_ext_addr(struct pkernfs_sb_info *sbi, const struct pkernfs_ext *ext,
@@ -394,7 +432,12 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (err)
 			break;
 		n = min_t(u64, iov_iter_count(from), au_size - (pos & (au_size - 1)));
-		copied = copy_from_iter(pkernfs_ext_addr(sbi, &ext, pos), n, from);
+		/*
+		 * Non-temporal stores, as fs-dax writes pmem: the data does
+		 * not pass through (and evict) the cache, and it is durable
+		 * without a write-back at fsync.
+		 */
+		copied = _copy_from_iter_flushcache(pkernfs_ext_addr(sbi, &ext, pos), n, from);
 		pos += copied;
 		done += copied;
 		if (copied < n) {
@@ -475,7 +518,7 @@ static int pkernfs_cut_ext(struct inode *inode, struct pkernfs_ext *ext, u32 fir
 			goto out_free;
 		}
 		if (head) {
-			err = pkernfs_alloc_slot(sbi->extent_used, sbi->nr_extents, 0, &tslot);
+			err = pkernfs_take_slot(sbi, PKERNFS_HWM_EXTENTS, 0, &tslot);
 			if (err)
 				goto out_free;
 		} else {
@@ -1144,8 +1187,9 @@ int pkernfs_load_extents(struct super_block *sb)
 		bitmap_free(seen);
 		return -ENOMEM;
 	}
+	sbi->slot_used[PKERNFS_HWM_EXTENTS] = sbi->extent_used;
 	bitmap_set(seen, 0, sbi->data_first_au);
-	for (i = 0; i < sbi->nr_extents && !err; i++) {
+	for (i = 0; i < sbi->slot_checked[PKERNFS_HWM_EXTENTS] && !err; i++) {
 		struct pkernfs_extent *e = &sbi->etab[i];
 		u64 ino = le64_to_cpu(e->e_ino), start = le64_to_cpu(e->e_start);
 		u32 len = le32_to_cpu(e->e_len);
@@ -1191,7 +1235,7 @@ int pkernfs_load_extents(struct super_block *sb)
 		return err;
 
 	/* Orphans: used inodes with no links, which the tree did not reach. */
-	for (i = PKERNFS_ROOT_INO + 1; i < sbi->nr_inodes; i++) {
+	for (i = PKERNFS_ROOT_INO + 1; i < sbi->slot_checked[PKERNFS_HWM_INODES]; i++) {
 		if (!test_bit(i, sbi->ino_used) || le32_to_cpu(sbi->itab[i].i_nlink))
 			continue;
 		if (sb_rdonly(sb)) {

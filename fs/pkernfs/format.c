@@ -100,6 +100,13 @@ static u64 rgn_len(const struct pkernfs_super *sb, int r)
 	return le64_to_cpu(sb->s_regions[r].len);
 }
 
+/* The table each high-water mark bounds. */
+static const int hwm_region[PKERNFS_NR_HWM] = {
+	[PKERNFS_HWM_INODES] = PKERNFS_R_INODES,
+	[PKERNFS_HWM_DIRENTS] = PKERNFS_R_DIRENTS,
+	[PKERNFS_HWM_EXTENTS] = PKERNFS_R_EXTENTS,
+};
+
 /**
  * pkernfs_layout() - compute a superblock for a device of @dev_size bytes
  * @sb: filled in completely, crc included
@@ -116,6 +123,7 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 	u32 shift = p->au_shift ? p->au_shift : PKERNFS_AU_SHIFT_DEFAULT;
 	u64 au, nr_aus, inodes, dirents, extents, bmaps, jlen, klen, off;
 	u64 kernel_off, data_off;
+	int h;
 
 	if (shift < PKERNFS_AU_SHIFT_MIN || shift > PKERNFS_AU_SHIFT_MAX)
 		return fail(why, "allocation unit must be 4K..1G, a power of two", -EINVAL);
@@ -186,8 +194,28 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 	sb->s_nr_aus = cpu_to_le64(nr_aus);
 	sb->s_mkfs_time = cpu_to_le64(p->time);
 	sb->s_root_ino = cpu_to_le64(PKERNFS_ROOT_INO);
+	sb->s_feature_ro_compat = cpu_to_le32(PKERNFS_FEATURE_RO_COMPAT_HWM);
+	for (h = 0; h < PKERNFS_NR_HWM; h++) {
+		u32 n = le32_to_cpu(sb->s_regions[hwm_region[h]].count);
+
+		sb->s_hwm[h] = cpu_to_le32(n < PKERNFS_HWM_STEP ? n : PKERNFS_HWM_STEP);
+	}
 	pkernfs_super_set_crc(sb);
 	return 0;
+}
+
+/**
+ * pkernfs_hwm_scan() - how many slots of a table a reader must look at
+ * @sb: a superblock that passed pkernfs_super_check()
+ * @h: the table
+ *
+ * Return: its high-water mark if the image keeps one, else every slot.
+ */
+u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h)
+{
+	if (le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)
+		return le32_to_cpu(sb->s_hwm[h]);
+	return le32_to_cpu(sb->s_regions[hwm_region[h]].count);
 }
 
 static void bmap_set_range(u8 *bmap_region, u64 first, u64 count)
@@ -346,6 +374,16 @@ int pkernfs_super_check(const struct pkernfs_super *sb, u64 dev_size,
 	if (le32_to_cpu(sb->s_regions[PKERNFS_R_EXTENTS].count) < 1 ||
 	    le32_to_cpu(sb->s_regions[PKERNFS_R_DIRENTS].count) < 1)
 		return fail(why, "empty extent or dirent table", -EFSCORRUPTED);
+	if (le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) {
+		for (r = 0; r < PKERNFS_NR_HWM; r++)
+			if (le32_to_cpu(sb->s_hwm[r]) >
+			    le32_to_cpu(sb->s_regions[hwm_region[r]].count))
+				return fail(why, "high-water mark past the end of its table",
+					    -EFSCORRUPTED);
+		if (le32_to_cpu(sb->s_hwm[PKERNFS_HWM_INODES]) <= PKERNFS_ROOT_INO)
+			return fail(why, "inode high-water mark below the root inode",
+				    -EFSCORRUPTED);
+	}
 	count = le32_to_cpu(sb->s_regions[PKERNFS_R_BITMAP].count);
 	if (count * PKERNFS_BITS_PER_BMAP < nr_aus)
 		return fail(why, "allocation bitmap does not cover the device", -EFSCORRUPTED);

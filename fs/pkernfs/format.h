@@ -46,11 +46,12 @@
 #endif
 
 #define PKERNFS_MAJOR		1
-#define PKERNFS_MINOR		1
+#define PKERNFS_MINOR		2
 
 /* Feature masks. A newer kernel may know more bits than these. */
 #define PKERNFS_FEATURE_COMPAT_SUPP	0x0u
-#define PKERNFS_FEATURE_RO_COMPAT_SUPP	PKERNFS_FEATURE_RO_COMPAT_DMA
+#define PKERNFS_FEATURE_RO_COMPAT_SUPP	(PKERNFS_FEATURE_RO_COMPAT_DMA | \
+					 PKERNFS_FEATURE_RO_COMPAT_HWM)
 
 /*
  * Some inode carries PKERNFS_INODE_DMA: a kernel that does not know it
@@ -58,6 +59,25 @@
  * may only mount read-only.
  */
 #define PKERNFS_FEATURE_RO_COMPAT_DMA	0x1u
+/*
+ * s_hwm is kept: no slot of a table at or past its high-water mark is in
+ * use, so a mount reads only the slots below it (minor 2). A kernel that
+ * does not know it would allocate past the mark without raising it, so
+ * it may only mount read-only; read-only, it scans every slot and is
+ * right.
+ */
+#define PKERNFS_FEATURE_RO_COMPAT_HWM	0x2u
+
+/* Indices of s_hwm, and the step it rises by (a transaction per step). */
+enum pkernfs_hwm_id {
+	PKERNFS_HWM_INODES,
+	PKERNFS_HWM_DIRENTS,
+	PKERNFS_HWM_EXTENTS,
+	PKERNFS_NR_HWM
+};
+
+#define PKERNFS_HWM_STEP	1024u
+
 #define PKERNFS_FEATURE_INCOMPAT_SUPP	0x0u
 
 #define PKERNFS_BLOCK_SHIFT	12
@@ -122,6 +142,9 @@ enum pkernfs_region_id {
  * @s_mount_count: mounts since mkfs
  * @s_root_ino: inode number of the root directory
  * @s_regions: where each table lives, indexed by enum pkernfs_region_id
+ * @s_hwm: with RO_COMPAT_HWM, per table (enum pkernfs_hwm_id): every slot
+ *	at or past this index is free; at most the table's count
+ * @s_reserved1: zero
  * @s_pad: zero, up to 4 KiB
  */
 struct pkernfs_super {
@@ -144,7 +167,9 @@ struct pkernfs_super {
 	__le64 s_mount_count;
 	__le64 s_root_ino;
 	struct pkernfs_region_desc s_regions[PKERNFS_NR_REGIONS];
-	__u8 s_pad[3768];
+	__le32 s_hwm[PKERNFS_NR_HWM];
+	__le32 s_reserved1;
+	__u8 s_pad[3752];
 };
 
 /* i_flags */
@@ -345,7 +370,8 @@ static_assert(offsetof(struct pkernfs_super, s_crc) == 8);
 static_assert(offsetof(struct pkernfs_super, s_uuid) == 40);
 static_assert(offsetof(struct pkernfs_super, s_size) == 88);
 static_assert(offsetof(struct pkernfs_super, s_regions) == 136);
-static_assert(offsetof(struct pkernfs_super, s_pad) == 136 + 24 * PKERNFS_NR_REGIONS);
+static_assert(offsetof(struct pkernfs_super, s_hwm) == 136 + 24 * PKERNFS_NR_REGIONS);
+static_assert(offsetof(struct pkernfs_super, s_pad) == 136 + 24 * PKERNFS_NR_REGIONS + 16);
 static_assert(sizeof(struct pkernfs_inode) == 256);
 static_assert(offsetof(struct pkernfs_inode, i_mode) == 16);
 static_assert(offsetof(struct pkernfs_inode, i_size) == 32);
@@ -400,6 +426,7 @@ int pkernfs_layout(struct pkernfs_super *sb, __u64 dev_size,
 		   const struct pkernfs_mkfs_params *p, const char **why);
 int pkernfs_format(void *base, __u64 dev_size, const struct pkernfs_mkfs_params *p,
 		   struct pkernfs_super *sb, const char **why);
+__u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h);
 int pkernfs_super_check(const struct pkernfs_super *sb, __u64 dev_size,
 			const char **why);
 void pkernfs_super_set_crc(struct pkernfs_super *sb);

@@ -182,8 +182,10 @@ static int pkernfs_scan_inodes(struct pkernfs_sb_info *sbi)
 	sbi->ino_used = bitmap_zalloc(sbi->nr_inodes, GFP_KERNEL);
 	if (!sbi->ino_used)
 		return -ENOMEM;
+	sbi->slot_used[PKERNFS_HWM_INODES] = sbi->ino_used;
 	__set_bit(0, sbi->ino_used);
-	for (i = 1; i < sbi->nr_inodes; i++) {
+	/* Slots past the high-water mark are free: checked when taken. */
+	for (i = 1; i < sbi->slot_checked[PKERNFS_HWM_INODES]; i++) {
 		if (pkernfs_inode_check(&sbi->itab[i], i, &why)) {
 			pr_err("%s: inode %u: %s\n", sbi->source, i, why);
 			return -EFSCORRUPTED;
@@ -285,7 +287,7 @@ static int pkernfs_check_nlinks(struct pkernfs_sb_info *sbi, const u32 *names,
 {
 	u32 i, want;
 
-	for (i = 1; i < sbi->nr_inodes; i++) {
+	for (i = 1; i < sbi->slot_checked[PKERNFS_HWM_INODES]; i++) {
 		struct pkernfs_inode *di = &sbi->itab[i];
 
 		if (!test_bit(i, sbi->ino_used))
@@ -336,7 +338,8 @@ int pkernfs_build_tree(struct super_block *sb)
 	if (!sbi->dirent_used || !refs || !names || !subdirs || !queue)
 		goto out;
 
-	for (i = 0; i < sbi->nr_dirents; i++) {
+	sbi->slot_used[PKERNFS_HWM_DIRENTS] = sbi->dirent_used;
+	for (i = 0; i < sbi->slot_checked[PKERNFS_HWM_DIRENTS]; i++) {
 		struct pkernfs_dirent *de = &sbi->dtab[i];
 
 		err = pkernfs_dirent_check(de, &why);
@@ -498,10 +501,10 @@ static int pkernfs_new(struct mnt_idmap *idmap, struct inode *dir,
 	if (err)
 		goto out_iput;
 	mutex_lock(&sbi->lock);
-	err = pkernfs_alloc_slot(sbi->ino_used, sbi->nr_inodes, PKERNFS_ROOT_INO + 1, &ino);
+	err = pkernfs_take_slot(sbi, PKERNFS_HWM_INODES, PKERNFS_ROOT_INO + 1, &ino);
 	if (err)
 		goto out_unlock;
-	err = pkernfs_alloc_slot(sbi->dirent_used, sbi->nr_dirents, 0, &slot);
+	err = pkernfs_take_slot(sbi, PKERNFS_HWM_DIRENTS, 0, &slot);
 	if (err) {
 		__clear_bit(ino, sbi->ino_used);
 		goto out_unlock;
@@ -592,7 +595,7 @@ static int pkernfs_link(struct dentry *old_dentry, struct inode *dir,
 	if (err)
 		return err;
 	mutex_lock(&sbi->lock);
-	err = pkernfs_alloc_slot(sbi->dirent_used, sbi->nr_dirents, 0, &slot);
+	err = pkernfs_take_slot(sbi, PKERNFS_HWM_DIRENTS, 0, &slot);
 	if (err)
 		goto out;
 	inc_nlink(inode);

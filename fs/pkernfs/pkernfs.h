@@ -80,10 +80,17 @@ struct pkernfs_sb_info {
 	struct pkernfs_journal_head *jhead;
 	u64 jlen;
 
-	/* In-memory allocation state, rebuilt from the tables at mount. */
+	/*
+	 * In-memory allocation state, rebuilt from the tables at mount.
+	 * slot_used[] aliases ino_used, dirent_used and extent_used (by enum
+	 * pkernfs_hwm_id); mount checked the slots below slot_checked[].
+	 */
 	unsigned long *ino_used;
 	unsigned long *dirent_used;
 	unsigned long *extent_used;
+	unsigned long *slot_used[PKERNFS_NR_HWM];
+	u32 slot_count[PKERNFS_NR_HWM];
+	u32 slot_checked[PKERNFS_NR_HWM];
 	unsigned long *au_used;
 	u64 free_aus;
 	u32 free_inodes;
@@ -201,6 +208,8 @@ int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly);
 
 /* alloc.c */
 int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot);
+int pkernfs_take_slot(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 first, u32 *slot);
+void pkernfs_hwm_lower(struct pkernfs_sb_info *sbi, struct pkernfs_super *img);
 int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 		      u64 *start, u64 *got);
 int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);

@@ -276,6 +276,7 @@ static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sb
 void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 {
 	struct pkernfs_super *dsb = sbi->dsb;
+	int h;
 
 	sbi->au_shift = le32_to_cpu(dsb->s_au_shift);
 	sbi->nr_aus = le64_to_cpu(dsb->s_nr_aus);
@@ -291,6 +292,11 @@ void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 	sbi->kdir = (struct pkernfs_kdir_entry *)pkernfs_region_addr(sbi, PKERNFS_R_KDIR);
 	sbi->jhead = (struct pkernfs_journal_head *)pkernfs_region_addr(sbi, PKERNFS_R_JOURNAL);
 	sbi->jlen = le64_to_cpu(dsb->s_regions[PKERNFS_R_JOURNAL].len);
+	sbi->slot_count[PKERNFS_HWM_INODES] = sbi->nr_inodes;
+	sbi->slot_count[PKERNFS_HWM_DIRENTS] = sbi->nr_dirents;
+	sbi->slot_count[PKERNFS_HWM_EXTENTS] = sbi->nr_extents;
+	for (h = 0; h < PKERNFS_NR_HWM; h++)
+		sbi->slot_checked[h] = pkernfs_hwm_scan(dsb, h);
 }
 
 /* Read the AU bitmap into memory, checking every block. */
@@ -339,6 +345,7 @@ static void pkernfs_set_state(struct pkernfs_sb_info *sbi, u32 state)
 			le64_add_cpu(&img->s_mount_count, 1);
 		}
 		img->s_state = cpu_to_le32(state);
+		pkernfs_hwm_lower(sbi, img);
 		pkernfs_txn_commit(sbi);
 	}
 	mutex_unlock(&sbi->lock);

@@ -83,8 +83,8 @@ rc 0 "fsck of the new image exits 0" "$P" fsck --image "$T/img"
 ok "fsck -j is JSON saying clean, 1 inode" \
 	$([ "$(jq -c '[.clean, .exit, .inodes]' "$T/j")" = '[true,0,1]' ]; echo $?)
 rc 0 "info -j" "$P" info -j --image "$T/img"
-ok "info -j: version 1.1, 2M AUs" \
-	$([ "$(jq -c '[.version, .au]' "$T/out")" = '["1.1",2097152]' ]; echo $?)
+ok "info -j: version 1.2, 2M AUs" \
+	$([ "$(jq -c '[.version, .au]' "$T/out")" = '["1.2",2097152]' ]; echo $?)
 rc 1 "mkfs over a pkernfs without -f exits 1" "$P" mkfs --image "$T/img"
 grep -q "already holds a pkernfs" "$T/err"
 ok "  ... and says why" $?

@@ -260,6 +260,36 @@ TEST(repair_link_count)
 	free(m.b);
 }
 
+/* Records in use past a high-water mark would vanish at the next mount. */
+TEST(high_water_marks)
+{
+	struct pkernfs_fsck f;
+	struct img m;
+
+	build(&m);
+	EXPECT(le32_to_cpu(m.sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM);
+	EXPECT_EQ(pkernfs_hwm_scan(m.sb, PKERNFS_HWM_INODES),
+		  le32_to_cpu(m.sb->s_regions[PKERNFS_R_INODES].count));
+	m.sb->s_hwm[PKERNFS_HWM_INODES] = cpu_to_le32(3);	/* inode 3 is past it */
+	m.sb->s_hwm[PKERNFS_HWM_DIRENTS] = cpu_to_le32(2);	/* and dirent 2 */
+	pkernfs_super_set_crc(m.sb);
+	EXPECT_EQ(run(&m, &f), 4);
+	EXPECT_EQ(f.errors, 2);
+	expect_converges(&m, unit_failed, 1);
+	EXPECT(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_INODES]) > 3);
+	EXPECT(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_DIRENTS]) > 2);
+	expect_file_intact(&m, unit_failed);
+	free(m.b);
+
+	/* A mark past its table is a bad superblock. */
+	build(&m);
+	m.sb->s_hwm[PKERNFS_HWM_EXTENTS] =
+		cpu_to_le32(le32_to_cpu(m.sb->s_regions[PKERNFS_R_EXTENTS].count) + 1);
+	pkernfs_super_set_crc(m.sb);
+	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+}
+
 TEST(repair_leaked_and_unmarked_aus)
 {
 	struct img m;

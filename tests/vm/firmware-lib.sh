@@ -73,7 +73,7 @@ fw_kexec() {
 fw_verify() {
 	local dev
 	fw_region_up "after kexec" || return
-	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.1")][0].chardev')
+	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.2")][0].chardev')
 	pkt_check "enable $dev" pkernfsctl enable $dev || return
 	mkdir -p $M
 	pkt_check "mount" mount -t pkernfs $dev $M || return

@@ -22,6 +22,12 @@
 #   # pkt-append: ARGS     extra kernel command line
 #   # pkt-nvdimm: SIZE     file-backed nvdimm size, or "none" (default 512M)
 #   # pkt-nvdimm-label: SIZE  label area for the nvdimm (default: none)
+#   # pkt-nvdimm-backing: file|mem  "mem": the image in /dev/shm, allocated
+#                          up front (prealloc=on), so that a benchmark
+#                          measures the guest, not the host faulting in a
+#                          disk file and writing it back (default file)
+#   # pkt-maxmem: SIZE     the guest's RAM plus nvdimm limit (default 8G)
+#   # pkt-tcg: single|multi  TCG threading unless PKT_TCG says (default single)
 #   # pkt-qemu: ARGS       extra QEMU arguments
 #   # pkt-mem: SIZE        guest RAM (default 2G)
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
@@ -43,13 +49,14 @@ LEG=${PKT_LEG:-test}
 case "$LEG" in
 test) CONFNAME=qemu-x86_64; SUFFIX= ;;
 debug) CONFNAME=qemu-x86_64-debug; SUFFIX=-debug ;;
-*) echo "PKT_LEG must be test or debug, not '$LEG'" >&2; exit 2 ;;
+bench) CONFNAME=qemu-x86_64-bench; SUFFIX=-bench ;;
+*) echo "PKT_LEG must be test, debug or bench, not '$LEG'" >&2; exit 2 ;;
 esac
 KERNEL=${PKT_KERNEL:-}
 INITRD=${PKT_INITRD:-$REPO/build/initramfs$SUFFIX.cpio}
 LOGROOT=${PKT_LOGDIR:-$REPO/build/vm$SUFFIX}
 VERBOSE=${PKT_VERBOSE:-0}
-TCG=${PKT_TCG:-single}
+TCG=${PKT_TCG:-}
 
 shell=0
 while [ $# -gt 0 ]; do
@@ -100,6 +107,9 @@ EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
 MEM=$(meta mem 2G)
+MAXMEM=$(meta maxmem 8G)
+BACKING=$(meta nvdimm-backing file)
+[ -n "$TCG" ] || TCG=$(meta tcg single)
 if [ "$LEG" = debug ]; then
 	TIMEOUT=$((TIMEOUT * ${PKT_DEBUG_SLOWDOWN:-3}))
 	# KASAN under TCG: -cpu max offers LA57, and a 5-level direct map
@@ -125,7 +135,7 @@ cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
 cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
-	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=8G"
+	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=$MAXMEM"
 	-device intel-iommu,intremap=on -device edu
 	-nodefaults -display none -nic none -no-reboot
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline")
@@ -134,12 +144,17 @@ if [ "$NVDIMM" != none ]; then
 	# earlier run left behind.
 	# Per process, so that runs of one case can go in parallel.
 	img=$CACHE/vm/$CASE.$$.nvdimm.img
+	backend="memory-backend-file,id=mem1,share=on,size=$NVDIMM"
+	if [ "$BACKING" = mem ]; then
+		img=/dev/shm/pkt-$CASE.$$.nvdimm.img
+		backend+=",prealloc=on"
+	fi
 	rm -f "$img"
 	truncate -s "$NVDIMM" "$img"
 	trap 'rm -f "$img" "${ird:-}"' EXIT
 	nvdev="nvdimm,id=nvdimm1,memdev=mem1"
 	[ -n "$NVLABEL" ] && nvdev+=",label-size=$NVLABEL"
-	qemu+=(-object "memory-backend-file,id=mem1,share=on,mem-path=$img,size=$NVDIMM"
+	qemu+=(-object "$backend,mem-path=$img"
 		-device "$nvdev")
 fi
 # shellcheck disable=SC2206

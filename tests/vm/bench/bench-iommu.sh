@@ -8,6 +8,7 @@
 # pkt-nvdimm: 512M
 # pkt-qemu: -device edu
 # pkt-timeout: 900
+# pkt-legs: bench
 
 F=/mnt/pk/guest-ram
 LEN=0x4000000
@@ -43,9 +44,10 @@ stage_1() {
 		done
 		for r in map unmap; do
 			col=1; [ $r = unmap ] && col=2
-			s=$(cut -d' ' -f$col /tmp/st | median)
-			p=$(cut -d' ' -f$col /tmp/pk | median)
-			pkt_info "BENCH iommu $r $((pg / 1024))K: stock $s ns/page (min $(cut -d' ' -f$col /tmp/st | sort -n | head -n1), max $(cut -d' ' -f$col /tmp/st | sort -n | tail -n1)), persistent $p ns/page (min $(cut -d' ' -f$col /tmp/pk | sort -n | head -n1), max $(cut -d' ' -f$col /tmp/pk | sort -n | tail -n1)), throughput ratio persistent/stock $(awk "BEGIN {printf \"%.2f\", $s / $p}")x"
+			for f in st:stock pk:persistent; do
+				pkt_emit "BENCH iommu-$r-$((pg / 1024))K ${f#*:} $(cut -d' ' -f$col /tmp/${f%%:*} |
+					sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)], a[1], a[NR]}') ns/page"
+			done
 		done
 	done
 	pkt_ok "bench done"

@@ -58,7 +58,7 @@ stage_1() {
 		"$(ndctl list -B | jq -s '[.[][] | select(.provider == "pkernfs-pmem-region")] | length')" 0
 	pkt_check "rebind PRP0001:00" sh -c "echo PRP0001:00 > $DRV/bind"
 	fw_region_up "after rebind" || return
-	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.1")][0].chardev')
+	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.2")][0].chardev')
 	pkt_check "enable $dev again" pkernfsctl enable $dev || return
 	pkt_check "mount again" mount -t pkernfs $dev $M || return
 	pkt_eq "the file written before the unbind is intact" "$(cat $M/f)" kept

@@ -64,7 +64,7 @@ stage_1() {
 
 stage_2() {
 	local dev
-	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.1")][0].chardev')
+	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.2")][0].chardev')
 	pkt_eq "after kexec, list finds the pkernfs on the memmap region" \
 		"$(pkernfsctl list -j | jq -r ".[] | select(.chardev == \"$dev\") | .provider")" e820
 	pkt_check "enable $dev" pkernfsctl enable $dev || return

@@ -29,7 +29,7 @@ stage_1() {
 	sel=".[] | select(.chardev == \"$dev\")"
 	pkt_eq "list -j: namespace, provider, pkernfs version, inodes, bytes used, kernel area idle" \
 		"$(pkernfsctl list -j | jq -c "$sel | [.namespace != null, .provider, .pkernfs.version, .pkernfs.inodes_used, .pkernfs.used_bytes, .pkernfs.kernel_area_in_use]")" \
-		'[true,"ACPI.NFIT","1.1",3,10485760,false]'
+		'[true,"ACPI.NFIT","1.2",3,10485760,false]'
 	pkt_eq "list -R nests the device under its region" \
 		"$(pkernfsctl list -R | jq -r "[.[] | .devices[] | select(.chardev == \"$dev\")] | length")" 1
 	pkernfsctl fsck $dev > /tmp/fsck.out 2> /tmp/fsck.err
@@ -46,7 +46,7 @@ stage_1() {
 	pkt_check "disable" pkernfsctl disable $dev
 	pkernfsctl fsck $dev > /dev/null
 	pkt_eq "fsck of the used image exits 0" "$?" 0
-	pkt_eq "info -j: version and inodes" "$(pkernfsctl info -j $dev | jq -c '[.version, .inodes_used]')" '["1.1",3]'
+	pkt_eq "info -j: version and inodes" "$(pkernfsctl info -j $dev | jq -c '[.version, .inodes_used]')" '["1.2",3]'
 	pkernfsctl mkfs $dev 2> /dev/null
 	pkt_eq "mkfs over a pkernfs without -f exits 1" "$?" 1
 	out=$(pkernfsctl create --size 128M --align 1G 2>&1)

@@ -21,6 +21,12 @@
  *       kdir-clear          every kdir slot zeroed (undoes kdir-live)
  *       dup-name            a second name, equal to a first, in one directory
  *       isize-big           a file's size past the largest file (s_maxbytes)
+ *       no-hwm              the high-water marks dropped (RO_COMPAT_HWM
+ *                           cleared): a mount reads every slot again, as
+ *                           format 1.1 did; for the mount benchmark
+ *       past-hwm            a bad checksum in the free inode slot at the
+ *                           inode table's high-water mark, which a mount
+ *                           does not read
  *   or prints, in decimal: print-kernel-off | print-data-off
  */
 #include <fcntl.h>
@@ -300,7 +306,7 @@ int main(int argc, char **argv)
 	    !strcmp(what, "journal-geometry") || !strcmp(what, "journal-empty-torn") ||
 	    !strncmp(what, "kdir-", 5) ||
 	    !strcmp(what, "rocompat") || !strcmp(what, "dup-name") ||
-	    !strcmp(what, "isize-big")) {
+	    !strcmp(what, "isize-big") || !strcmp(what, "past-hwm") || !strcmp(what, "no-hwm")) {
 		const char *why = NULL;
 		int err = pkernfs_super_check(sb, size, &why);
 
@@ -367,6 +373,21 @@ int main(int argc, char **argv)
 		journal_geometry(b, sb);
 	} else if (!strcmp(what, "journal-empty-torn")) {
 		journal_empty_torn(b, sb);
+	} else if (!strcmp(what, "no-hwm")) {
+		sb->s_feature_ro_compat &= ~cpu_to_le32(PKERNFS_FEATURE_RO_COMPAT_HWM);
+		memset(sb->s_hwm, 0, sizeof(sb->s_hwm));
+		pkernfs_super_set_crc(sb);
+	} else if (!strcmp(what, "past-hwm")) {
+		uint32_t hwm = pkernfs_hwm_scan(sb, PKERNFS_HWM_INODES);
+		struct pkernfs_inode *di;
+
+		if (hwm >= rcount(sb, PKERNFS_R_INODES)) {
+			fprintf(stderr, "the inode table has no slot past its high-water mark\n");
+			return 1;
+		}
+		di = (struct pkernfs_inode *)(b + roff(sb, PKERNFS_R_INODES)) + hwm;
+		di->i_crc ^= cpu_to_le32(0x5a5a);
+		printf("%u\n", hwm);
 	} else if (!strcmp(what, "rocompat")) {
 		sb->s_feature_ro_compat |= cpu_to_le32(0x80000000u);
 		pkernfs_super_set_crc(sb);
