@@ -56,7 +56,7 @@ TARGETS = [
     ("fsync of 4 KiB: whole-file time / range time (range-only) >= 10",
      "fsync-whole", "pkernfs", "fsync-4k-range", "q>=", 10),
     ("IOMMU map 4K, persistent >= 0.9x stock", "iommu-map-4K", "persistent", "stock", ">=", 0.9),
-    ("IOMMU map 2M, persistent >= 0.9x stock", "iommu-map-2M", "persistent", "stock", ">=", 0.9),
+    ("IOMMU map 2M, persistent >= 0.9x stock", "iommu-map-2048K", "persistent", "stock", ">=", 0.9),
 ]
 
 

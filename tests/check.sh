@@ -120,6 +120,28 @@ while read -r leg c; do
 	esac
 done <<< "$(sort -k2 -k1 <<< "$queue")"
 
+# The bench machinery end to end: the quick run's figures through the
+# report. Figures are printed, never judged; what must hold is that every
+# kind of benchmark produced one and the CSV and table come out.
+echo "== bench report (figures from bench-quick on the test kernel, not judged)"
+if [ ! -f "$LOGDIR/bench-quick/result.log" ] || [ "$(cat "$LOGDIR/bench-quick.rc" 2> /dev/null)" != 0 ]; then
+	echo "SKIP bench-report: bench-quick did not pass in this run"
+	skip=$((skip + 1))
+elif out=$(scripts/bench-report.py "$LOGDIR/bench-quick/result.log" build/bench-quick 2>&1) &&
+	missing=$(for g in fault-fresh fault-fallocated fault-remapped bw-read bw-write meta-create \
+			  stall-create-worst fsync-4k-range mount-slots vmemmap kexec-downtime; do
+			grep -q "^$g" build/bench-quick/results.csv || printf '%s ' "$g"
+		  done) && [ -z "$missing" ]; then
+	echo "$out" | sed -n '/^met\|^MISSED\|^not measured/p' | sed 's/^/     /'
+	echo "PASS bench-report ($(($(wc -l < build/bench-quick/results.csv) - 1)) rows in build/bench-quick/results.csv)"
+	pass=$((pass + 1))
+else
+	echo "FAIL bench-report: ${missing:+no figures for: $missing}"
+	echo "$out" | tail -n 5 | sed 's/^/     /'
+	fail=$((fail + 1))
+	failed+=(bench-report)
+fi
+
 echo "== $((SECONDS - t0)) s"
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
 [ $skip -gt 0 ] && echo "SKIPPED: $skip test(s) could not run here; see SKIP lines above"

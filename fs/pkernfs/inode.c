@@ -321,7 +321,7 @@ int pkernfs_build_tree(struct super_block *sb)
 	struct pkernfs_name_ref *refs = NULL;
 	u32 *names = NULL, *subdirs = NULL;
 	struct dentry **queue = NULL;
-	u32 i, nref = 0, qlen = 0, qpos = 0;
+	u32 i, ni, nref = 0, qlen = 0, qpos = 0;
 	const char *why = NULL;
 	struct inode *root;
 	int err;
@@ -329,11 +329,17 @@ int pkernfs_build_tree(struct super_block *sb)
 	err = pkernfs_scan_inodes(sbi);
 	if (err)
 		return err;
+	/*
+	 * Sized by the slots mount reads, not by the table: every inode
+	 * and name in use lies below the high-water marks.
+	 */
+	ni = sbi->slot_checked[PKERNFS_HWM_INODES];
 	sbi->dirent_used = bitmap_zalloc(sbi->nr_dirents, GFP_KERNEL);
-	refs = kvmalloc_array(sbi->nr_dirents, sizeof(*refs), GFP_KERNEL);
-	names = kvcalloc(sbi->nr_inodes, sizeof(*names), GFP_KERNEL);
-	subdirs = kvcalloc(sbi->nr_inodes, sizeof(*subdirs), GFP_KERNEL);
-	queue = kvmalloc_array(sbi->nr_inodes, sizeof(*queue), GFP_KERNEL);
+	refs = kvmalloc_array(max(sbi->slot_checked[PKERNFS_HWM_DIRENTS], 1u), sizeof(*refs),
+			      GFP_KERNEL);
+	names = kvcalloc(ni, sizeof(*names), GFP_KERNEL);
+	subdirs = kvcalloc(ni, sizeof(*subdirs), GFP_KERNEL);
+	queue = kvmalloc_array(ni, sizeof(*queue), GFP_KERNEL);
 	err = -ENOMEM;
 	if (!sbi->dirent_used || !refs || !names || !subdirs || !queue)
 		goto out;

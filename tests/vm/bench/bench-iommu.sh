@@ -2,7 +2,7 @@
 # make bench: IOMMU map and unmap throughput on a persistent domain (tables
 # in pkernfs's kernel area) against a stock domain, 4 KiB and 2 MiB pages,
 # in the same VM: two edu devices, one domain each, both mapping the same
-# pinned 64 MiB pkernfs file. Each figure is the median of 5 runs of 8
+# pinned 64 MiB pkernfs file. Each figure is the median of 5 runs of 32
 # map+unmap rounds, runs of the two domains interleaved. Figures, not
 # assertions (the target: persistent >= 0.9x stock).
 # pkt-nvdimm: 512M
@@ -16,10 +16,10 @@ BIOVA=0x40000000
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-# run DEV PGSIZE: ns per page for map and for unmap, one run of 8 rounds.
+# run DEV PGSIZE: ns per page for map and for unmap, one run of 32 rounds.
 run() {
-	pkt_edu "$1" bench 8 "$2" $BIOVA $LEN || return 1
-	awk -v pages=$((LEN / $2 * 8)) '{printf "%d %d\n", $2 / pages, $3 / pages}' \
+	pkt_edu "$1" bench 32 "$2" $BIOVA $LEN || return 1
+	awk -v pages=$((LEN / $2 * 32)) '{printf "%d %d\n", $2 / pages, $3 / pages}' \
 		"/sys/kernel/debug/pkt_edu/$1"
 }
 
