@@ -26,6 +26,7 @@ PEERS = [
     ("meta-", "pkernfs", "tmpfs"),
     ("iommu-", "persistent", "stock"),
     ("kexec-", "pkernfs", "none"),
+    ("stall-create", "pkernfs", "control-tmpfs"),
 ]
 
 # The targets: (label, group, subject, peer, op, bound). A ratio
