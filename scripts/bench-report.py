@@ -207,7 +207,7 @@ def plots(figs, out):
     if have:
         data = "".join(f"{g} {d} {n} {t * 1000:.3f}\n" for g, d, n, t in have)
         gnuplot(out, "mount", "set multiplot layout 1,2 title 'pkernfs mount after kexec';"
-                "set grid; set ylabel 'ms'; set key off; set style data linespoints;"
+                "set grid; set ylabel 'ms'; set yrange [0:*]; set key off; set style data linespoints;"
                 "set xlabel 'GiB of data (1,000 inodes)';"
                 "plot '@DAT@' using ($3 == 1000 ? $2 : 1/0):4 pt 7;"
                 "set xlabel 'inodes in use (3 GiB)'; set logscale x;"
