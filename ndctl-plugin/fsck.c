@@ -344,10 +344,10 @@ static void check_hwm(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 	static const char *const what[PKERNFS_NR_HWM] = { "inode", "dirent", "extent" };
 
 	for (int h = 0; h < PKERNFS_NR_HWM; h++) {
-		uint32_t n = fsck_rcount(sb, fsck_hwm_region(h)), hwm = pkernfs_hwm_scan(sb, h);
+		uint32_t n = pkernfs_hwm_slots(sb, h), hwm = pkernfs_hwm_scan(sb, h);
 
 		for (uint32_t i = hwm; i < n; i++)
-			if (fsck_slot_used(b, sb, h, i))
+			if (pkernfs_slot_in_use(sb, b, h, i))
 				finding(f, PKERNFS_FSCK_ERROR,
 					"%s %u is in use past the high-water mark %u", what[h], i, hwm);
 	}

@@ -60,27 +60,6 @@ static inline uint32_t fsck_rcount(const struct pkernfs_super *sb, int r)
 	return le32_to_cpu(sb->s_regions[r].count);
 }
 
-/* The table high-water mark @h bounds. */
-static inline int fsck_hwm_region(int h)
-{
-	return h == PKERNFS_HWM_INODES ? PKERNFS_R_INODES :
-	       h == PKERNFS_HWM_DIRENTS ? PKERNFS_R_DIRENTS : PKERNFS_R_EXTENTS;
-}
-
-/* Is slot @i of the table high-water mark @h bounds in use? */
-static inline int fsck_slot_used(const uint8_t *b, const struct pkernfs_super *sb, int h,
-				 uint32_t i)
-{
-	const uint8_t *rec = b + fsck_roff(sb, fsck_hwm_region(h));
-
-	if (h == PKERNFS_HWM_INODES)
-		return le16_to_cpu(((const struct pkernfs_inode *)rec)[i].i_flags) &
-		       PKERNFS_INODE_USED;
-	if (h == PKERNFS_HWM_DIRENTS)
-		return ((const struct pkernfs_dirent *)rec)[i].d_parent != 0;
-	return ((const struct pkernfs_extent *)rec)[i].e_ino != 0;
-}
-
 static inline int fsck_bit(const uint8_t *map, uint64_t n)
 {
 	return (map[n / 8] >> (n % 8)) & 1;

@@ -483,8 +483,8 @@ static void repair_hwm(struct rimg *r)
 	if (!(le32_to_cpu(r->sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM))
 		return;
 	for (h = 0; h < PKERNFS_NR_HWM; h++) {
-		n = fsck_rcount(r->sb, fsck_hwm_region(h));
-		for (i = n; i > 0 && !fsck_slot_used(r->b, r->sb, h, i - 1); i--)
+		n = pkernfs_hwm_slots(r->sb, h);
+		for (i = n; i > 0 && !pkernfs_slot_in_use(r->sb, r->b, h, i - 1); i--)
 			;
 		want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
 		want = want < n ? want : n;

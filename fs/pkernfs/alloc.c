@@ -39,16 +39,20 @@ int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot)
 static bool pkernfs_slot_damaged(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 slot,
 				 const char **why)
 {
+	int bad;
+
 	switch (h) {
 	case PKERNFS_HWM_INODES:
-		return pkernfs_inode_check(&sbi->itab[slot], slot, why) ||
-		       (le16_to_cpu(sbi->itab[slot].i_flags) & PKERNFS_INODE_USED);
+		bad = pkernfs_inode_check(&sbi->itab[slot], slot, why);
+		break;
 	case PKERNFS_HWM_DIRENTS:
-		return pkernfs_dirent_check(&sbi->dtab[slot], why) || sbi->dtab[slot].d_parent;
+		bad = pkernfs_dirent_check(&sbi->dtab[slot], why);
+		break;
 	default:
-		return pkernfs_extent_check(sbi->dsb, &sbi->etab[slot], why) ||
-		       sbi->etab[slot].e_ino;
+		bad = pkernfs_extent_check(sbi->dsb, &sbi->etab[slot], why);
+		break;
 	}
+	return bad || pkernfs_slot_in_use(sbi->dsb, sbi->base, h, slot);
 }
 
 static const struct {

@@ -162,7 +162,9 @@ static void pkernfs_unmap_zero(struct inode *inode, u32 lblk, u32 len)
  * Clear AUs that are reserved in memory but not yet recorded, without
  * sbi->lock: zeroing a run (up to 1 GiB) is the slow part of an
  * allocation, and under the lock it would stall every create, stat of a
- * new name and fault on the filesystem behind it.
+ * new name and fault on the filesystem behind it. The reservation keeps
+ * the AUs from anyone else; the caller's pkernfs_enter() section keeps
+ * the region mapped (an unbind waits for it).
  */
 static void pkernfs_zero_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len)
 {

@@ -205,6 +205,45 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 }
 
 /**
+ * pkernfs_hwm_slots() - the slots of the table a high-water mark bounds
+ * @sb: a superblock that passed pkernfs_super_check()
+ * @h: the table
+ *
+ * Return: the table's record count.
+ */
+u32 pkernfs_hwm_slots(const struct pkernfs_super *sb, enum pkernfs_hwm_id h)
+{
+	return le32_to_cpu(sb->s_regions[hwm_region[h]].count);
+}
+
+/**
+ * pkernfs_slot_in_use() - does a slot of an inode, dirent or extent table
+ *	hold a live record?
+ * @sb: a superblock that passed pkernfs_super_check()
+ * @base: the device, as mapped
+ * @h: the table
+ * @i: the slot, below pkernfs_hwm_slots()
+ *
+ * Return: nonzero if it does. The record's own checks are not made.
+ */
+int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
+			enum pkernfs_hwm_id h, u32 i)
+{
+	const u8 *rec = (const u8 *)base + rgn_off(sb, hwm_region[h]) +
+			(u64)i * le32_to_cpu(sb->s_regions[hwm_region[h]].rec_size);
+
+	switch (h) {
+	case PKERNFS_HWM_INODES:
+		return !!(le16_to_cpu(((const struct pkernfs_inode *)rec)->i_flags) &
+			  PKERNFS_INODE_USED);
+	case PKERNFS_HWM_DIRENTS:
+		return ((const struct pkernfs_dirent *)rec)->d_parent != 0;
+	default:
+		return ((const struct pkernfs_extent *)rec)->e_ino != 0;
+	}
+}
+
+/**
  * pkernfs_hwm_scan() - how many slots of a table a reader must look at
  * @sb: a superblock that passed pkernfs_super_check()
  * @h: the table
@@ -215,7 +254,7 @@ u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h)
 {
 	if (le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)
 		return le32_to_cpu(sb->s_hwm[h]);
-	return le32_to_cpu(sb->s_regions[hwm_region[h]].count);
+	return pkernfs_hwm_slots(sb, h);
 }
 
 static void bmap_set_range(u8 *bmap_region, u64 first, u64 count)

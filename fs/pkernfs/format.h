@@ -427,6 +427,9 @@ int pkernfs_layout(struct pkernfs_super *sb, __u64 dev_size,
 int pkernfs_format(void *base, __u64 dev_size, const struct pkernfs_mkfs_params *p,
 		   struct pkernfs_super *sb, const char **why);
 __u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h);
+__u32 pkernfs_hwm_slots(const struct pkernfs_super *sb, enum pkernfs_hwm_id h);
+int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
+			enum pkernfs_hwm_id h, __u32 i);
 int pkernfs_super_check(const struct pkernfs_super *sb, __u64 dev_size,
 			const char **why);
 void pkernfs_super_set_crc(struct pkernfs_super *sb);
