@@ -3,9 +3,16 @@
 # but the domain is not marked persistent. At kexec -e the IOMMU is turned
 # off and bus mastering cleared as upstream does, so the DMA must be lost,
 # and there is nothing to restore. This shows that iommu-dma-kexec can fail.
+# Test kernel only: the control needs the DMA still in flight when the old
+# kernel switches the IOMMU off, and edu runs a transfer a fixed 100 ms
+# after it starts. On the debug kernel, two VMs side by side, kexec -e once
+# took 133 ms to get there (a make check on 2026-11-29), the DMA landed in
+# the old kernel, and the control failed for a reason that is not the
+# one it tests. iommu-dma-kexec itself runs on both kernels.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
+# pkt-legs: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0002
