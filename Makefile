@@ -46,7 +46,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -171,7 +171,12 @@ fuzz: $(BUILD)/fuzz/fuzz_fsck
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$< -max_total_time=$${FUZZ_SECONDS:-600} $(BUILD)/fuzz/corpus
 
-check: deps unit pkernfsctl acpi $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug
+# Debian's kernel, without pkernfs: the rollback target of iommu-rollback.
+$(BUILD)/stock/stock-kernel.cpio: scripts/stock-kernel.sh
+	@scripts/stock-kernel.sh $@
+stock-kernel: deps $(BUILD)/stock/stock-kernel.cpio
+
+check: deps unit pkernfsctl acpi stock-kernel $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug
 	@tests/check.sh
 
 demo: initramfs

@@ -276,6 +276,51 @@ static void check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_
 	}
 }
 
+#define IOMMU_PARAMS "/sys/module/pkernfs_iommu/parameters/"
+
+/*
+ * --arm: let this kernel hand its IOMMU state to the loaded image at
+ * kexec. Only when every check passed, and the image says it adopts the
+ * handover version this kernel writes; unarmed, shutdown stops every
+ * preserved device instead, which is what a target that cannot adopt
+ * needs (a kernel without pkernfs, another handover version).
+ */
+static void arm_handover(struct kcheck *k, const char *kernel, const struct kimage_note *note,
+			 const char *cmdline)
+{
+	uint64_t ours;
+	int rc;
+
+	if (read_sysfs_u64(IOMMU_PARAMS "handover_version", &ours)) {
+		verdict(k, 0, "iommu", "this kernel has no IOMMU handover (%s): nothing to arm",
+			IOMMU_PARAMS "handover_version");
+		return;
+	}
+	if (!note->iommu_handover)
+		verdict(k, 0, "iommu", "%s: no IOMMU handover note: it cannot adopt the IOMMU "
+			"state, and preserved devices would DMA untranslated", kernel);
+	else if (note->iommu_handover != ours)
+		verdict(k, 0, "iommu", "%s adopts IOMMU handover version %u; this kernel writes "
+			"version %llu", kernel, note->iommu_handover, (unsigned long long)ours);
+	else
+		verdict(k, 1, "iommu", "%s adopts IOMMU handover version %u", kernel,
+			note->iommu_handover);
+	if (!cmdline_has_word(cmdline, "pkernfs_iommu.liveupdate=1"))
+		verdict(k, 0, "iommu", "the next command line lacks pkernfs_iommu.liveupdate=1");
+	if (k->failed) {
+		verdict(k, 0, "arm", "not armed: at kexec the preserved devices will be stopped");
+		write_sysfs(IOMMU_PARAMS "armed", "0");
+		return;
+	}
+	rc = write_sysfs(IOMMU_PARAMS "armed", "1");
+	if (rc)
+		verdict(k, 0, "arm", "cannot arm the handover (%s): is the next kernel loaded "
+			"(kexec -l)?", strerror(-rc));
+	else
+		verdict(k, 1, "arm", "armed: at kexec the loaded image takes over the preserved "
+			"devices' translation");
+}
+
 /* @t: the device's metadata, already open. */
 static void check_image(struct kcheck *k, const char *dev, struct target *t,
 			const struct kimage_note *note, int have_note)
@@ -315,13 +360,14 @@ int cmd_kexec_check(int argc, char **argv)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "arm", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *usage = "pkernfsctl kexec-check [--kernel IMAGE] [--initrd FILE] "
-			    "[--append CMDLINE] [--module KO] [-j]";
+			    "[--append CMDLINE] [--module KO] [--arm] [-j]";
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *module = NULL;
 	struct kcheck k = { 0 };
 	struct kimage_note note;
@@ -331,17 +377,18 @@ int cmd_kexec_check(int argc, char **argv)
 	struct daxctl_dev *dd;
 	struct json_object *j;
 	char defkernel[300], cmd[6144];
-	int c, have_note, n = 0;
+	int c, have_note, n = 0, arm = 0;
 	struct utsname u;
 	uint64_t v;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:i:a:m:jvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:a:m:Ajvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': kernel = optarg; break;
 		case 'i': initrd = optarg; break;
 		case 'a': cmdline = optarg; break;
 		case 'm': module = optarg; break;
+		case 'A': arm = 1; break;
 		case 'j': k.json = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': printf("usage: %s\n", usage); return 0;
@@ -417,6 +464,8 @@ int cmd_kexec_check(int argc, char **argv)
 		 initrd ? " --initrd=" : "", initrd ? initrd : "", cmdline);
 	if (strchr(cmdline, '\''))
 		verdict(&k, 0, "cmdline", "the command line holds a single quote; quote it yourself");
+	if (arm)
+		arm_handover(&k, kernel, &note, cmdline);
 	if (k.json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "ready", json_object_new_boolean(!k.failed));

@@ -131,19 +131,29 @@ static int decompress(const uint8_t *in, size_t len, struct buf *o, const char *
 	return 1;
 }
 
-static int find_note(const uint8_t *p, size_t len, struct kimage_note *n)
+/* The NUL-terminated string at @tag in @p, at most @max - 1 bytes, in @s. */
+static int note_string(const uint8_t *p, size_t len, const char *tag, char *s, size_t max)
 {
-	static const char tag[] = PKERNFS_NOTE_TAG;
-	const uint8_t *at = memmem(p, len, tag, sizeof(tag) - 1);
-	char s[128];
+	const uint8_t *at = memmem(p, len, tag, strlen(tag));
 	size_t room;
 
 	if (!at)
 		return -1;
 	room = p + len - at;
-	memcpy(s, at, room < sizeof(s) - 1 ? room : sizeof(s) - 1);
-	s[room < sizeof(s) - 1 ? room : sizeof(s) - 1] = 0;
-	if (sscanf(s, PKERNFS_NOTE_TAG " major=%u minor=%u incompat=%x",
+	memcpy(s, at, room < max - 1 ? room : max - 1);
+	s[room < max - 1 ? room : max - 1] = 0;
+	return 0;
+}
+
+static int find_note(const uint8_t *p, size_t len, struct kimage_note *n)
+{
+	char s[128];
+
+	if (!note_string(p, len, PKERNFS_IOMMU_NOTE_TAG " ", s, sizeof(s)) &&
+	    sscanf(s, PKERNFS_IOMMU_NOTE_TAG " handover=%u", &n->iommu_handover) != 1)
+		n->iommu_handover = 0;
+	if (note_string(p, len, PKERNFS_NOTE_TAG, s, sizeof(s)) ||
+	    sscanf(s, PKERNFS_NOTE_TAG " major=%u minor=%u incompat=%x",
 		   &n->major, &n->minor, &n->incompat) != 3)
 		return -1;
 	return 0;

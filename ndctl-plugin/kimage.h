@@ -7,6 +7,8 @@
 
 /* Must match the string fs/pkernfs/super.c builds. */
 #define PKERNFS_NOTE_TAG "PKERNFS_FORMAT_NOTE"
+/* And drivers/iommu/intel/pkernfs_iommu.c's: the handover it adopts. */
+#define PKERNFS_IOMMU_NOTE_TAG "PKERNFS_IOMMU_NOTE"
 
 /**
  * struct kimage_note - what a kernel image says about the format it mounts
@@ -15,11 +17,13 @@
  * @incompat: the incompatible features it supports
  * @container: "bzImage" or "raw"
  * @compression: "gzip", "xz", "zstd", or NULL if none
+ * @iommu_handover: the IOMMU handover version it adopts, 0 if none
  * @why: on failure, the reason
  */
 struct kimage_note {
 	unsigned int major, minor;
 	unsigned int incompat;
+	unsigned int iommu_handover;
 	const char *container;
 	const char *compression;
 	const char *why;

@@ -63,7 +63,7 @@ int read_sysfs_u64(const char *path, uint64_t *v)
 	return ok ? 0 : -1;
 }
 
-static int write_sysfs(const char *path, const char *val)
+int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY), rc = 0;
 

@@ -16,6 +16,7 @@ extern int verbose;
 int err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_json(struct json_object *j, int compact);
 int read_sysfs_u64(const char *path, uint64_t *v);
+int write_sysfs(const char *path, const char *val);
 
 /* A dax device or image file, mapped. */
 struct target {

@@ -493,6 +493,19 @@ bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phy
 EXPORT_SYMBOL_GPL(pkernfs_kroot_data_contains);
 
 /**
+ * pkernfs_kroot_data_range() - the file data area of a root's pkernfs
+ * @kr: the root
+ * @phys: its start
+ * @len: its length in bytes
+ */
+void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys, u64 *len)
+{
+	*phys = kr->data_phys;
+	*len = kr->data_len;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_data_range);
+
+/**
  * pkernfs_kroot_npages() - pages in a root
  * @kr: the root
  *
@@ -533,23 +546,26 @@ void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys)
 EXPORT_SYMBOL_GPL(pkernfs_kroot_page_va);
 
 /**
- * pkernfs_kroot_page_alloc() - take a zeroed page from a root's pool
+ * pkernfs_kroot_page_alloc_keep() - take a zeroed page, leaving some free
  * @kr: the root
+ * @keep: pages that must stay free afterwards (kept for a later user that
+ *	cannot fail, such as the IOMMU handover at kexec)
  * @phys: set to the page's physical address
  *
  * Never sleeps; callable in atomic context. The zeroes are written back,
  * so a device that does not snoop sees them.
  *
- * Return: the page's kernel address, or NULL when the pool is empty or not
- * yet ready.
+ * Return: the page's kernel address, or NULL when no more than @keep pages
+ * are free or the pool is not yet ready.
  */
-void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
+void *pkernfs_kroot_page_alloc_keep(struct pkernfs_kroot *kr, unsigned long keep,
+				    phys_addr_t *phys)
 {
 	unsigned long flags, i;
 	void *va = NULL;
 
 	spin_lock_irqsave(&kr->lock, flags);
-	if (kr->ready && kr->nfree) {
+	if (kr->ready && kr->nfree > keep) {
 		i = find_first_zero_bit(kr->used, kr->npages);
 		if (!WARN_ON_ONCE(i >= kr->npages)) {
 			__set_bit(i, kr->used);
@@ -564,6 +580,21 @@ void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
 		arch_wb_cache_pmem(va, PAGE_SIZE);
 	}
 	return va;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc_keep);
+
+/**
+ * pkernfs_kroot_page_alloc() - take a zeroed page from a root's pool
+ * @kr: the root
+ * @phys: set to the page's physical address
+ *
+ * As pkernfs_kroot_page_alloc_keep(), down to the last page.
+ *
+ * Return: the page's kernel address, or NULL.
+ */
+void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
+{
+	return pkernfs_kroot_page_alloc_keep(kr, 0, phys);
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc);
 

@@ -79,9 +79,12 @@ phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr);
 bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb);
 bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phys, u64 len);
+void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys, u64 *len);
 bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys);
+void *pkernfs_kroot_page_alloc_keep(struct pkernfs_kroot *kr, unsigned long keep,
+				    phys_addr_t *phys);
 void pkernfs_kroot_page_free(struct pkernfs_kroot *kr, phys_addr_t phys);
 int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys);
 void pkernfs_kroot_ready(struct pkernfs_kroot *kr);
@@ -107,7 +110,21 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 						  u64 token);
 bool pkernfs_dma_preserved(struct device *dev);
 bool pkernfs_dma_handed_over(struct device *dev);
+bool pkernfs_dma_range_live(phys_addr_t start, u64 len);
+int pkernfs_iommu_dev_check(struct device *dev);
+struct kimage;
+void pkernfs_iommu_kimage_free(struct kimage *image);
 #else
+struct kimage;
+static inline void pkernfs_iommu_kimage_free(struct kimage *image)
+{
+}
+
+static inline bool pkernfs_dma_range_live(phys_addr_t start, u64 len)
+{
+	return false;
+}
+
 static inline bool pkernfs_dma_preserved(struct device *dev)
 {
 	return false;

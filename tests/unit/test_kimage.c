@@ -155,6 +155,34 @@ TEST(no_note_and_broken_streams)
 	free(raw);
 }
 
+/* The IOMMU handover note, read alongside the format note or without it. */
+TEST(iommu_handover_note)
+{
+	static const char iommu[] = "PKERNFS_IOMMU_NOTE handover=2 modes=legacy";
+	struct kimage_note n;
+	uint8_t *raw, *c;
+	size_t len, clen;
+
+	raw = vmlinux(&len);
+	EXPECT_EQ(kimage_find_note(raw, len, &n), 0);
+	EXPECT_EQ(n.iommu_handover, 0);		/* none: a kernel without it */
+	memcpy(raw + 300007, iommu, sizeof(iommu));
+	c = xz(raw, len, &clen);
+	EXPECT_EQ(kimage_find_note(c, clen, &n), 0);
+	EXPECT_EQ(n.iommu_handover, 2);
+	EXPECT_EQ(n.major, 1);
+	free(c);
+	/* Without the format note the handover version is still known. */
+	memset(raw + 700001, 'x', 8);
+	EXPECT_EQ(kimage_find_note(raw, len, &n), -1);
+	EXPECT_EQ(n.iommu_handover, 2);
+	/* A tag without a number is no note. */
+	memcpy(raw + 300007, "PKERNFS_IOMMU_NOTE handover=x", 29);
+	kimage_find_note(raw, len, &n);
+	EXPECT_EQ(n.iommu_handover, 0);
+	free(raw);
+}
+
 TEST(compatibility_rule)
 {
 	struct kimage_note n = { .major = 1, .minor = 0, .incompat = 0x3 };

@@ -80,6 +80,9 @@ pkt_kexec_prepare() {
 	PKT_NEXT_CMDLINE=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$((PKT_STAGE + 1))/" /proc/cmdline)
 	# Values a stage hands to the next travel on the command line.
 	[ -n "${PKT_EXTRA_APPEND:-}" ] && PKT_NEXT_CMDLINE="$PKT_NEXT_CMDLINE $PKT_EXTRA_APPEND"
+	# A word the next kernel must boot without (a dropped reservation).
+	[ -n "${PKT_DROP_APPEND:-}" ] &&
+		PKT_NEXT_CMDLINE=$(echo "$PKT_NEXT_CMDLINE" | sed "s/ $PKT_DROP_APPEND//g")
 	PKT_NEXT_INITRD=/tmp/self.cpio
 	(cd / && find . -xdev | cpio -o -H newc > $PKT_NEXT_INITRD 2>/dev/null)
 }
@@ -270,6 +273,21 @@ pkt_edu_load() {
 	[ -d /sys/kernel/debug/pkt_edu ] || insmod /pkt/kmod/pkt_edu.ko
 }
 
+# pkt_edu_persist DEV TOKEN FILE: DEV gets a paging domain of its own
+# (pkt_edu), marked persistent under TOKEN, attached, mapping FILE's first
+# 4 MiB at PKT_EDU_IOVA in 4 KiB pages; edu's buffer then holds FILE's
+# page 0, written with seed 11's pattern.
+pkt_edu_persist() {
+	local dev=$1 token=$2 file=$3 e=/sys/kernel/debug/pkt_edu/$1
+	pkt_must "load pkt_edu" pkt_edu_load &&
+	pkt_must "$dev: persistent domain $token, attached" sh -c \
+		"echo domain > $e && echo persist $token $file > $e && echo attach > $e" &&
+	pkt_must "$dev: map $file" pkt-edu map "$dev" "$file" 0x400000 $PKT_EDU_IOVA 4096 &&
+	pkt-edu pattern "$file" 0 11 &&
+	pkt_must "$dev: load edu's buffer from the file" \
+		pkt_edu "$dev" to-dev "$(pkt_iova 0)" $PKT_EDU_LEN
+}
+
 # pkt_iova PAGE: the IOVA of the PAGE'th 4 KiB page of the mapped file.
 pkt_iova() { printf '%#x' $((PKT_EDU_IOVA + $1 * 4096)); }
 
@@ -293,15 +311,33 @@ pkt_pkernfs_remount() {
 }
 
 # pkt_kexec_load: the next stage loaded, for a case that starts a DMA
-# between the load and kexec -e (pkt-edu kexec).
+# between the load and kexec -e (pkt-edu kexec). PKT_NEXT_KERNEL names
+# another kernel image than this one.
 pkt_kexec_load() {
 	pkt_kexec_prepare
-	kexec -l /boot/bzImage --initrd=$PKT_NEXT_INITRD --append="$PKT_NEXT_CMDLINE" \
+	kexec -l "${PKT_NEXT_KERNEL:-/boot/bzImage}" --initrd=$PKT_NEXT_INITRD \
+		--append="$PKT_NEXT_CMDLINE" \
 		> /tmp/kexec.log 2>&1 || {
 		pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
 		return 1
 	}
+	# As an operator would: a next kernel asked to adopt the IOMMU state
+	# is armed for it (PKT_NO_ARM=1: a case that arms, or not, itself).
+	case " $PKT_NEXT_CMDLINE " in
+	*" pkernfs_iommu.liveupdate=1 "*) [ -n "${PKT_NO_ARM:-}" ] || pkt_iommu_arm ;;
+	esac
 	pkt_emit "KEXEC stage=$PKT_STAGE next=$((PKT_STAGE + 1))"
+}
+
+# pkt_iommu_arm: after pkt_kexec_load, let this kernel hand its IOMMU
+# state to the kernel just loaded; kexec-check --arm first checks that
+# the image and its command line take it. Unarmed, the shutdown stops
+# every preserved device instead.
+PKT_IOMMU_ARMED=/sys/module/pkernfs_iommu/parameters/armed
+pkt_iommu_arm() {
+	pkt_check "kexec-check --arm: the loaded kernel takes the IOMMU handover" \
+		pkernfsctl kexec-check --arm --kernel "${PKT_NEXT_KERNEL:-/boot/bzImage}" \
+		--append "$PKT_NEXT_CMDLINE"
 }
 
 # pkt_dma_kexec DEV PAGE SEED: DMA edu's buffer (holding SEED's pattern) to

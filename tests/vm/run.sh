@@ -29,6 +29,7 @@
 #   # pkt-maxmem: SIZE     the guest's RAM plus nvdimm limit (default 8G)
 #   # pkt-tcg: single|multi  TCG threading unless PKT_TCG says (default single)
 #   # pkt-qemu: ARGS       extra QEMU arguments
+#   # pkt-iommu: OPTS      more intel-iommu properties (x-scalable-mode=on)
 #   # pkt-mem: SIZE        guest RAM (default 2G)
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
 #                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
@@ -103,6 +104,7 @@ APPEND=$(meta append "")
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
 EXTRA=$(meta qemu "")
+IOMMU_OPTS=$(meta iommu "")
 EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
@@ -136,7 +138,7 @@ cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=$MAXMEM"
-	-device intel-iommu,intremap=on -device edu
+	-device "intel-iommu,intremap=on${IOMMU_OPTS:+,$IOMMU_OPTS}" -device edu
 	-nodefaults -display none -nic none -no-reboot
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline")
 if [ "$NVDIMM" != none ]; then

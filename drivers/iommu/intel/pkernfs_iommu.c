@@ -48,9 +48,13 @@
  */
 #define pr_fmt(fmt) "pkernfs-iommu: " fmt
 
+#include <linux/acpi.h>
+#include <linux/bitmap.h>
+#include <linux/crash_dump.h>
 #include <linux/crc32.h>
 #include <linux/debugfs.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/iommu.h>
 #include <linux/kexec.h>
 #include <linux/libnvdimm.h>
@@ -59,6 +63,7 @@
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 
 #include "iommu.h"
 #include "../iommu-pages.h"
@@ -72,9 +77,84 @@ module_param_named(liveupdate, pkernfs_iommu_liveupdate, bool, 0444);
 MODULE_PARM_DESC(liveupdate,
 		 "Adopt the IOMMU state a previous kernel handed over at kexec");
 
+/* Read by pkernfsctl kexec-check --arm out of the next kernel's image. */
+static const char pkernfs_iommu_note[] __used =
+	"PKERNFS_IOMMU_NOTE handover=" __stringify(PKVTD_VERSION) " modes=legacy";
+
+static unsigned int pkernfs_iommu_handover_version = PKVTD_VERSION;
+module_param_named(handover_version, pkernfs_iommu_handover_version, uint, 0444);
+MODULE_PARM_DESC(handover_version, "The IOMMU handover version this kernel writes and adopts");
+
 static unsigned int pkernfs_iommu_pool_pages = 256;
 module_param_named(pool_pages, pkernfs_iommu_pool_pages, uint, 0644);
 MODULE_PARM_DESC(pool_pages, "Pages of the kernel-area pool for IOMMU tables");
+
+/*
+ * The loaded kexec image the handover is armed for. Only an armed kexec
+ * keeps preserved devices running; otherwise shutdown stops them, as a
+ * target that cannot adopt the state (a kernel without pkernfs, an older
+ * handover format) would leave them DMA-ing untranslated. Cleared when
+ * that image is freed, so a later load is never armed by accident.
+ */
+static DEFINE_MUTEX(pk_arm_mutex);
+static struct kimage *pk_armed;
+
+static bool pk_handover_armed(void)
+{
+	/* Pointers compared, never followed: the image may be going. */
+	struct kimage *armed = READ_ONCE(pk_armed);
+
+	return armed && armed == READ_ONCE(kexec_image);
+}
+
+static int pk_arm_set(const char *val, const struct kernel_param *kp)
+{
+	bool arm;
+	int err = kstrtobool(val, &arm);
+
+	if (err)
+		return err;
+	if (!capable(CAP_SYS_BOOT))
+		return -EPERM;
+	mutex_lock(&pk_arm_mutex);
+	if (arm && !READ_ONCE(kexec_image)) {
+		mutex_unlock(&pk_arm_mutex);
+		pr_err("no kexec image is loaded: load the next kernel, then arm the handover\n");
+		return -ENOENT;
+	}
+	WRITE_ONCE(pk_armed, arm ? READ_ONCE(kexec_image) : NULL);
+	mutex_unlock(&pk_arm_mutex);
+	pr_info("IOMMU handover %s for the loaded kexec image\n", arm ? "armed" : "disarmed");
+	return 0;
+}
+
+static int pk_arm_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", pk_handover_armed());
+}
+
+static const struct kernel_param_ops pk_arm_ops = {
+	.set = pk_arm_set,
+	.get = pk_arm_get,
+};
+module_param_cb(armed, &pk_arm_ops, NULL, 0644);
+MODULE_PARM_DESC(armed, "Hand the IOMMU state over to the loaded kexec image (pkernfsctl kexec-check --arm)");
+
+/**
+ * pkernfs_iommu_kimage_free() - a kexec image is being freed
+ * @image: the image
+ *
+ * If the handover was armed for it, it is not any more.
+ */
+void pkernfs_iommu_kimage_free(struct kimage *image)
+{
+	mutex_lock(&pk_arm_mutex);
+	if (pk_armed == image) {
+		WRITE_ONCE(pk_armed, NULL);
+		pr_info("IOMMU handover disarmed: its kexec image was unloaded\n");
+	}
+	mutex_unlock(&pk_arm_mutex);
+}
 
 /*
  * A marked domain. Table pages come from @pool as long as this exists;
@@ -94,6 +174,7 @@ struct pkernfs_iommu_saved {
 	struct pkvtd_handover hdr;	/* header fields only */
 	struct pkvtd_dev *dev;
 	bool *restored;
+	DECLARE_BITMAP(abandoned, PKVTD_MAX_DEVS);	/* restored flag set too */
 };
 
 static DEFINE_MUTEX(pk_mutex);		/* pool set-up, persist, restore */
@@ -115,7 +196,11 @@ static struct {
 static unsigned long pk_saved_open;	/* saved devices not yet restored */
 
 /* Fault injection for tests: how the next handover is damaged. */
-enum { PK_INJECT_NONE, PK_INJECT_CRC, PK_INJECT_VERSION, PK_INJECT_REGBASE };
+enum {
+	PK_INJECT_NONE, PK_INJECT_CRC, PK_INJECT_VERSION, PK_INJECT_REGBASE, PK_INJECT_DID0,
+	PK_INJECT_DATA,
+};
+
 static int pk_inject;
 
 /*
@@ -145,7 +230,10 @@ void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
 	void *va;
 
 	/* The domain holds a pool user: pk_pool is stable under it. */
-	va = pkernfs_kroot_page_alloc(READ_ONCE(pk_pool), &pa);
+	va = pkernfs_kroot_page_alloc_keep(READ_ONCE(pk_pool), PKVTD_HANDOVER_KEEP, &pa);
+	if (!va)
+		pr_warn_ratelimited("token %#llx: the IOMMU table pool is full (its last %d pages are kept for the kexec handover): map refused\n",
+				    domain->pk->token, PKVTD_HANDOVER_KEEP);
 	if (va && phys)
 		*phys = pa;
 	return va;
@@ -269,8 +357,9 @@ static int pk_claim_saved(void)
 static int pk_pool_get(struct super_block *sb)
 {
 	struct pkernfs_kroot *kr;
-	phys_addr_t pa;
+	phys_addr_t pa, data_pa;
 	bool adopted = false;
+	u64 data_len;
 	int i, err;
 
 	if (pk_pool) {
@@ -285,7 +374,7 @@ static int pk_pool_get(struct super_block *sb)
 	kr = pkernfs_kroot_adopt(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE);
 	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT)
 		kr = pkernfs_kroot_create(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE,
-					  max(pkernfs_iommu_pool_pages, PKVTD_RESERVED_PAGES + 8));
+					  max(pkernfs_iommu_pool_pages, PKVTD_MIN_POOL_PAGES));
 	else if (!IS_ERR(kr))
 		adopted = true;
 	if (IS_ERR(kr)) {
@@ -293,11 +382,12 @@ static int pk_pool_get(struct super_block *sb)
 		return PTR_ERR(kr);
 	}
 	pk_pool = kr;
-	if (pkernfs_kroot_npages(kr) < PKVTD_RESERVED_PAGES + 8) {
+	if (pkernfs_kroot_npages(kr) < PKVTD_MIN_POOL_PAGES) {
 		err = -ENOSPC;
 		goto fail;
 	}
 	if (adopted) {
+		pkernfs_kroot_data_range(kr, &data_pa, &data_len);
 		for (i = 0; i < PKVTD_RESERVED_PAGES; i++) {
 			err = pkernfs_kroot_claim(kr, pkernfs_kroot_phys(kr) + i * PAGE_SIZE);
 			if (err)
@@ -307,7 +397,9 @@ static int pk_pool_get(struct super_block *sb)
 			struct pkernfs_iommu_saved *s = pk_saved[i];
 
 			if (s && (le64_to_cpu(s->hdr.pool_phys) != pkernfs_kroot_phys(kr) ||
-				  le64_to_cpu(s->hdr.pool_pages) != pkernfs_kroot_npages(kr))) {
+				  le64_to_cpu(s->hdr.pool_pages) != pkernfs_kroot_npages(kr) ||
+				  le64_to_cpu(s->hdr.data_phys) != data_pa ||
+				  le64_to_cpu(s->hdr.data_len) != data_len)) {
 				pr_err("dmar%d: the handed-over tables are in another pool (%#llx+%llu pages), not this pkernfs's\n",
 				       i, le64_to_cpu(s->hdr.pool_phys),
 				       le64_to_cpu(s->hdr.pool_pages));
@@ -335,22 +427,26 @@ static int pk_pool_get(struct super_block *sb)
 fail:
 	pa = pkernfs_kroot_phys(kr);
 	pr_err("IOMMU table pool at %pa refused: %d\n", &pa, err);
+	WRITE_ONCE(pk_pool, NULL);
 	pkernfs_kroot_put(kr);
-	pk_pool = NULL;
 	return err;
 }
 
 /* Drop a pool user; the last one gives the pool back. Caller holds pk_mutex. */
 static void pk_pool_put(void)
 {
+	struct pkernfs_kroot *kr;
+
 	if (WARN_ON_ONCE(!pk_pool_users) || --pk_pool_users)
 		return;
+	kr = pk_pool;
+	/* Before the root goes: the kexec shutdown reads pk_pool unlocked. */
+	WRITE_ONCE(pk_pool, NULL);
 	/* Saved tables nobody restored yet keep the root on media. */
 	if (pk_saved_open)
-		pkernfs_kroot_put(pk_pool);
+		pkernfs_kroot_put(kr);
 	else
-		pkernfs_kroot_release(pk_pool);
-	pk_pool = NULL;
+		pkernfs_kroot_release(kr);
 }
 
 /* ---- 2. the in-kernel API ---- */
@@ -436,7 +532,7 @@ int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block
 	err = pk_pool_get(sb);
 	if (err)
 		goto out;
-	pgd = pkernfs_kroot_page_alloc(pk_pool, &pa);
+	pgd = pkernfs_kroot_page_alloc_keep(pk_pool, PKVTD_HANDOVER_KEEP, &pa);
 	if (!pgd) {
 		err = -ENOSPC;
 		goto put;
@@ -486,6 +582,54 @@ int pkernfs_iommu_domain_unmark(struct iommu_domain *domain)
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_unmark);
 
+static int pk_count_alias(struct pci_dev *pdev, u16 alias, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+/**
+ * pkernfs_iommu_dev_check() - can @dev's DMA be handed over at all?
+ * @dev: the device a persistent domain is for
+ *
+ * The handover keeps legacy-mode, multi-level contexts of the first 8
+ * units only, one requester id per device, without device-TLBs. Refusing
+ * here, at PERSIST, beats a device silently stopped at kexec.
+ *
+ * Return: 0, or -EOPNOTSUPP with a message naming the reason.
+ */
+int pkernfs_iommu_dev_check(struct device *dev)
+{
+	struct device_domain_info *info;
+	const char *why = NULL;
+	int aliases = 0;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
+		why = "not behind an Intel IOMMU";
+	info = why ? NULL : dev_iommu_priv_get(dev);
+	if (!why && (!info || !info->iommu))
+		why = "not probed by the IOMMU";
+	else if (!why && sm_supported(info->iommu))
+		why = "its IOMMU runs in scalable mode";
+	else if (!why && info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		why = "its IOMMU is past the 8th unit";
+	else if (!why && info->ats_supported)
+		why = "it has a device-TLB (ATS)";
+	else if (!why && !dev_is_pci(dev))
+		why = "not a PCI device";
+	if (!why) {
+		pci_for_each_dma_alias(to_pci_dev(dev), pk_count_alias, &aliases);
+		if (aliases != 1)
+			why = "it has DMA aliases";
+	}
+	if (!why)
+		return 0;
+	dev_err(dev, "pkernfs-iommu: its DMA cannot be kept across kexec: %s\n", why);
+	return -EOPNOTSUPP;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_dev_check);
+
 /* The saved record of @token for this device; its restored flag in *@done. */
 static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devfn,
 				      u64 token, bool **done, int *err)
@@ -501,7 +645,8 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
 				continue;
 			if (u == iommu->seq_id && s->dev[i].bus == bus &&
 			    s->dev[i].devfn == devfn) {
-				*err = s->restored[i] ? -EBUSY : 0;
+				*err = test_bit(i, s->abandoned) ? -ESTALE :
+				       s->restored[i] ? -EBUSY : 0;
 				*done = &s->restored[i];
 				return *err ? NULL : &s->dev[i];
 			}
@@ -559,9 +704,12 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 		else if (err == -ENODEV)
 			dev_err(dev, "pkernfs-iommu: token %#llx was handed over for another device\n",
 				token);
+		else if (err == -ESTALE)
+			dev_err(dev, "pkernfs-iommu: domain %#llx was abandoned (pkernfs_iommu.abandon): nothing to restore\n",
+				token);
 		else
 			dev_err(dev, "pkernfs-iommu: domain %#llx is already restored\n", token);
-		return ERR_PTR(err);
+		return ERR_PTR(err == -ESTALE ? -ENOENT : err);
 	}
 	lo = le64_to_cpu(rec->ctx_lo);
 	hi = le64_to_cpu(rec->ctx_hi);
@@ -607,11 +755,43 @@ undo:
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_restore);
 
+/* Is @bridge on the path from a preserved device to the root complex? */
+static bool pk_bridge_on_path(struct pci_dev *bridge)
+{
+	struct pkernfs_iommu_dom *pk;
+	bool ret = false;
+
+	/* As in pkernfs_dma_preserved(): the list keeps its domains alive. */
+	spin_lock(&pk_list_lock);
+	list_for_each_entry(pk, &pk_domains, list) {
+		struct device_domain_info *d;
+		struct pci_dev *up;
+		unsigned long flags;
+
+		if (!pk->token)
+			continue;
+		spin_lock_irqsave(&pk->domain->lock, flags);
+		list_for_each_entry(d, &pk->domain->devices, link) {
+			if (!d->dev || !dev_is_pci(d->dev))
+				continue;
+			for (up = pci_upstream_bridge(to_pci_dev(d->dev)); up;
+			     up = pci_upstream_bridge(up))
+				if (up == bridge)
+					ret = true;
+		}
+		spin_unlock_irqrestore(&pk->domain->lock, flags);
+	}
+	spin_unlock(&pk_list_lock);
+	return ret;
+}
+
 /**
- * pkernfs_dma_preserved() - is @dev's DMA to go on through kexec?
+ * pkernfs_dma_preserved() - is @dev's DMA to go on through this kexec?
  * @dev: a device
  *
- * Return: true if it is attached to a marked persistent domain.
+ * Return: true if the handover is armed for the loaded kexec image and
+ * @dev is attached to a marked persistent domain, or is a bridge such a
+ * device's DMA passes through.
  */
 bool pkernfs_dma_preserved(struct device *dev)
 {
@@ -619,6 +799,10 @@ bool pkernfs_dma_preserved(struct device *dev)
 	struct pkernfs_iommu_dom *pk;
 	bool ret = false;
 
+	if (!pk_handover_armed())
+		return false;
+	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
+		return pk_bridge_on_path(to_pci_dev(dev));
 	if (!dev->iommu || !dev->iommu->iommu_dev ||
 	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
 		return false;
@@ -648,6 +832,40 @@ bool pkernfs_dma_preserved(struct device *dev)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pkernfs_dma_preserved);
+
+/**
+ * pkernfs_dma_range_live() - does a range hold IOMMU tables in use?
+ * @start: physical start
+ * @len: bytes
+ *
+ * May sleep. The dax bus lets only the pkernfs driver take such memory.
+ *
+ * Return: true if it overlaps the table pool of persistent domains, or one
+ * a previous kernel handed over and this one adopted.
+ */
+bool pkernfs_dma_range_live(phys_addr_t start, u64 len)
+{
+	bool live = false;
+	u64 p, n;
+	int u;
+
+	mutex_lock(&pk_mutex);
+	if (pk_pool) {
+		p = pkernfs_kroot_phys(pk_pool);
+		n = (u64)pkernfs_kroot_npages(pk_pool) << PAGE_SHIFT;
+		live = start < p + n && p < start + len;
+	}
+	for (u = 0; u < PKVTD_MAX_UNITS && !live; u++) {
+		if (!pk_saved[u])
+			continue;
+		p = le64_to_cpu(pk_saved[u]->hdr.pool_phys);
+		n = le64_to_cpu(pk_saved[u]->hdr.pool_pages) << PAGE_SHIFT;
+		live = start < p + n && p < start + len;
+	}
+	mutex_unlock(&pk_mutex);
+	return live;
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_range_live);
 
 /**
  * pkernfs_dma_handed_over() - was @dev's DMA handed over by the last kernel?
@@ -790,12 +1008,6 @@ static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new
 	return true;
 }
 
-static int pk_count_alias(struct pci_dev *pdev, u16 alias, void *data)
-{
-	(*(int *)data)++;
-	return 0;
-}
-
 /*
  * intel_iommu_attach_device(), before the stock path, which blocks the
  * device (clears its context entry) and then writes a new one: DMA in
@@ -843,6 +1055,12 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	ret = domain_attach_iommu(new, iommu);
 	if (ret)
 		return ret;
+	/* Before the switch: from it on, invalidations must reach @new's tags. */
+	ret = cache_tag_assign_domain(new, dev, IOMMU_NO_PASID);
+	if (ret) {
+		domain_detach_iommu(new, iommu);
+		return ret;
+	}
 	did_old = domain_id_iommu(old, iommu);
 	did_new = domain_id_iommu(new, iommu);
 
@@ -850,6 +1068,7 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 0);
 	if (!ctx || !context_present(ctx)) {
 		spin_unlock(&iommu->lock);
+		cache_tag_unassign_domain(new, dev, IOMMU_NO_PASID);
 		domain_detach_iommu(new, iommu);
 		return -EOPNOTSUPP;
 	}
@@ -874,13 +1093,12 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	spin_lock_irqsave(&new->lock, flags);
 	list_add(&info->link, &new->devices);
 	spin_unlock_irqrestore(&new->lock, flags);
-	ret = cache_tag_assign_domain(new, dev, IOMMU_NO_PASID);
 	/* As dmar_domain_attach_device() would decide; more flushes are harmless. */
 	new->iotlb_sync_map |= cap_caching_mode(iommu->cap) || cap_rwbf(iommu->cap);
 	if (iommu->copied_tables)
 		clear_context_copied(iommu, info->bus, info->devfn);
 	dev_info(dev, "pkernfs-iommu: domain replaced in place (did %u -> %u)\n", did_old, did_new);
-	return ret;
+	return 0;
 }
 
 /* ---- 3. kexec: hand over ---- */
@@ -892,15 +1110,85 @@ static void pk_flush(struct intel_iommu *iommu, void *va)
 }
 
 /*
- * A device pci_device_shutdown() left mastering that cannot be handed
- * over: stop its DMA (config access takes a raw lock: fine with IRQs off).
+ * A preserved device that is not handed over: stop its DMA before
+ * translation goes (config access takes a raw lock: fine with IRQs off).
  */
-static void pk_stop(struct device_domain_info *info)
+static void pk_stop(struct device_domain_info *info, const char *why)
 {
 	if (info->dev && dev_is_pci(info->dev))
 		pci_clear_master(to_pci_dev(info->dev));
-	pr_warn("%s: %02x:%02x.%d cannot be handed over; its bus mastering is off\n",
-		info->iommu->name, info->bus, PCI_SLOT(info->devfn), PCI_FUNC(info->devfn));
+	pr_warn("%s: %02x:%02x.%d %s; its bus mastering is off\n", info->iommu->name,
+		info->bus, PCI_SLOT(info->devfn), PCI_FUNC(info->devfn), why);
+}
+
+/*
+ * Not handed over: every preserved device on @iommu stops. False if the
+ * devices cannot be found: a CPU stopped for the kexec holds a lock.
+ */
+static bool pk_stop_all(struct intel_iommu *iommu, const char *why)
+{
+	struct pkernfs_iommu_dom *pk;
+	struct device_domain_info *info;
+	bool done = true;
+
+	if (!spin_trylock(&pk_list_lock))
+		return false;
+	list_for_each_entry(pk, &pk_domains, list) {
+		if (!pk->token)
+			continue;
+		if (!spin_trylock(&pk->domain->lock)) {
+			done = false;
+			break;
+		}
+		list_for_each_entry(info, &pk->domain->devices, link)
+			if (info->iommu == iommu)
+				pk_stop(info, why);
+		spin_unlock(&pk->domain->lock);
+	}
+	spin_unlock(&pk_list_lock);
+	return done;
+}
+
+/* Everything of the handover header but the device records and the crc. */
+static void pk_fill_header(struct intel_iommu *iommu, struct pkvtd_handover *h,
+			   phys_addr_t hdr_pa, u64 gen, u32 n)
+{
+	phys_addr_t data_pa;
+	u64 data_len;
+
+	h->magic = cpu_to_le64(PKVTD_MAGIC);
+	h->version = cpu_to_le16(PKVTD_VERSION);
+	h->reg_phys = cpu_to_le64(iommu->reg_phys);
+	h->root_phys = cpu_to_le64(hdr_pa + PAGE_SIZE);
+	h->pool_phys = cpu_to_le64(pkernfs_kroot_phys(pk_pool));
+	h->pool_pages = cpu_to_le64(pkernfs_kroot_npages(pk_pool));
+	h->cap = cpu_to_le64(iommu->cap);
+	h->ecap = cpu_to_le64(iommu->ecap);
+	h->generation = cpu_to_le64(gen + 1);
+	h->nr_dev = cpu_to_le32(n);
+	pkernfs_kroot_data_range(pk_pool, &data_pa, &data_len);
+	h->data_phys = cpu_to_le64(data_pa);
+	h->data_len = cpu_to_le64(data_len);
+}
+
+/*
+ * The preserved devices cannot be found: keep translation on through an
+ * empty root, so every DMA of the unit is blocked, and hand over a record
+ * of no device, which the next kernel refuses, stopping what is mastering.
+ */
+static void pk_block_unit(struct intel_iommu *iommu, struct pkvtd_handover *h,
+			  struct root_entry *root, phys_addr_t hdr_pa, u64 gen)
+{
+	memset(h, 0, PAGE_SIZE);
+	memset(root, 0, PAGE_SIZE);
+	pk_fill_header(iommu, h, hdr_pa, gen, 0);
+	h->crc = cpu_to_le32(pkvtd_crc(h));
+	pk_flush(iommu, root);
+	arch_wb_cache_pmem(h, PAGE_SIZE);
+	arch_wb_cache_pmem(root, PAGE_SIZE);
+	pr_warn("%s: the preserved devices cannot be found (a lock is held by a stopped CPU): translation stays on through an empty root, blocking every DMA\n",
+		iommu->name);
+	iommu->root_entry = root;
 }
 
 /*
@@ -914,30 +1202,44 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	struct root_entry *root;
 	struct pkernfs_iommu_dom *pk;
 	phys_addr_t hdr_pa, pa;
-	u32 n = 0;
+	bool busy = false;
 	u64 gen;
+	u32 n = 0;
 
 	/*
 	 * No lock for pk_pool: the other CPUs are stopped, and this one
 	 * cannot be inside pk_pool_get() or pk_pool_put() (process context).
 	 */
-	if (!kexec_in_progress || !pk_pool || iommu->seq_id >= PKVTD_MAX_UNITS ||
-	    sm_supported(iommu))
+	if (!kexec_in_progress || !pk_pool)
 		return false;
+	if (iommu->seq_id >= PKVTD_MAX_UNITS || sm_supported(iommu)) {
+		pk_stop_all(iommu, "cannot be handed over (scalable mode, or a unit past the 8th)");
+		return false;
+	}
 	hdr_pa = pkernfs_kroot_phys(pk_pool) + 2 * iommu->seq_id * PAGE_SIZE;
 	h = pkernfs_kroot_page_va(pk_pool, hdr_pa);
 	root = pkernfs_kroot_page_va(pk_pool, hdr_pa + PAGE_SIZE);
 	gen = le64_to_cpu(h->magic) == PKVTD_MAGIC ? le64_to_cpu(h->generation) : 0;
 	memset(h, 0, PAGE_SIZE);
 	memset(root, 0, PAGE_SIZE);
+	if (!pk_handover_armed()) {
+		if (pk_stop_all(iommu, "is preserved, but this kexec is not armed"))
+			return false;
+		goto blocked;
+	}
 
-	spin_lock(&pk_list_lock);
+	/* Trylocks: a CPU stopped for the kexec may hold either lock. */
+	if (!spin_trylock(&pk_list_lock))
+		goto blocked;
 	list_for_each_entry(pk, &pk_domains, list) {
 		struct device_domain_info *info;
 
 		if (!pk->token)
 			continue;
-		spin_lock(&pk->domain->lock);
+		if (!spin_trylock(&pk->domain->lock)) {
+			busy = true;
+			break;
+		}
 		list_for_each_entry(info, &pk->domain->devices, link) {
 			struct context_entry *live, *ctbl;
 
@@ -949,13 +1251,13 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 			/* Device-TLB contexts and overflow are not handed over. */
 			if (((live->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL ||
 			    n >= PKVTD_MAX_DEVS) {
-				pk_stop(info);
+				pk_stop(info, "cannot be handed over (ATS, or too many)");
 				continue;
 			}
 			if (!(root[info->bus].lo & 1)) {
 				ctbl = pkernfs_kroot_page_alloc(pk_pool, &pa);
 				if (!ctbl) {
-					pk_stop(info);
+					pk_stop(info, "cannot be handed over (pool full)");
 					continue;
 				}
 				root[info->bus].lo = pa | 1;
@@ -972,23 +1274,25 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 		spin_unlock(&pk->domain->lock);
 	}
 	spin_unlock(&pk_list_lock);
+	if (busy)
+		goto blocked;
 	if (!n)
 		return false;
 
-	h->magic = cpu_to_le64(PKVTD_MAGIC);
-	h->version = cpu_to_le16(PKVTD_VERSION);
-	h->reg_phys = cpu_to_le64(iommu->reg_phys);
-	h->root_phys = cpu_to_le64(hdr_pa + PAGE_SIZE);
-	h->pool_phys = cpu_to_le64(pkernfs_kroot_phys(pk_pool));
-	h->pool_pages = cpu_to_le64(pkernfs_kroot_npages(pk_pool));
-	h->cap = cpu_to_le64(iommu->cap);
-	h->ecap = cpu_to_le64(iommu->ecap);
-	h->generation = cpu_to_le64(gen + 1);
-	h->nr_dev = cpu_to_le32(n);
+	pk_fill_header(iommu, h, hdr_pa, gen, n);
 	if (pk_inject == PK_INJECT_VERSION)
 		h->version = cpu_to_le16(PKVTD_VERSION + 1);
 	if (pk_inject == PK_INJECT_REGBASE)
 		h->reg_phys = cpu_to_le64(iommu->reg_phys + PAGE_SIZE);
+	if (pk_inject == PK_INJECT_DID0) {
+		struct context_entry *ce = pkernfs_kroot_page_va(pk_pool,
+				root[h->dev[0].bus].lo & VTD_PAGE_MASK);
+
+		ce[h->dev[0].devfn].hi &= ~(0xffffULL << 8);
+		h->dev[0].ctx_hi = cpu_to_le64(ce[h->dev[0].devfn].hi);
+	}
+	if (pk_inject == PK_INJECT_DATA)
+		h->data_len = cpu_to_le64(PAGE_SIZE);
 	h->crc = cpu_to_le32(pkvtd_crc(h));
 	if (pk_inject == PK_INJECT_CRC)
 		h->dev[0].token ^= cpu_to_le64(1);
@@ -1003,24 +1307,246 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 		iommu->name, le32_to_cpu(h->nr_dev), &h->root_phys, gen + 1);
 	iommu->root_entry = root;
 	return true;
+
+blocked:
+	pk_block_unit(iommu, h, root, hdr_pa, gen);
+	return true;
 }
 
 /* ---- 4. the next kernel: check what was handed over ---- */
 
-static const char *pk_check_unit(struct intel_iommu *iommu, const struct pkvtd_handover *h,
-				 phys_addr_t root_pa)
+/*
+ * Nothing in the handover is trusted before it is checked, in this order:
+ * the memory it lives in (firmware-described persistent memory, no System
+ * RAM), its version (before the checksum, so a newer format reads as
+ * such), its checksum, its header, then every table the hardware can walk
+ * from the root: each page inside the pool and reached once, reserved
+ * bits zero, one page table per domain id and no domain id 0, and every
+ * leaf inside the pkernfs data area the handover names. Refused state is
+ * never left to a device: see pk_refuse().
+ */
+
+struct pk_cover {
+	u64 start, end;
+	bool covered;
+};
+
+static int pk_cover_cb(struct resource *res, void *arg)
 {
-	const struct root_entry *root;
-	u32 i, n = le32_to_cpu(h->nr_dev), found = 0;
+	struct pk_cover *c = arg;
+
+	/* @res is clipped to the range asked for: one resource covers it all. */
+	if (res->start <= c->start && res->end >= c->end)
+		c->covered = true;
+	return 0;
+}
+
+static bool pk_res_covers(u64 start, u64 len, unsigned long desc)
+{
+	struct pk_cover c = { .start = start, .end = start + len - 1 };
+
+	walk_iomem_res_desc(desc, IORESOURCE_MEM, c.start, c.end, &c, pk_cover_cb);
+	return c.covered;
+}
+
+/*
+ * An NFIT persistent-memory range: the nfit driver, which turns it into a
+ * resource, binds only after DMAR init, so read the table itself.
+ */
+static bool pk_nfit_covers(u64 start, u64 len)
+{
+	static const guid_t pm = GUID_INIT(0x66f0d379, 0xb4f3, 0x4074, 0xac, 0x43,
+					   0x0d, 0x33, 0x18, 0xb7, 0x8c, 0xdb);
+	struct acpi_table_header *tbl;
+	bool covered = false;
+	u32 off;
+
+	if (acpi_disabled || ACPI_FAILURE(acpi_get_table(ACPI_SIG_NFIT, 0, &tbl)))
+		return false;
+	for (off = sizeof(struct acpi_table_nfit);
+	     off + sizeof(struct acpi_nfit_header) <= tbl->length;) {
+		struct acpi_nfit_header *nh = (void *)tbl + off;
+		struct acpi_nfit_system_address *spa = (void *)nh;
+
+		if (nh->length < sizeof(*nh) || nh->length > tbl->length - off)
+			break;
+		/* Before ACPI 6.4 the range has no location cookie. */
+		if (nh->type == ACPI_NFIT_TYPE_SYSTEM_ADDRESS &&
+		    nh->length >= offsetof(struct acpi_nfit_system_address, location_cookie) &&
+		    guid_equal((const guid_t *)spa->range_guid, &pm) && start >= spa->address &&
+		    len <= spa->length && start - spa->address <= spa->length - len)
+			covered = true;
+		off += nh->length;
+	}
+	acpi_put_table(tbl);
+	return covered;
+}
+
+/* NULL if [@start, +@len) is persistent memory this kernel will not allocate. */
+static const char *pk_check_memory(u64 start, u64 len)
+{
+	if (!len || start + len < start)
+		return "is an empty or wrapping range";
+	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	    REGION_DISJOINT)
+		return "is System RAM in this kernel (its reservation is gone)";
+	if (pk_res_covers(start, len, IORES_DESC_PERSISTENT_MEMORY_LEGACY) ||
+	    pk_res_covers(start, len, IORES_DESC_PERSISTENT_MEMORY) || pk_nfit_covers(start, len))
+		return NULL;
+	return "is not persistent memory that the firmware (NFIT, e820) or memmap=! describes";
+}
+
+/* The pool, mapped once, and what the walk has seen of it. */
+struct pk_walk {
+	struct intel_iommu *iommu;
+	const struct pkvtd_handover *h;
+	u8 *pool;
+	u64 pool_phys, pool_pages, data_phys, data_len;
+	unsigned long *seen;
+	u32 nr_pgd;
+	struct {
+		u64 pgd;
+		u16 did;
+		u8 aw;
+	} pgd[PKVTD_MAX_DEVS];
+};
+
+/* A table page of the pool, past the headers and roots, not seen before. */
+static void *pk_walk_page(struct pk_walk *w, u64 pa, const char **why)
+{
+	u64 idx = (pa - w->pool_phys) >> PAGE_SHIFT;
+
+	if (pa < w->pool_phys || idx >= w->pool_pages || pa & ~PAGE_MASK) {
+		*why = "a table page outside the pool";
+		return NULL;
+	}
+	if (idx < PKVTD_RESERVED_PAGES) {
+		*why = "a table page on a handover or root page";
+		return NULL;
+	}
+	if (test_and_set_bit(idx, w->seen)) {
+		*why = "a table page reached twice (shared or a loop)";
+		return NULL;
+	}
+	return w->pool + (idx << PAGE_SHIFT);
+}
+
+static const char *pk_walk_pgtable(struct pk_walk *w, u64 pa, int level)
+{
 	const char *why = NULL;
+	struct dma_pte *t = pk_walk_page(w, pa, &why);
+	u64 size = 1ULL << (VTD_PAGE_SHIFT + 9 * (level - 1));
+	int i;
+
+	if (!t)
+		return why;
+	for (i = 0; i < 512 && !why; i++) {
+		u64 addr = dma_pte_addr(&t[i]);
+
+		if (!dma_pte_present(&t[i]))
+			continue;
+		if (level > 1 && !dma_pte_superpage(&t[i])) {
+			why = pk_walk_pgtable(w, addr, level - 1);
+			continue;
+		}
+		if (level > 3)
+			why = "a superpage larger than 1 GiB";
+		else if (addr < w->data_phys || size > w->data_len ||
+			 addr - w->data_phys > w->data_len - size)
+			why = "a mapping outside the pkernfs data area";
+	}
+	return why;
+}
+
+/* One page table per domain id, one domain id per page table; walked once. */
+static const char *pk_walk_domain(struct pk_walk *w, u64 pgd, u16 did, u8 aw)
+{
+	u32 i;
+
+	for (i = 0; i < w->nr_pgd; i++) {
+		if (w->pgd[i].did == did && w->pgd[i].pgd == pgd && w->pgd[i].aw == aw)
+			return NULL;
+		if (w->pgd[i].did == did || w->pgd[i].pgd == pgd)
+			return "domain ids and page tables not one to one";
+	}
+	if (w->nr_pgd >= ARRAY_SIZE(w->pgd))
+		return "too many page tables";
+	w->pgd[w->nr_pgd].pgd = pgd;
+	w->pgd[w->nr_pgd].did = did;
+	w->pgd[w->nr_pgd].aw = aw;
+	w->nr_pgd++;
+	return pk_walk_pgtable(w, pgd, agaw_to_level(aw));
+}
+
+static const char *pk_walk_context(struct pk_walk *w, u8 bus, u8 devfn,
+				   const struct context_entry *ce)
+{
+	const struct pkvtd_handover *h = w->h;
+	u32 i, n = le32_to_cpu(h->nr_dev);
+	u16 did = (ce->hi >> 8) & 0xffff;
+	u8 aw = ce->hi & 7;
+
+	if (!(ce->lo & 1))
+		return ce->lo || ce->hi ? "a non-present context entry that is not zero" : NULL;
+	for (i = 0; i < n; i++)
+		if (h->dev[i].bus == bus && h->dev[i].devfn == devfn)
+			break;
+	if (i == n)
+		return "a context entry for a device that was not preserved";
+	if (le64_to_cpu(h->dev[i].ctx_lo) != ce->lo || le64_to_cpu(h->dev[i].ctx_hi) != ce->hi)
+		return "a context entry differs from its record";
+	if (((ce->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL)
+		return "a context entry with device-TLB or pass-through translation";
+	if (ce->lo & 0xff2 || ce->hi & ~((0xffffULL << 8) | 7))
+		return "reserved bits set in a context entry";
+	if (!did || did >= cap_ndoms(w->iommu->cap))
+		return "domain id 0 or out of range";
+	if (aw != w->iommu->agaw || !(cap_sagaw(w->iommu->cap) & BIT(aw)))
+		return "an address width this IOMMU does not use";
+	return pk_walk_domain(w, ce->lo & VTD_PAGE_MASK, did, aw);
+}
+
+static const char *pk_check_tables(struct pk_walk *w, u64 root_pa)
+{
+	const struct root_entry *root = (void *)(w->pool + (root_pa - w->pool_phys));
+	const char *why = NULL;
+	u32 found = 0;
 	int bus, fn;
 
-	if (le32_to_cpu(h->crc) != pkvtd_crc(h))
-		return "checksum mismatch";
-	if (le16_to_cpu(h->version) != PKVTD_VERSION)
-		return "unknown format version";
+	for (bus = 0; bus < 256 && !why; bus++) {
+		const struct context_entry *ctbl;
+
+		if (root[bus].hi)
+			return "root entry has an upper half (scalable mode)";
+		if (!(root[bus].lo & 1)) {
+			if (root[bus].lo)
+				return "a non-present root entry that is not zero";
+			continue;
+		}
+		if (root[bus].lo & 0xffe)
+			return "reserved bits set in a root entry";
+		ctbl = pk_walk_page(w, root[bus].lo & VTD_PAGE_MASK, &why);
+		for (fn = 0; ctbl && fn < 256 && !why; fn++) {
+			why = pk_walk_context(w, bus, fn, &ctbl[fn]);
+			found += !why && (ctbl[fn].lo & 1);
+		}
+	}
+	if (!why && found != le32_to_cpu(w->h->nr_dev))
+		why = "a preserved device has no context entry";
+	return why;
+}
+
+static const char *pk_check_header(struct intel_iommu *iommu, const struct pkvtd_handover *h,
+				   u64 root_pa)
+{
+	u64 pool = le64_to_cpu(h->pool_phys), pages = le64_to_cpu(h->pool_pages);
+	u64 data = le64_to_cpu(h->data_phys), dlen = le64_to_cpu(h->data_len);
+	u32 i, j, n = le32_to_cpu(h->nr_dev);
+
 	if (le16_to_cpu(h->flags))
 		return "scalable mode state (not supported)";
+	if (h->reserved)
+		return "reserved header field set";
 	if (le64_to_cpu(h->reg_phys) != iommu->reg_phys)
 		return "saved for another IOMMU unit (register base differs)";
 	if (le64_to_cpu(h->root_phys) != root_pa)
@@ -1029,145 +1555,355 @@ static const char *pk_check_unit(struct intel_iommu *iommu, const struct pkvtd_h
 		return "IOMMU capabilities differ";
 	if (!n || n > PKVTD_MAX_DEVS)
 		return "device count out of range";
-	root = memremap(root_pa, PAGE_SIZE, MEMREMAP_WB);
-	if (!root)
-		return "cannot map the root table";
-	for (bus = 0; bus < 256 && !why; bus++) {
-		const struct context_entry *ctbl;
-
-		if (root[bus].hi) {
-			why = "root entry has an upper half (scalable mode)";
-			break;
-		}
-		if (!(root[bus].lo & 1))
-			continue;
-		ctbl = memremap(root[bus].lo & VTD_PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
-		if (!ctbl) {
-			why = "cannot map a context table";
-			break;
-		}
-		for (fn = 0; fn < 256 && !why; fn++) {
-			if (!(ctbl[fn].lo & 1))
-				continue;
-			for (i = 0; i < n; i++)
-				if (h->dev[i].bus == bus && h->dev[i].devfn == fn)
-					break;
-			if (i == n)
-				why = "a context entry for a device that was not preserved";
-			else if (le64_to_cpu(h->dev[i].ctx_lo) != ctbl[fn].lo ||
-				 le64_to_cpu(h->dev[i].ctx_hi) != ctbl[fn].hi)
-				why = "a context entry differs from its record";
-			else if (((ctbl[fn].hi >> 8) & 0xffff) >= cap_ndoms(iommu->cap))
-				why = "domain id out of range";
-			else if (((ctbl[fn].lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL)
-				why = "a context entry with device-TLB translation";
-			else
-				found++;
-		}
-		memunmap((void *)ctbl);
+	if (pool & ~PAGE_MASK || pages < PKVTD_RESERVED_PAGES + 8 || pages > PKVTD_MAX_POOL_PAGES ||
+	    root_pa != pool + (2 * iommu->seq_id + 1) * PAGE_SIZE)
+		return "the root table is not where the pool layout puts it";
+	if (data & ~PAGE_MASK || !dlen || dlen & ~PAGE_MASK || data + dlen < data ||
+	    (data < pool + pages * PAGE_SIZE && pool < data + dlen))
+		return "the data area is malformed or overlaps the pool";
+	for (i = 0; i < n; i++) {
+		if (memchr_inv(h->dev[i].reserved, 0, sizeof(h->dev[i].reserved)))
+			return "reserved bytes set in a device record";
+		for (j = 0; j < i; j++)
+			if (h->dev[j].bus == h->dev[i].bus && h->dev[j].devfn == h->dev[i].devfn)
+				return "a device listed twice";
 	}
-	memunmap((void *)root);
-	if (!why && found != n)
-		why = "a preserved device has no context entry";
-	return why;
+	return NULL;
 }
 
 /*
- * State not adopted: translation is about to go off, and the devices the
- * old kernel preserved still have bus mastering on. Turn it off, so their
- * DMA cannot reach memory untranslated. The list may be damaged (that can
- * be why it was refused); stopping a wrong device's DMA is harmless, its
- * driver turns bus mastering on again when it binds.
+ * Turn bus mastering off for every device behind @iommu that has it on.
+ * Used when translation the previous kernel left on is not adopted: not
+ * the handover's list, which may be what is damaged. A device stopped
+ * wrongly gets bus mastering back when its driver binds.
  */
-static void pk_stop_devices(struct intel_iommu *iommu, const struct pkvtd_handover *h)
+static unsigned int pk_stop_unit_devices(struct intel_iommu *iommu)
 {
-	u32 i, n = min_t(u32, le32_to_cpu(h->nr_dev), PKVTD_MAX_DEVS);
-	struct pci_dev *pdev;
+	struct pci_dev *pdev = NULL;
+	unsigned int n = 0;
+	u16 cmd;
 
-	for (i = 0; i < n; i++) {
-		pdev = pci_get_domain_bus_and_slot(iommu->segment, h->dev[i].bus,
-						   h->dev[i].devfn);
-		if (!pdev)
+	for_each_pci_dev(pdev) {
+		struct dmar_drhd_unit *drhd = dmar_find_matched_drhd_unit(pdev);
+
+		if (!drhd || drhd->iommu != iommu ||
+		    pci_read_config_word(pdev, PCI_COMMAND, &cmd) || !(cmd & PCI_COMMAND_MASTER))
 			continue;
 		pci_info(pdev, "pkernfs-iommu: preserved by the previous kernel but not adopted: bus mastering off\n");
 		pci_clear_master(pdev);
+		n++;
+	}
+	return n;
+}
+
+static char pk_why[PKVTD_MAX_UNITS][192];
+
+/* Log why @iommu's state is not adopted, keep it for restore, stop its devices. */
+static __printf(3, 4) void pk_refuse(struct intel_iommu *iommu, int err, const char *fmt, ...)
+{
+	char *why = iommu->seq_id < PKVTD_MAX_UNITS ? pk_why[iommu->seq_id] : NULL;
+	char buf[192];
+	unsigned int n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why ?: buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pr_err("%s: IOMMU state from the previous kernel refused: %s\n", iommu->name, why ?: buf);
+	n = pk_stop_unit_devices(iommu);
+	pr_err("%s: %u device(s) stopped before translation goes off\n", iommu->name, n);
+	if (why) {
+		pk_refused[iommu->seq_id].err = err;
+		pk_refused[iommu->seq_id].why = why;
+	}
+}
+
+/* The handover page below the hardware's root, mapped; NULL if not ours. */
+static struct pkvtd_handover *pk_map_handover(struct intel_iommu *iommu, u64 *root_pa)
+{
+	struct pkvtd_handover *h;
+
+	*root_pa = dmar_readq(iommu->reg + DMAR_RTADDR_REG) & VTD_PAGE_MASK;
+	if (*root_pa < PAGE_SIZE)
+		return NULL;
+	h = memremap(*root_pa - PAGE_SIZE, PAGE_SIZE, MEMREMAP_WB);
+	if (h && le64_to_cpu(h->magic) != PKVTD_MAGIC) {
+		memunmap(h);
+		h = NULL;
+	}
+	return h;
+}
+
+/**
+ * pkernfs_iommu_fail_closed() - translation left on is about to go off
+ * @iommu: a unit iommu.c turns off at boot (intel_iommu=off, an ignored
+ *	unit, a failed copy of adopted tables)
+ * @why: the reason, for the log
+ *
+ * If the previous kernel handed state over (or a live update was asked
+ * for), stop the unit's bus-mastering devices first, so that no IOVA
+ * becomes a physical address in this kernel.
+ */
+void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why)
+{
+	struct pkvtd_handover *h;
+	u64 root_pa;
+
+	if (is_kdump_kernel() || !(readl(iommu->reg + DMAR_GSTS_REG) & DMA_GSTS_TES))
+		return;
+	h = pk_map_handover(iommu, &root_pa);
+	if (h)
+		memunmap(h);
+	else if (!pkernfs_iommu_liveupdate)
+		return;		/* not ours, and no live update: as upstream */
+	pk_refuse(iommu, -EBADMSG, "%s", why);
+}
+
+/*
+ * A bridge whose bus mastering is off does not forward the DMA of the
+ * preserved devices below it: say so, as the old kernel should have kept
+ * it on (an old kernel that did not, or firmware that reset the port).
+ */
+static void pk_check_paths(struct intel_iommu *iommu, const struct pkernfs_iommu_saved *s)
+{
+	unsigned int i, kept = 0, off = 0;
+	struct pci_dev *pdev, *up;
+	u16 cmd;
+
+	for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
+		pdev = pci_get_domain_bus_and_slot(iommu->segment, s->dev[i].bus,
+						   s->dev[i].devfn);
+		if (!pdev)
+			continue;
+		for (up = pci_upstream_bridge(pdev); up; up = pci_upstream_bridge(up)) {
+			if (pci_read_config_word(up, PCI_COMMAND, &cmd))
+				continue;
+			if (cmd & PCI_COMMAND_MASTER) {
+				kept++;
+				continue;
+			}
+			off++;
+			pci_warn(up, "pkernfs-iommu: bus mastering is off on the path of preserved %s: its DMA is blocked until a driver turns it on\n",
+				 pci_name(pdev));
+		}
 		pci_dev_put(pdev);
 	}
+	if (kept || off)
+		pr_info("%s: %u bridge(s) on the preserved devices' paths kept bus mastering, %u did not\n",
+			iommu->name, kept, off);
 }
 
 /*
  * init_dmars(), translation found on: adopt it if a live update was asked
  * for and the handover checks out. False: the caller turns translation
- * off and starts clean.
+ * off and starts clean, after pk_refuse() stopped the devices.
  */
 bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 {
 	struct pkernfs_iommu_saved *s = NULL;
-	const struct pkvtd_handover *h;
-	u64 rtaddr = dmar_readq(iommu->reg + DMAR_RTADDR_REG);
-	phys_addr_t root_pa = rtaddr & VTD_PAGE_MASK;
-	const char *why = NULL;
+	struct pkvtd_handover *h;
+	struct pk_walk *w = NULL;
+	const char *why;
+	u64 root_pa, pool, pages;
 	u32 n;
 
-	if (root_pa < PAGE_SIZE || iommu->seq_id >= PKVTD_MAX_UNITS)
-		return false;
-	h = memremap(root_pa - PAGE_SIZE, PAGE_SIZE, MEMREMAP_WB);
-	if (!h)
-		return false;
-	if (le64_to_cpu(h->magic) != PKVTD_MAGIC) {
-		memunmap((void *)h);
+	h = pk_map_handover(iommu, &root_pa);
+	if (!h && !pkernfs_iommu_liveupdate)
 		return false;	/* not ours: whoever left translation on */
-	}
 	if (!pkernfs_iommu_liveupdate) {
 		pr_info("%s: the previous kernel handed over IOMMU state (generation %llu), but no live update was requested (pkernfs_iommu.liveupdate=1): ignored, starting clean\n",
 			iommu->name, le64_to_cpu(h->generation));
-		pk_stop_devices(iommu, h);
-		memunmap((void *)h);
-		pk_refused[iommu->seq_id].err = -ENOENT;
-		pk_refused[iommu->seq_id].why = "no live update was requested";
-		return false;
+		pk_refuse(iommu, -ENOENT, "no live update was requested");
+		goto out;
 	}
-	if (rtaddr & DMA_RTADDR_SMT)
-		why = "scalable-mode root table (not supported)";
-	else if (sm_supported(iommu))
-		why = "this kernel runs the IOMMU in scalable mode";
-	else
-		why = pk_check_unit(iommu, h, root_pa);
-	if (!why) {
-		n = le32_to_cpu(h->nr_dev);
-		s = kzalloc(sizeof(*s), GFP_KERNEL);
-		if (s) {
-			memcpy(&s->hdr, h, sizeof(s->hdr));
-			s->dev = kmemdup(h->dev, n * sizeof(*s->dev), GFP_KERNEL);
-			s->restored = kcalloc(n, sizeof(*s->restored), GFP_KERNEL);
-		}
-		if (!s || !s->dev || !s->restored) {
-			why = "out of memory";
-			if (s) {
-				kfree(s->dev);
-				kfree(s->restored);
-				kfree(s);
-			}
-		}
+	if (iommu->seq_id >= PKVTD_MAX_UNITS) {
+		pk_refuse(iommu, -EBADMSG, "only the first %d IOMMU units are handed over",
+			  PKVTD_MAX_UNITS);
+		goto out;
 	}
+	/* Before the magic: System RAM may already hold anything there. */
+	why = root_pa < PAGE_SIZE ? "holds no root table" :
+	      pk_check_memory(root_pa - PAGE_SIZE, 2 * PAGE_SIZE);
 	if (why) {
-		pr_err("%s: IOMMU state from the previous kernel refused: %s; translation off, starting clean\n",
-		       iommu->name, why);
-		pk_stop_devices(iommu, h);
-		/* A format this kernel does not speak, or damage. */
-		pk_refused[iommu->seq_id].err = le16_to_cpu(h->version) != PKVTD_VERSION ?
-						-EPROTONOSUPPORT : -EBADMSG;
-		pk_refused[iommu->seq_id].why = why;
-		memunmap((void *)h);
+		pk_refuse(iommu, -EBADMSG, "the table pool at %#llx %s",
+			  root_pa < PAGE_SIZE ? root_pa : root_pa - PAGE_SIZE, why);
+		goto out;
+	}
+	if (!h) {
+		pk_refuse(iommu, -EBADMSG,
+			  "no handover page below the root table at %#llx (overwritten, or not from pkernfs)",
+			  root_pa);
 		return false;
 	}
-	memunmap((void *)h);
+	if (le16_to_cpu(h->version) != PKVTD_VERSION) {
+		pk_refuse(iommu, -EPROTONOSUPPORT,
+			  "handover format version %u, this kernel reads version %u",
+			  le16_to_cpu(h->version), PKVTD_VERSION);
+		goto out;
+	}
+	if (le32_to_cpu(h->crc) != pkvtd_crc(h)) {
+		pk_refuse(iommu, -EBADMSG, "checksum mismatch");
+		goto out;
+	}
+	why = pk_check_header(iommu, h, root_pa);
+	if (why) {
+		pk_refuse(iommu, -EBADMSG, "%s", why);
+		goto out;
+	}
+	pool = le64_to_cpu(h->pool_phys);
+	pages = le64_to_cpu(h->pool_pages);
+	why = pk_check_memory(pool, pages << PAGE_SHIFT);
+	if (why) {
+		pk_refuse(iommu, -EBADMSG, "the table pool at %#llx (%llu pages) %s", pool, pages,
+			  why);
+		goto out;
+	}
+	why = pk_check_memory(le64_to_cpu(h->data_phys), le64_to_cpu(h->data_len));
+	if (why) {
+		pk_refuse(iommu, -EBADMSG, "the data area at %#llx %s", le64_to_cpu(h->data_phys),
+			  why);
+		goto out;
+	}
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (w) {
+		w->seen = bitmap_zalloc(pages, GFP_KERNEL);
+		w->pool = memremap(pool, pages << PAGE_SHIFT, MEMREMAP_WB);
+	}
+	if (!w || !w->seen || !w->pool) {
+		pk_refuse(iommu, -ENOMEM, "cannot map the table pool to check it");
+		goto out;
+	}
+	w->iommu = iommu;
+	w->h = h;
+	w->pool_phys = pool;
+	w->pool_pages = pages;
+	w->data_phys = le64_to_cpu(h->data_phys);
+	w->data_len = le64_to_cpu(h->data_len);
+	why = pk_check_tables(w, root_pa);
+	if (why) {
+		pk_refuse(iommu, -EBADMSG, "%s", why);
+		goto out;
+	}
+	n = le32_to_cpu(h->nr_dev);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (s) {
+		memcpy(&s->hdr, h, sizeof(s->hdr));
+		s->dev = kmemdup(h->dev, n * sizeof(*s->dev), GFP_KERNEL);
+		s->restored = kcalloc(n, sizeof(*s->restored), GFP_KERNEL);
+	}
+	if (!s || !s->dev || !s->restored) {
+		if (s) {
+			kfree(s->dev);
+			kfree(s->restored);
+			kfree(s);
+			s = NULL;
+		}
+		pk_refuse(iommu, -ENOMEM, "out of memory");
+		goto out;
+	}
 	pk_saved[iommu->seq_id] = s;
 	pk_saved_open += n;
+	pk_check_paths(iommu, s);
 	pr_info("%s: adopting the previous kernel's translation (generation %llu): %u preserved device(s) keep DMA going\n",
 		iommu->name, le64_to_cpu(s->hdr.generation), n);
-	return true;
+out:
+	if (w) {
+		if (w->pool)
+			memunmap(w->pool);
+		bitmap_free(w->seen);
+		kfree(w);
+	}
+	if (h)
+		memunmap(h);
+	return !!s;
 }
+
+/* ---- giving up what nobody restores ---- */
+
+/* Clear @rec's copied context entry, and flush. iommu->lock held. */
+static void pk_abandon_one(struct intel_iommu *iommu, const struct pkvtd_dev *rec)
+{
+	/* alloc 1: with 0 a copied entry reads as absent; its table exists. */
+	struct context_entry *ctx = iommu_context_addr(iommu, rec->bus, rec->devfn, 1);
+	u16 did;
+
+	if (!ctx || !context_present(ctx) || !context_copied(iommu, rec->bus, rec->devfn))
+		return;
+	did = context_domain_id(ctx);
+	context_clear_entry(ctx);
+	__iommu_flush_cache(iommu, ctx, sizeof(*ctx));
+	iommu->flush.flush_context(iommu, did, PCI_DEVID(rec->bus, rec->devfn),
+				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
+	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
+	clear_context_copied(iommu, rec->bus, rec->devfn);
+	pr_warn("%s: %02x:%02x.%d abandoned (token %#llx): bus mastering off, its context cleared\n",
+		iommu->name, rec->bus, PCI_SLOT(rec->devfn), PCI_FUNC(rec->devfn),
+		le64_to_cpu(rec->token));
+}
+
+/*
+ * Handed-over DMA that no VMM will restore (it is not coming back, or
+ * pkernfs will not be mounted): stop each such device and block its
+ * context, so nothing walks the handed-over tables any more. Their pool
+ * pages are freed when the pool is next adopted and released.
+ */
+static int pk_abandon_set(const char *val, const struct kernel_param *kp)
+{
+	struct dmar_drhd_unit *drhd;
+	struct intel_iommu *iommu;
+	unsigned int n = 0;
+	bool yes;
+	int err = kstrtobool(val, &yes), i;
+
+	if (err || !yes)
+		return err ?: -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	down_read(&dmar_global_lock);
+	mutex_lock(&pk_mutex);
+	for_each_active_iommu(iommu, drhd) {
+		struct pkernfs_iommu_saved *s;
+
+		if (iommu->seq_id >= PKVTD_MAX_UNITS || !pk_saved[iommu->seq_id])
+			continue;
+		s = pk_saved[iommu->seq_id];
+		/* Stopped first: then nothing walks the context being cleared. */
+		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			struct pci_dev *pdev;
+
+			if (s->restored[i])
+				continue;
+			pdev = pci_get_domain_bus_and_slot(iommu->segment, s->dev[i].bus,
+							   s->dev[i].devfn);
+			if (pdev) {
+				pci_clear_master(pdev);
+				pci_dev_put(pdev);
+			}
+		}
+		spin_lock(&iommu->lock);
+		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			if (s->restored[i])
+				continue;
+			pk_abandon_one(iommu, &s->dev[i]);
+			/* As if restored: nothing claims or keeps it. */
+			s->restored[i] = true;
+			set_bit(i, s->abandoned);
+			pk_saved_open--;
+			n++;
+		}
+		spin_unlock(&iommu->lock);
+	}
+	mutex_unlock(&pk_mutex);
+	up_read(&dmar_global_lock);
+	pr_info("abandoned %u handed-over device(s) nobody restored\n", n);
+	return 0;
+}
+
+static const struct kernel_param_ops pk_abandon_ops = {
+	.set = pk_abandon_set,
+};
+module_param_cb(abandon, &pk_abandon_ops, NULL, 0200);
+MODULE_PARM_DESC(abandon, "Write 1: stop every handed-over device not yet restored, and block it");
 
 /* ---- debugfs: state, and fault injection for tests ---- */
 
@@ -1199,6 +1935,7 @@ static int pk_state_show(struct seq_file *m, void *unused)
 				   PCI_SLOT(s->dev[i].devfn), PCI_FUNC(s->dev[i].devfn),
 				   le64_to_cpu(s->dev[i].token),
 				   (u32)(le64_to_cpu(s->dev[i].ctx_hi) >> 8) & 0xffff,
+				   test_bit(i, s->abandoned) ? "abandoned" :
 				   s->restored[i] ? "restored" : "open");
 	}
 	mutex_unlock(&pk_mutex);
@@ -1211,7 +1948,7 @@ static int __init pkernfs_iommu_debugfs(void)
 	struct dentry *d = debugfs_create_dir("pkernfs_iommu", NULL);
 
 	debugfs_create_file("state", 0400, d, NULL, &pk_state_fops);
-	/* 0 none, 1 crc, 2 version, 3 register base: damages the next handover */
+	/* Damages the next handover: 1 crc, 2 version, 3 regs, 4 did 0, 5 data area */
 	debugfs_create_u32("inject", 0600, d, (u32 *)&pk_inject);
 	return 0;
 }

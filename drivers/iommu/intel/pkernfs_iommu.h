@@ -8,12 +8,14 @@
 #ifndef _INTEL_PKERNFS_IOMMU_H
 #define _INTEL_PKERNFS_IOMMU_H
 
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/types.h>
 
 /* "PKVTDHO1" read as a little-endian u64. */
 #define PKVTD_MAGIC		0x314f484454564b50ULL
-#define PKVTD_VERSION		1
+/* 2: the data area is recorded; every leaf must lie in it. */
+#define PKVTD_VERSION		2
 /* The pool root's cookie: the layout of what this file keeps there. */
 #define PKVTD_POOL_COOKIE	(PKVTD_MAGIC ^ PKVTD_VERSION)
 #define PKVTD_POOL_NAME		"intel-iommu"
@@ -24,6 +26,15 @@
  */
 #define PKVTD_MAX_UNITS		8
 #define PKVTD_RESERVED_PAGES	(2 * PKVTD_MAX_UNITS)
+/*
+ * Pool pages domain tables never take: the handover's context tables (one
+ * per bus with a preserved device) come from them at kexec, when nothing
+ * can fail gracefully any more.
+ */
+#define PKVTD_HANDOVER_KEEP	8
+#define PKVTD_MIN_POOL_PAGES	(PKVTD_RESERVED_PAGES + PKVTD_HANDOVER_KEEP + 8)
+/* A pool larger than this is not one a kernel made: refused unread. */
+#define PKVTD_MAX_POOL_PAGES	BIT(18)
 
 /**
  * struct pkvtd_dev - one preserved device's context, as handed over
@@ -47,7 +58,7 @@ struct pkvtd_dev {
  * struct pkvtd_handover - what one IOMMU unit hands to the next kernel
  * @magic: PKVTD_MAGIC
  * @crc: crc32c of the 4 KiB page with this field zero
- * @version: PKVTD_VERSION
+ * @version: PKVTD_VERSION, checked before @crc
  * @flags: zero: legacy (non-scalable) mode
  * @reg_phys: the unit's register base (its DRHD)
  * @root_phys: the root table, the page after this one
@@ -58,6 +69,8 @@ struct pkvtd_dev {
  * @generation: handovers so far in this chain of kexecs
  * @nr_dev: entries in @dev
  * @reserved: zero
+ * @data_phys: the pkernfs data area every leaf must translate into
+ * @data_len: its length
  * @dev: the preserved devices
  */
 struct pkvtd_handover {
@@ -74,13 +87,15 @@ struct pkvtd_handover {
 	__le64 generation;
 	__le32 nr_dev;
 	__le32 reserved;
+	__le64 data_phys;
+	__le64 data_len;
 	struct pkvtd_dev dev[];
 };
 
 #define PKVTD_MAX_DEVS	((4096 - sizeof(struct pkvtd_handover)) / sizeof(struct pkvtd_dev))
 
 static_assert(sizeof(struct pkvtd_dev) == 32);
-static_assert(sizeof(struct pkvtd_handover) == 80);
+static_assert(sizeof(struct pkvtd_handover) == 96);
 
 struct dmar_domain;
 struct intel_iommu;
@@ -89,6 +104,7 @@ struct context_entry;
 #ifdef CONFIG_INTEL_IOMMU_PKERNFS
 bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu);
 bool pkernfs_iommu_handover(struct intel_iommu *iommu);
+void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why);
 void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys);
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va);
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
@@ -107,6 +123,10 @@ static inline bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 static inline bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 {
 	return false;
+}
+
+static inline void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why)
+{
 }
 
 static inline void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)

@@ -17,6 +17,7 @@
  * HWPT from it and attaches that: the IOMMU driver replaces the domain in
  * place, and the restored one is destroyed.
  */
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
@@ -112,6 +113,16 @@ static int iommufd_pk_collect_range(struct iommufd_pk_hwpt *pk, struct super_blo
 	mmap_read_lock(mm);
 	for (addr = start; addr < end && !rc; addr = vma->vm_end) {
 		vma = vma_lookup(mm, addr);
+		/*
+		 * The hold blocks truncate and unlink: a writer's right. Before
+		 * the VM_SHARED test, which a read-only file's mapping fails.
+		 */
+		if (vma && vma->vm_file && !(vma->vm_file->f_mode & FMODE_WRITE)) {
+			pr_err_ratelimited("iommufd: IOVA %#lx is mapped from a file not open for writing: it cannot be held for persistent DMA\n",
+					   iova + (addr - start));
+			rc = -EACCES;
+			break;
+		}
 		what = !vma ? "no mapping" : !vma->vm_file ? "anonymous memory" :
 		       !(vma->vm_flags & VM_SHARED) ? "a private mapping" :
 		       file_inode(vma->vm_file)->i_sb != sb ? "another filesystem" : NULL;
@@ -153,6 +164,21 @@ static int iommufd_pk_collect(struct iommufd_pk_hwpt *pk, struct io_pagetable *i
 	return rc;
 }
 
+/*
+ * Persistent DMA outlives the caller and its process: tokens are global,
+ * the table pool is shared, and the next kernel keeps the device running
+ * before any VMM is back. Host policy, as kexec is: CAP_SYS_ADMIN in the
+ * initial user namespace.
+ */
+static int iommufd_pk_allowed(const char *what)
+{
+	if (capable(CAP_SYS_ADMIN))
+		return 0;
+	pr_err_ratelimited("iommufd: %s needs CAP_SYS_ADMIN: persistent DMA is host state that outlives the caller\n",
+			   what);
+	return -EPERM;
+}
+
 /* The superblock of @fd if it is on a pkernfs; its file in *@filep. */
 static struct super_block *iommufd_pk_sb(int fd, struct file **filep)
 {
@@ -184,6 +210,9 @@ int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (!cmd->token)
 		return -EINVAL;
+	rc = iommufd_pk_allowed("IOMMU_HWPT_PKERNFS_PERSIST");
+	if (rc)
+		return rc;
 	req.sb = iommufd_pk_sb(cmd->pkernfs_fd, &file);
 	if (IS_ERR(req.sb))
 		return PTR_ERR(req.sb);
@@ -197,6 +226,9 @@ int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(idev);
 		goto out_free;
 	}
+	rc = pkernfs_iommu_dev_check(idev->dev);
+	if (rc)
+		goto out_idev;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->pt_id);
 	if (IS_ERR(ioas)) {
 		rc = PTR_ERR(ioas);
@@ -259,6 +291,9 @@ int iommufd_hwpt_pkernfs_restore(struct iommufd_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
+	rc = iommufd_pk_allowed("IOMMU_HWPT_PKERNFS_RESTORE");
+	if (rc)
+		return rc;
 	sb = iommufd_pk_sb(cmd->pkernfs_fd, &file);
 	if (IS_ERR(sb))
 		return PTR_ERR(sb);

@@ -19,8 +19,14 @@ stage_1() {
 	pkt_must "persistent domain" sh -c "edu() { echo \"\$*\" > /sys/kernel/debug/pkt_edu/$EDU; }; \
 		edu domain && edu persist $TOKEN $F && edu attach" &&
 	pkt_must "map the file" pkt-edu map "$EDU" $F 0x400000 $PKT_EDU_IOVA 4096 || return
-	# No pkernfs_iommu.liveupdate=1 on the next command line.
+	# No pkernfs_iommu.liveupdate=1 on the next command line: kexec-check
+	# will not arm; armed by hand regardless, the next kernel must still
+	# refuse on its own.
 	pkt_kexec_load || return
+	pkt_check "kexec-check --arm refuses a command line without the request" sh -c \
+		"pkernfsctl kexec-check --arm > /tmp/kc 2>&1; [ \$? = 1 ] && grep -q 'lacks pkernfs_iommu.liveupdate=1' /tmp/kc &&
+		 grep -qx 0 $PKT_IOMMU_ARMED"
+	pkt_must "arm by hand" sh -c "echo 1 > $PKT_IOMMU_ARMED" || return
 	pkt-edu kexec
 }
 

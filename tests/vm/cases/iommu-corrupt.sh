@@ -4,10 +4,13 @@
 # clean, and the boot goes on: pkernfs mounts and a new persistent domain
 # works. The damage is injected at kexec through debugfs
 # (/sys/kernel/debug/pkernfs_iommu/inject): a changed byte after the
-# checksum, an unknown format version, another unit's register base.
-# pkt-stages: 4
+# checksum, an unknown format version, another unit's register base, a
+# context entry with domain id 0, a data area that leaves out pages the
+# domain maps. Each is checksummed as the old kernel wrote it but for the
+# first, so only the next kernel's own checks can catch it.
+# pkt-stages: 6
 # pkt-nvdimm: 512M
-# pkt-timeout: 300
+# pkt-timeout: 400
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0005
@@ -34,7 +37,9 @@ damage_and_kexec() {
 # refused WHY ERRNO: the boot after a damaged handover.
 refused() {
 	pkt_check "refused: $1" sh -c \
-		"dmesg | grep -q 'pkernfs-iommu: dmar0: IOMMU state from the previous kernel refused: $1; translation off, starting clean'"
+		"dmesg | grep -q 'pkernfs-iommu: dmar0: IOMMU state from the previous kernel refused: $1'"
+	pkt_check "its devices stopped before translation went off" sh -c \
+		"dmesg | grep -Eq 'pkernfs-iommu: dmar0: [1-9][0-9]* device\(s\) stopped before translation goes off'"
 	pkt_eq "nothing adopted" "$(dmesg | grep -c 'adopting the previous kernel')" 0
 	pkt_check "the preserved device's bus mastering was turned off" sh -c \
 		"dmesg | grep -q 'pkernfs-iommu: preserved by the previous kernel but not adopted: bus mastering off'"
@@ -56,12 +61,12 @@ stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	refused "checksum mismatch" 74 || return	# EBADMSG
 	setup 22 2 || return
-	damage_and_kexec "format version 2" 2
+	damage_and_kexec "format version 3" 2
 }
 
 stage_3() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "unknown format version" 93 || return	# EPROTONOSUPPORT
+	refused "handover format version 3, this kernel reads version 2" 93 || return	# EPROTONOSUPPORT
 	setup 33 3 || return
 	damage_and_kexec "another unit's register base" 3
 }
@@ -69,7 +74,22 @@ stage_3() {
 stage_4() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	refused "saved for another IOMMU unit (register base differs)" 74 || return
-	setup 44 4
+	setup 44 4 || return
+	damage_and_kexec "a context entry with domain id 0" 4
+}
+
+stage_5() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	refused "domain id 0 or out of range" 74 || return
+	setup 55 5 || return
+	damage_and_kexec "a data area of one page" 5
+}
+
+stage_6() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	refused "a mapping outside the pkernfs data area" 74 || return
+	setup 66 6
 	pkt_check "every earlier DMA is still in the file" sh -c \
-		"pkt-edu verify $F 4096 11 && pkt-edu verify $F 8192 22 && pkt-edu verify $F 12288 33"
+		"pkt-edu verify $F 4096 11 && pkt-edu verify $F 8192 22 && pkt-edu verify $F 12288 33 &&
+		 pkt-edu verify $F 16384 44 && pkt-edu verify $F 20480 55"
 }

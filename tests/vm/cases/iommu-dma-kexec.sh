@@ -75,6 +75,10 @@ stage_n() {
 		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
 	pkt_info "$(dmesg | grep -E 'pkernfs-iommu|DMAR: (Translation|Copied)' | tr '\n' ';')"
 	no_dmar_faults
+	pkt_check "device_dax did not take the memory holding the adopted tables" sh -c \
+		"[ ! -e /sys/bus/dax/devices/dax0.0/driver ] &&
+		 ! echo dax0.0 > /sys/bus/dax/drivers/device_dax/bind 2>/dev/null &&
+		 [ ! -e /sys/bus/dax/devices/dax0.0/driver ]"
 	pkt_pkernfs_remount || return
 	check_landed $inflight $seed "the DMA in flight during kexec $((n - 1)) landed"
 	check_landed 1 11 "the DMA of stage 1"

@@ -26,6 +26,15 @@
  *			new HWPT from the same IOAS and attach it (replaced in
  *			place), as for a VM already running
  *   --unmark		at the end, IOMMU_HWPT_PKERNFS_UNMARK the HWPT
+ *   --ro		map FILE read-only (opened O_RDONLY, PROT_READ)
+ *   --drop-priv		just before PERSIST, with every fd open and guest RAM
+ *			mapped, become uid and gid 65534 (a VMM handed its
+ *			fds by a privileged manager)
+ *   --drop-cap		likewise, but stay uid 0 and drop CAP_SYS_ADMIN only
+ *			(a container's root)
+ *   --userns		likewise, but move into a new user namespace, where
+ *			it holds every capability of that namespace only;
+ *			exits 77 if the kernel has no user namespaces
  *   --restore-twice	restore: destroy the first restored HWPT before
  *			attaching it, and restore again (the device still walks
  *			the old tables meanwhile)
@@ -33,6 +42,7 @@
  * Exit: 0, or 1 with the failing step and its errno on stderr; a refused
  * ioctl prints "refused: STEP: ERRNAME" and exits 3.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,8 +52,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/reboot.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/iommufd.h>
 #include <linux/reboot.h>
 #include <linux/vfio.h>
@@ -181,27 +194,65 @@ static uint32_t ioas_alloc(void)
 	return a.out_ioas_id;
 }
 
+static int read_only;
+
 static void map_ram(uint32_t ioas, const char *file, uint64_t len, uint64_t iova, int anon)
 {
 	struct iommu_ioas_map m = {
 		.size = sizeof(m), .ioas_id = ioas, .length = len, .iova = iova,
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
+			 (read_only ? 0 : IOMMU_IOAS_MAP_WRITEABLE),
 	};
 	int fd = -1;
 
 	if (!anon) {
-		fd = open(file, O_RDWR);
+		fd = open(file, read_only ? O_RDONLY : O_RDWR);
 		if (fd < 0)
 			die(file);
 	}
-	ram = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	ram = mmap(NULL, len, PROT_READ | (read_only ? 0 : PROT_WRITE),
 		   anon ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, fd, 0);
 	if (ram == MAP_FAILED)
 		die("mmap guest RAM");
 	m.user_va = (uintptr_t)ram;
 	if (ioctl(iommufd, IOMMU_IOAS_MAP, &m))
 		refused("IOMMU_IOAS_MAP");
+}
+
+static int drop_mode;	/* 'd' uid 65534, 'c' no CAP_SYS_ADMIN, 'n' user namespace */
+
+static void drop_privilege(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	switch (drop_mode) {
+	case 'd':
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			die("become uid 65534");
+		break;
+	case 'c':
+		if (syscall(SYS_capget, &h, d))
+			die("capget");
+		d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+		d[0].permitted &= ~(1u << CAP_SYS_ADMIN);
+		if (syscall(SYS_capset, &h, d))
+			die("capset without CAP_SYS_ADMIN");
+		break;
+	case 'n':
+		if (unshare(CLONE_NEWUSER)) {
+			if (errno == EINVAL) {
+				printf("skip: this kernel has no user namespaces (CONFIG_USER_NS)\n");
+				exit(77);
+			}
+			die("unshare(CLONE_NEWUSER)");
+		}
+		break;
+	default:
+		return;
+	}
+	printf("dropped privilege (%s), uid %d\n", drop_mode == 'd' ? "uid 65534" :
+	       drop_mode == 'c' ? "no CAP_SYS_ADMIN" : "new user namespace", (int)getuid());
 }
 
 static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token, int plain)
@@ -217,6 +268,7 @@ static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token
 			die("IOMMU_HWPT_ALLOC");
 		return a.out_hwpt_id;
 	}
+	drop_privilege();
 	if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_PERSIST, &p))
 		refused("IOMMU_HWPT_PKERNFS_PERSIST");
 	printf("persistent HWPT %u, token %#llx\n", p.out_hwpt_id, (unsigned long long)token);
@@ -243,6 +295,10 @@ int main(int argc, char **argv)
 		{ "upgrade", no_argument, NULL, 'u' },
 		{ "unmark", no_argument, NULL, 'x' },
 		{ "restore-twice", no_argument, NULL, 't' },
+		{ "ro", no_argument, NULL, 'r' },
+		{ "drop-priv", no_argument, NULL, 'd' },
+		{ "drop-cap", no_argument, NULL, 'c' },
+		{ "userns", no_argument, NULL, 'n' },
 		{}
 	};
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
@@ -265,6 +321,10 @@ int main(int argc, char **argv)
 		case 'u': upgrade = 1; break;
 		case 'x': unmark = 1; break;
 		case 't': twice = 1; break;
+		case 'r': read_only = 1; break;
+		case 'd':
+		case 'c':
+		case 'n': drop_mode = c; break;
 		default: return 2;
 		}
 	}

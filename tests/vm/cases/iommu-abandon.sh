@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Handed-over DMA that nobody restores (the VMM is not coming back) must
+# not run on forever through tables nobody owns. After the kexec,
+# pkernfs_iommu.abandon=1 stops the device and clears its copied context:
+# its bus mastering is off, a later DMA faults and does not reach the
+# file, the record is closed, and a restore says it was abandoned.
+# pkt-stages: 2
+# pkt-nvdimm: 512M
+# pkt-timeout: 200
+
+F=/mnt/pk/guest-ram
+TOKEN=0x5eed0031
+ABANDON=/sys/module/pkernfs_iommu/parameters/abandon
+
+edu() { pkt_edu "$EDU" "$@"; }
+
+stage_1() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_pkernfs_stage1 $F 4M || return
+	pkt_edu_persist "$EDU" $TOKEN $F || return
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt-edu kexec
+}
+
+stage_2() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	pkt_eq "edu still bus-mastering (handed over)" "$(( $(pkt_pci_command "$EDU") & 4 ))" 4
+	pkt_check "its record is open" grep -q "saved dmar0 .* token $TOKEN .* open" $PKT_IOMMU_STATE
+	pkt_refuse "abandon needs 1" sh -c "echo 0 > $ABANDON"
+	pkt_must "abandon what nobody restored" sh -c "echo 1 > $ABANDON" || return
+	pkt_check "the log names the device and token" sh -c \
+		"dmesg | grep -q 'pkernfs-iommu: dmar0: 00:0[0-9a-f].0 abandoned (token $TOKEN): bus mastering off, its context cleared'"
+	pkt_eq "edu's bus mastering is off" "$(( $(pkt_pci_command "$EDU") & 4 ))" 0
+	pkt_check "the record is closed" grep -q "saved dmar0 .* token $TOKEN .* abandoned" $PKT_IOMMU_STATE
+	pkt_pkernfs_remount || return
+	pkt_must "load pkt_edu (it turns bus mastering on again)" pkt_edu_load || return
+	pkt_expect_error "restore after abandon" "domain $TOKEN was abandoned" edu restore $TOKEN $F
+	pkt_check "restore gives ENOENT" sh -c "grep -qx 'error -2' /sys/kernel/debug/pkt_edu/$EDU"
+	pkt_kmsg_mark "late dma"
+	pkt-edu pattern $F $((20 * 4096)) 99
+	pkt_must "a DMA through the old IOVA" edu to-ram "$(pkt_iova 20)" $PKT_EDU_LEN || return
+	sleep 1
+	pkt_refuse "it did not reach the file" pkt-edu verify $F $((20 * 4096)) 11
+	pkt_check "it faulted: the context is gone" sh -c \
+		"dmesg | sed -n '/PKT MARK late dma/,\$p' | grep -q 'DMAR: \[DMA Write'"
+}
