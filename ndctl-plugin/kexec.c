@@ -253,10 +253,11 @@ static int cmdline_has_word(const char *cmdline, const char *word)
 /*
  * IOMMU state in the kernel-only area (drivers/iommu/intel/pkernfs_iommu.c
  * keeps its pool there while persistent domains exist): the next kernel
- * adopts it only when asked to, on its command line.
+ * adopts it only when asked to, on its command line. Returns whether @dev
+ * holds such state.
  */
-static void check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_super *sb,
-			const uint8_t *map, const char *cmdline)
+static int check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_super *sb,
+		       const uint8_t *map, const char *cmdline)
 {
 	const struct pkernfs_kdir_entry *kd = (const void *)(map + fsck_roff(sb, PKERNFS_R_KDIR));
 	uint32_t i, n = fsck_rcount(sb, PKERNFS_R_KDIR);
@@ -272,41 +273,52 @@ static void check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_
 			verdict(k, 0, "iommu", "%s: holds IOMMU tables of persistent domains; the "
 				"next command line lacks pkernfs_iommu.liveupdate=1, so their "
 				"devices' DMA would stop at the kexec", dev);
-		return;
+		return 1;
 	}
+	return 0;
 }
 
 #define IOMMU_PARAMS "/sys/module/pkernfs_iommu/parameters/"
 
 /*
- * --arm: let this kernel hand its IOMMU state to the loaded image at
- * kexec. Only when every check passed, and the image says it adopts the
- * handover version this kernel writes; unarmed, shutdown stops every
- * preserved device instead, which is what a target that cannot adopt
- * needs (a kernel without pkernfs, another handover version).
+ * Would the image take this kernel's IOMMU handover? Checked when IOMMU
+ * state exists or --arm asks; an image without the note (a kernel without
+ * pkernfs, a rollback) or with another version would leave the preserved
+ * devices to be stopped at kexec.
  */
-static void arm_handover(struct kcheck *k, const char *kernel, const struct kimage_note *note,
-			 const char *cmdline)
+static void check_handover(struct kcheck *k, const char *kernel, const struct kimage_note *note,
+			   const char *cmdline, int arm, int state)
 {
 	uint64_t ours;
-	int rc;
 
 	if (read_sysfs_u64(IOMMU_PARAMS "handover_version", &ours)) {
-		verdict(k, 0, "iommu", "this kernel has no IOMMU handover (%s): nothing to arm",
-			IOMMU_PARAMS "handover_version");
+		verdict(k, 0, "iommu", "this kernel has no IOMMU handover (%s)%s",
+			IOMMU_PARAMS "handover_version", arm ? ": nothing to arm" : "");
 		return;
 	}
 	if (!note->iommu_handover)
 		verdict(k, 0, "iommu", "%s: no IOMMU handover note: it cannot adopt the IOMMU "
-			"state, and preserved devices would DMA untranslated", kernel);
+			"state, and preserved devices would be stopped at kexec", kernel);
 	else if (note->iommu_handover != ours)
 		verdict(k, 0, "iommu", "%s adopts IOMMU handover version %u; this kernel writes "
 			"version %llu", kernel, note->iommu_handover, (unsigned long long)ours);
 	else
 		verdict(k, 1, "iommu", "%s adopts IOMMU handover version %u", kernel,
 			note->iommu_handover);
-	if (!cmdline_has_word(cmdline, "pkernfs_iommu.liveupdate=1"))
+	/* With state, check_iommu() has said it already. */
+	if (arm && !state && !cmdline_has_word(cmdline, "pkernfs_iommu.liveupdate=1"))
 		verdict(k, 0, "iommu", "the next command line lacks pkernfs_iommu.liveupdate=1");
+}
+
+/*
+ * --arm: let this kernel hand its IOMMU state to the loaded image at
+ * kexec, only when every check passed; unarmed, shutdown stops every
+ * preserved device instead.
+ */
+static void arm_handover(struct kcheck *k)
+{
+	int rc;
+
 	if (k->failed) {
 		verdict(k, 0, "arm", "not armed: at kexec the preserved devices will be stopped");
 		write_sysfs(IOMMU_PARAMS "armed", "0");
@@ -377,7 +389,7 @@ int cmd_kexec_check(int argc, char **argv)
 	struct daxctl_dev *dd;
 	struct json_object *j;
 	char defkernel[300], cmd[6144];
-	int c, have_note, n = 0, arm = 0;
+	int c, have_note, n = 0, arm = 0, iommu_state = 0;
 	struct utsname u;
 	uint64_t v;
 
@@ -452,7 +464,7 @@ int cmd_kexec_check(int argc, char **argv)
 					(unsigned long long)nd.start, (unsigned long long)nd.size);
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &t, &note, have_note);
-			check_iommu(&k, name, sb, t.map, cmdline);
+			iommu_state |= check_iommu(&k, name, sb, t.map, cmdline);
 			close_target(&t);
 		}
 	}
@@ -464,8 +476,10 @@ int cmd_kexec_check(int argc, char **argv)
 		 initrd ? " --initrd=" : "", initrd ? initrd : "", cmdline);
 	if (strchr(cmdline, '\''))
 		verdict(&k, 0, "cmdline", "the command line holds a single quote; quote it yourself");
+	if (iommu_state || arm)
+		check_handover(&k, kernel, &note, cmdline, arm, iommu_state);
 	if (arm)
-		arm_handover(&k, kernel, &note, cmdline);
+		arm_handover(&k);
 	if (k.json) {
 		j = json_object_new_object();
 		json_object_object_add(j, "ready", json_object_new_boolean(!k.failed));

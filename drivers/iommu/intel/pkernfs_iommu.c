@@ -1618,13 +1618,23 @@ static __printf(3, 4) void pk_refuse(struct intel_iommu *iommu, int err, const c
 	}
 }
 
-/* The handover page below the hardware's root, mapped; NULL if not ours. */
+static bool pk_in_ram(u64 root_pa)
+{
+	return region_intersects(root_pa - PAGE_SIZE, 2 * PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				 IORES_DESC_NONE) != REGION_DISJOINT;
+}
+
+/*
+ * The handover page below the hardware's root, mapped; NULL if not ours.
+ * Never read where it is System RAM in this kernel: the page allocator
+ * owns it, whatever it holds now.
+ */
 static struct pkvtd_handover *pk_map_handover(struct intel_iommu *iommu, u64 *root_pa)
 {
 	struct pkvtd_handover *h;
 
 	*root_pa = dmar_readq(iommu->reg + DMAR_RTADDR_REG) & VTD_PAGE_MASK;
-	if (*root_pa < PAGE_SIZE)
+	if (*root_pa < PAGE_SIZE || pk_in_ram(*root_pa))
 		return NULL;
 	h = memremap(*root_pa - PAGE_SIZE, PAGE_SIZE, MEMREMAP_WB);
 	if (h && le64_to_cpu(h->magic) != PKVTD_MAGIC) {
@@ -1654,7 +1664,7 @@ void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why)
 	h = pk_map_handover(iommu, &root_pa);
 	if (h)
 		memunmap(h);
-	else if (!pkernfs_iommu_liveupdate)
+	else if (!pkernfs_iommu_liveupdate && (root_pa < PAGE_SIZE || !pk_in_ram(root_pa)))
 		return;		/* not ours, and no live update: as upstream */
 	pk_refuse(iommu, -EBADMSG, "%s", why);
 }
@@ -1708,9 +1718,10 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 	u32 n;
 
 	h = pk_map_handover(iommu, &root_pa);
-	if (!h && !pkernfs_iommu_liveupdate)
+	/* Tables in System RAM are never legitimate outside kdump: refused below. */
+	if (!h && !pkernfs_iommu_liveupdate && (root_pa < PAGE_SIZE || !pk_in_ram(root_pa)))
 		return false;	/* not ours: whoever left translation on */
-	if (!pkernfs_iommu_liveupdate) {
+	if (h && !pkernfs_iommu_liveupdate) {
 		pr_info("%s: the previous kernel handed over IOMMU state (generation %llu), but no live update was requested (pkernfs_iommu.liveupdate=1): ignored, starting clean\n",
 			iommu->name, le64_to_cpu(h->generation));
 		pk_refuse(iommu, -ENOENT, "no live update was requested");
@@ -1721,7 +1732,7 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			  PKVTD_MAX_UNITS);
 		goto out;
 	}
-	/* Before the magic: System RAM may already hold anything there. */
+	/* Before the magic, which pk_map_handover() did not read there. */
 	why = root_pa < PAGE_SIZE ? "holds no root table" :
 	      pk_check_memory(root_pa - PAGE_SIZE, 2 * PAGE_SIZE);
 	if (why) {
