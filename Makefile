@@ -172,7 +172,7 @@ fuzz: $(BUILD)/fuzz/fuzz_fsck
 	$< -max_total_time=$${FUZZ_SECONDS:-600} $(BUILD)/fuzz/corpus
 
 # Debian's kernel, without pkernfs: the rollback target of iommu-rollback.
-$(BUILD)/stock/stock-kernel.cpio: scripts/stock-kernel.sh
+$(BUILD)/stock/stock-kernel.cpio: scripts/stock-kernel.sh FORCE
 	@scripts/stock-kernel.sh $@
 stock-kernel: deps $(BUILD)/stock/stock-kernel.cpio
 

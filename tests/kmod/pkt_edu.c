@@ -16,6 +16,9 @@
  *   unmark                      stop handing the domain over
  *   to-dev IOVA LEN             DMA from IOVA into edu's buffer, wait
  *   to-ram IOVA LEN [nowait]    DMA edu's buffer to IOVA; wait unless nowait
+ *   to-ram IOVA LEN atshutdown  the same, started from the driver's shutdown
+ *                               callback: in flight at kexec however long
+ *                               userspace and the other devices take
  *   bench ITER PGSIZE IOVA LEN  map+unmap the pinned pages ITER times;
  *                               read back "bench map_ns unmap_ns"
  *
@@ -57,6 +60,7 @@ struct pkt_edu {
 	struct file *held;		/* the pkernfs file the domain maps */
 	struct mutex lock;
 	struct dentry *file;
+	u64 shutdown_iova, shutdown_len;	/* to-ram at shutdown, if len */
 	char result[128];
 };
 
@@ -258,6 +262,7 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	/* Every argument is a number, but a path and "nowait". */
 	for (i = 1; i < argc; i++)
 		if (kstrtoull(argv[i], 0, &n[i]) && strcmp(argv[i], "nowait") &&
+		    strcmp(argv[i], "atshutdown") &&
 		    !(i == 2 && strstr("persist restore", cmd)))
 			return -EINVAL;
 	snprintf(e->result, sizeof(e->result), "ok\n");
@@ -278,6 +283,13 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	/* DMA needs no domain of ours: the test of a blocked device has none. */
 	if (!strcmp(cmd, "to-dev") && argc == 3)
 		return pkt_edu_dma(e, false, n[1], n[2], true);
+	if (!strcmp(cmd, "to-ram") && argc == 4 && !strcmp(argv[3], "atshutdown")) {
+		if (!n[2] || n[2] > EDU_BUF_LEN)
+			return -EINVAL;
+		e->shutdown_iova = n[1];
+		e->shutdown_len = n[2];
+		return 0;
+	}
 	if (!strcmp(cmd, "to-ram") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "nowait"))))
 		return pkt_edu_dma(e, true, n[1], n[2], argc == 3);
 	if (!e->domain)
@@ -389,6 +401,16 @@ static void pkt_edu_remove(struct pci_dev *pdev)
 	}
 }
 
+/* Before pci_device_shutdown() decides about bus mastering. */
+static void pkt_edu_shutdown(struct pci_dev *pdev)
+{
+	struct pkt_edu *e = pci_get_drvdata(pdev);
+
+	if (e->shutdown_len && !pkt_edu_dma(e, true, e->shutdown_iova, e->shutdown_len, false))
+		dev_info(&pdev->dev, "pkt_edu: DMA to %#llx started at shutdown\n",
+			 e->shutdown_iova);
+}
+
 static const struct pci_device_id pkt_edu_ids[] = {
 	{ PCI_DEVICE(0x1234, 0x11e8) },
 	{ }
@@ -400,6 +422,7 @@ static struct pci_driver pkt_edu_driver = {
 	.id_table = pkt_edu_ids,
 	.probe = pkt_edu_probe,
 	.remove = pkt_edu_remove,
+	.shutdown = pkt_edu_shutdown,
 	.driver_managed_dma = true,
 };
 

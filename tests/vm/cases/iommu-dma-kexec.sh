@@ -110,6 +110,14 @@ stage_n() {
 	fi
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
+	if [ "$n" = 3 ]; then
+		# As iommu-control's: started by the driver's shutdown callback.
+		pkt_must "a DMA to page $((inflight + 2)), started by the driver at shutdown" \
+			edu to-ram "$(pkt_iova $((inflight + 2)))" $PKT_EDU_LEN atshutdown || return
+		pkt-edu kexec
+		pkt_fail "kexec returned"
+		return
+	fi
 	pkt_dma_kexec "$EDU" $((inflight + 2))
 }
 

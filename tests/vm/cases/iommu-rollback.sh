@@ -14,9 +14,19 @@
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0013
 
+# Without Debian's kernel (make stock-kernel could not fetch it) both
+# stages say SKIP, and stage 1 kexecs into this kernel to keep the count.
+no_stock() {
+	[ -s /boot/stock-vmlinuz ] && return 1
+	pkt_skip "no rollback kernel: $(cat /boot/stock-vmlinuz.missing 2>/dev/null || echo 'build/stock/stock-kernel.cpio missing')"
+}
+
 stage_1() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	pkt_must "Debian's kernel is in the initramfs" test -s /boot/stock-vmlinuz || return
+	if no_stock; then
+		pkt_kexec
+		return
+	fi
 	pkt_info "rollback target: $(cat /boot/stock-vmlinuz.name)"
 	pkt_pkernfs_stage1 $F 4M || return
 	pkt_edu_persist "$EDU" $TOKEN $F || return
@@ -36,6 +46,7 @@ stage_1() {
 
 stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
+	no_stock && return
 	pkt_check "running Debian's kernel ($(uname -r))" sh -c "uname -r | grep -q '^6\.1\.'"
 	pkt_info "$(dmesg | grep -E 'DMAR' | head -n 8 | tr '\n' ';')"
 	pkt_eq "translation was off when it started" \
