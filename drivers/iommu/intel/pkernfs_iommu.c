@@ -588,6 +588,30 @@ static int pk_count_alias(struct pci_dev *pdev, u16 alias, void *data)
 	return 0;
 }
 
+/* Why the handover could not keep @dev's DMA, or NULL. */
+static const char *pk_dev_why(struct device *dev)
+{
+	struct device_domain_info *info;
+	int aliases = 0;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
+		return "not behind an Intel IOMMU";
+	info = dev_iommu_priv_get(dev);
+	if (!info || !info->iommu)
+		return "not probed by the IOMMU";
+	if (sm_supported(info->iommu))
+		return "its IOMMU runs in scalable mode";
+	if (info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return "its IOMMU is past the 8th unit";
+	if (info->ats_supported)
+		return "it has a device-TLB (ATS)";
+	if (!dev_is_pci(dev))
+		return "not a PCI device";
+	pci_for_each_dma_alias(to_pci_dev(dev), pk_count_alias, &aliases);
+	return aliases != 1 ? "it has DMA aliases" : NULL;
+}
+
 /**
  * pkernfs_iommu_dev_check() - can @dev's DMA be handed over at all?
  * @dev: the device a persistent domain is for
@@ -600,29 +624,8 @@ static int pk_count_alias(struct pci_dev *pdev, u16 alias, void *data)
  */
 int pkernfs_iommu_dev_check(struct device *dev)
 {
-	struct device_domain_info *info;
-	const char *why = NULL;
-	int aliases = 0;
+	const char *why = pk_dev_why(dev);
 
-	if (!dev->iommu || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
-		why = "not behind an Intel IOMMU";
-	info = why ? NULL : dev_iommu_priv_get(dev);
-	if (!why && (!info || !info->iommu))
-		why = "not probed by the IOMMU";
-	else if (!why && sm_supported(info->iommu))
-		why = "its IOMMU runs in scalable mode";
-	else if (!why && info->iommu->seq_id >= PKVTD_MAX_UNITS)
-		why = "its IOMMU is past the 8th unit";
-	else if (!why && info->ats_supported)
-		why = "it has a device-TLB (ATS)";
-	else if (!why && !dev_is_pci(dev))
-		why = "not a PCI device";
-	if (!why) {
-		pci_for_each_dma_alias(to_pci_dev(dev), pk_count_alias, &aliases);
-		if (aliases != 1)
-			why = "it has DMA aliases";
-	}
 	if (!why)
 		return 0;
 	dev_err(dev, "pkernfs-iommu: its DMA cannot be kept across kexec: %s\n", why);
@@ -1245,9 +1248,12 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 
 			if (info->iommu != iommu)
 				continue;
-			live = iommu_context_addr(iommu, info->bus, info->devfn, 0);
-			if (!live || !context_present(live))
+			/* alloc 1: with 0 a copied entry reads as absent; its table exists. */
+			live = iommu_context_addr(iommu, info->bus, info->devfn, 1);
+			if (!live || !context_present(live)) {
+				pk_stop(info, "has no live context");
 				continue;
+			}
 			/* Device-TLB contexts and overflow are not handed over. */
 			if (((live->lo >> 2) & 3) != CONTEXT_TT_MULTI_LEVEL ||
 			    n >= PKVTD_MAX_DEVS) {
@@ -1745,6 +1751,15 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			  "no handover page below the root table at %#llx (overwritten, or not from pkernfs)",
 			  root_pa);
 		return false;
+	}
+	/* The kdump copy cannot change modes either. */
+	if (dmar_readq(iommu->reg + DMAR_RTADDR_REG) & DMA_RTADDR_SMT) {
+		pk_refuse(iommu, -EBADMSG, "scalable-mode root table (not supported)");
+		goto out;
+	}
+	if (sm_supported(iommu)) {
+		pk_refuse(iommu, -EBADMSG, "this kernel runs the IOMMU in scalable mode");
+		goto out;
 	}
 	if (le16_to_cpu(h->version) != PKVTD_VERSION) {
 		pk_refuse(iommu, -EPROTONOSUPPORT,
