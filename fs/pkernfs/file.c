@@ -130,6 +130,9 @@ static int pkernfs_aus_busy(struct pkernfs_sb_info *sbi, u64 start, u64 len)
 	unsigned int waited = 0;
 	unsigned long pfn;
 
+	/* After kexec a device may still reach them through the old tables. */
+	if (pkernfs_dma_range_mapped(PFN_PHYS(pfn0), PFN_PHYS(end - pfn0)))
+		return -EBUSY;
 	for (pfn = pfn0; pfn < end;) {
 		struct folio *folio = page_folio(pfn_to_page(pfn));
 
@@ -653,16 +656,43 @@ static void pkernfs_unmap_range(struct inode *inode, u64 start, u64 end)
 	unmap_mapping_range(inode->i_mapping, lo, hi ? hi - lo : 0, 1);
 }
 
+/*
+ * Does a page table the last kernel handed over map any of @inode's AUs?
+ * Its caller's i_rwsem keeps the extents; the maple tree is read under RCU.
+ */
+static bool pkernfs_dma_inode_mapped(struct inode *inode)
+{
+	struct pkernfs_sb_info *sbi = PKERNFS_SB(inode->i_sb);
+	struct pkernfs_inode_info *pi = PKERNFS_I(inode);
+	struct pkernfs_ext *ext;
+	unsigned long idx = 0;
+	bool mapped = false;
+
+	rcu_read_lock();
+	mt_for_each(&pi->extents, ext, idx, U32_MAX) {
+		mapped = pkernfs_dma_range_mapped(pkernfs_au_phys(sbi, ext->start),
+						  (u64)ext->len << sbi->au_shift);
+		if (mapped)
+			break;
+	}
+	rcu_read_unlock();
+	return mapped;
+}
+
 /**
  * pkernfs_dma_busy() - refuse to free a file's memory under preserved DMA
- * @inode: a regular file; its i_rwsem held (dma_held changes under it)
+ * @inode: a regular file; its i_rwsem held (dma_holds changes under it)
  * @what: the operation, for the message
+ *
+ * The holders of this kernel count, and after kexec the page tables the
+ * last one handed over: whatever a device can still reach is held, marked
+ * on media or not.
  *
  * Return: true (and say so) if a kernel DMA user holds the file.
  */
 bool pkernfs_dma_busy(struct inode *inode, const char *what)
 {
-	if (!PKERNFS_I(inode)->dma_held)
+	if (!PKERNFS_I(inode)->dma_holds && !pkernfs_dma_inode_mapped(inode))
 		return false;
 	pr_warn_ratelimited("%s: inode %lu backs DMA a kernel user keeps across kexec (IOMMU): %s refused until it is released\n",
 			    PKERNFS_SB(inode->i_sb)->source, inode->i_ino, what);
@@ -703,10 +733,10 @@ static int pkernfs_dma_mark(struct inode *inode, bool held)
  * pkernfs_dma_hold() - a kernel DMA user maps this file's memory
  * @file: an open pkernfs regular file
  *
- * Until the last pkernfs_dma_release(), and across kexec (the mark is
- * kept in the inode), truncating, punching and unlinking the file are
- * refused with EBUSY. After kexec the user that restores its DMA state
- * holds the file again. May sleep.
+ * Until the last pkernfs_dma_release() truncating, punching and unlinking
+ * the file are refused with EBUSY. After kexec, the page tables handed
+ * over keep what they map held until they are released; the mark in the
+ * inode tells kernels that do not know this (ro_compat DMA). May sleep.
  *
  * Return: 0; -EINVAL (not a pkernfs regular file), -ENOENT (unlinked),
  * -EROFS, -EIO.
@@ -745,7 +775,9 @@ void pkernfs_dma_release(struct file *file)
 	int err;
 
 	inode_lock(inode);
-	if (!WARN_ON_ONCE(!pi->dma_holds) && !--pi->dma_holds) {
+	/* The mark stays while handed-over tables still map the file. */
+	if (!WARN_ON_ONCE(!pi->dma_holds) && !--pi->dma_holds &&
+	    !pkernfs_dma_inode_mapped(inode)) {
 		err = pkernfs_dma_mark(inode, false);
 		if (err)
 			pr_warn("%s: inode %lu: DMA hold released, but the mark stays on media (%d)\n",

@@ -111,6 +111,7 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 bool pkernfs_dma_preserved(struct device *dev);
 bool pkernfs_dma_handed_over(struct device *dev);
 bool pkernfs_dma_range_live(phys_addr_t start, u64 len);
+bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len);
 int pkernfs_iommu_dev_check(struct device *dev);
 struct kimage;
 void pkernfs_iommu_kimage_free(struct kimage *image);
@@ -121,6 +122,11 @@ static inline void pkernfs_iommu_kimage_free(struct kimage *image)
 }
 
 static inline bool pkernfs_dma_range_live(phys_addr_t start, u64 len)
+{
+	return false;
+}
+
+static inline bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len)
 {
 	return false;
 }

@@ -14,6 +14,11 @@
  *   unmap IOVA LEN              unmap (the pins stay until the driver goes)
  *   restore TOKEN PATH          after kexec: take the domain back and attach
  *   unmark                      stop handing the domain over
+ *   share PCI-NAME              attach to the domain of that pkt_edu device
+ *                               (a domain two devices share); it must not
+ *                               be released before this one is
+ *   release                     detach, free the domain (a shared one is
+ *                               only detached), unpin, drop the file hold
  *   to-dev IOVA LEN             DMA from IOVA into edu's buffer, wait
  *   to-ram IOVA LEN [nowait]    DMA edu's buffer to IOVA; wait unless nowait
  *   to-ram IOVA LEN atshutdown  the same, started from the driver's shutdown
@@ -55,6 +60,7 @@ struct pkt_edu {
 	void __iomem *bar;
 	struct iommu_domain *domain;
 	bool attached;
+	bool borrowed;			/* domain is another device's (share) */
 	struct page **pages;
 	unsigned long npages;
 	struct file *held;		/* the pkernfs file the domain maps */
@@ -246,6 +252,66 @@ static int pkt_edu_token_cmd(struct pkt_edu *e, const char *cmd, u64 token, cons
 	return err;
 }
 
+static struct pci_driver pkt_edu_driver;
+
+/* Back to the state after probe: no domain, no pins, no hold. */
+static void pkt_edu_release(struct pkt_edu *e)
+{
+	if (e->domain) {
+		if (e->attached)
+			iommu_detach_device(e->domain, &e->pdev->dev);
+		if (!e->borrowed)
+			iommu_domain_free(e->domain);
+	}
+	e->domain = NULL;
+	e->attached = false;
+	e->borrowed = false;
+	if (e->pages) {
+		unpin_user_pages(e->pages, e->npages);
+		kvfree(e->pages);
+		e->pages = NULL;
+	}
+	if (e->held) {
+		pkernfs_dma_release(e->held);
+		fput(e->held);
+		e->held = NULL;
+	}
+}
+
+/*
+ * Attach to the domain of pkt_edu device @name. Its domain is read
+ * without its lock: the test issues one command at a time, and releases
+ * the sharer first (see the commands above).
+ */
+static int pkt_edu_share(struct pkt_edu *e, const char *name)
+{
+	struct device *dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
+	struct pkt_edu *other;
+	int err = -ENODEV;
+
+	if (!dev)
+		return -ENODEV;
+	if (e->domain) {
+		err = -EBUSY;
+		goto out;
+	}
+	if (to_pci_dev(dev)->driver != &pkt_edu_driver)
+		goto out;
+	other = pci_get_drvdata(to_pci_dev(dev));
+	err = -ENOENT;
+	if (!other || other == e || !other->domain)
+		goto out;
+	err = iommu_attach_device(other->domain, &e->pdev->dev);
+	if (!err) {
+		e->domain = other->domain;
+		e->borrowed = true;
+		e->attached = true;
+	}
+out:
+	put_device(dev);
+	return err;
+}
+
 static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 {
 	char *argv[6] = {};
@@ -263,7 +329,8 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	for (i = 1; i < argc; i++)
 		if (kstrtoull(argv[i], 0, &n[i]) && strcmp(argv[i], "nowait") &&
 		    strcmp(argv[i], "atshutdown") &&
-		    !(i == 2 && strstr("persist restore", cmd)))
+		    !(i == 2 && strstr("persist restore", cmd)) &&
+		    !(i == 1 && !strcmp(cmd, "share")))
 			return -EINVAL;
 	snprintf(e->result, sizeof(e->result), "ok\n");
 
@@ -280,6 +347,12 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 	}
 	if ((!strcmp(cmd, "persist") || !strcmp(cmd, "restore")) && argc == 3)
 		return pkt_edu_token_cmd(e, cmd, n[1], argv[2]);
+	if (!strcmp(cmd, "share") && argc == 2)
+		return pkt_edu_share(e, argv[1]);
+	if (!strcmp(cmd, "release") && argc == 1) {
+		pkt_edu_release(e);
+		return 0;
+	}
 	/* DMA needs no domain of ours: the test of a blocked device has none. */
 	if (!strcmp(cmd, "to-dev") && argc == 3)
 		return pkt_edu_dma(e, false, n[1], n[2], true);
@@ -386,19 +459,7 @@ static void pkt_edu_remove(struct pci_dev *pdev)
 
 	debugfs_remove(e->file);
 	pkt_edu_wait(e);
-	if (e->domain) {
-		if (e->attached)
-			iommu_detach_device(e->domain, &pdev->dev);
-		iommu_domain_free(e->domain);
-	}
-	if (e->pages) {
-		unpin_user_pages(e->pages, e->npages);
-		kvfree(e->pages);
-	}
-	if (e->held) {
-		pkernfs_dma_release(e->held);
-		fput(e->held);
-	}
+	pkt_edu_release(e);
 }
 
 /* Before pci_device_shutdown() decides about bus mastering. */

@@ -62,6 +62,7 @@
 #include <linux/pci.h>
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/stringify.h>
 
@@ -167,14 +168,43 @@ struct pkernfs_iommu_dom {
 	int did[PKVTD_MAX_UNITS];	/* restored: the saved domain ids, used once */
 	bool *restored;			/* restored: its saved record's flag */
 	bool adopted;			/* restored: its copied context was taken over */
+	struct pkernfs_iommu_saved *saved;	/* restored: the record's unit */
+	u32 rec;			/* restored: the record */
+};
+
+/* A run of memory that a handed-over page table maps. */
+struct pk_span {
+	u64 start, end;
+};
+
+/*
+ * A page table the last kernel handed over, shared by every record that
+ * names its root. Until the last of them is finished (abandoned, or its
+ * restored domain freed) a device may still walk it: its table pages
+ * stay claimed, its domain id reserved, and the memory its leaves map is
+ * held in pkernfs (pkernfs_dma_range_mapped()): no truncate, punch,
+ * unlink or reuse. The leaves, not any mark, are the truth.
+ */
+struct pk_tree {
+	u64 pgd;
+	u16 did;
+	u8 aw;
+	unsigned int users;	/* unfinished records; pk_held_lock */
+	unsigned int nr, max;
+	struct pk_span *span;	/* sorted, merged; NULL once users is 0 */
 };
 
 /* What a unit handed over, as checked at DMAR init. */
 struct pkernfs_iommu_saved {
 	struct pkvtd_handover hdr;	/* header fields only */
+	struct intel_iommu *iommu;
 	struct pkvtd_dev *dev;
 	bool *restored;
+	u16 *tree_of;			/* record -> tree[] */
+	struct pk_tree *tree;
+	u32 nr_tree;
 	DECLARE_BITMAP(abandoned, PKVTD_MAX_DEVS);	/* restored flag set too */
+	DECLARE_BITMAP(put, PKVTD_MAX_DEVS);		/* abandoned: tree user dropped */
 };
 
 static DEFINE_MUTEX(pk_mutex);		/* pool set-up, persist, restore */
@@ -194,6 +224,13 @@ static struct {
 	const char *why;
 } pk_refused[PKVTD_MAX_UNITS];
 static unsigned long pk_saved_open;	/* saved devices not yet restored */
+/*
+ * Trees with users, and their users and spans. Innermost: taken under
+ * iommu->lock (domain_detach_iommu()) and by pkernfs's free path; takes
+ * nothing and never sleeps.
+ */
+static DEFINE_SPINLOCK(pk_held_lock);
+static unsigned int pk_trees_live;
 
 /* Fault injection for tests: how the next handover is damaged. */
 enum {
@@ -263,6 +300,35 @@ static void pk_free_tree(struct dma_pte *table, int level)
 
 static void pk_pool_put(void);
 
+/*
+ * Record @i of @s is finished: abandoned, or its restored domain freed.
+ * Return true if it was the last user of its tree: nothing walks the
+ * tree any more, its memory is no longer held and its domain id is free.
+ * Caller holds pk_mutex, and not iommu->lock.
+ */
+static bool pk_tree_put(struct pkernfs_iommu_saved *s, u32 i)
+{
+	struct pk_tree *t = &s->tree[s->tree_of[i]];
+	struct pk_span *span = NULL;
+
+	spin_lock(&pk_held_lock);
+	if (!WARN_ON_ONCE(!t->users) && !--t->users) {
+		span = t->span;
+		t->span = NULL;
+		t->nr = 0;
+		pk_trees_live--;
+	}
+	spin_unlock(&pk_held_lock);
+	if (!span)
+		return false;
+	kvfree(span);
+	/* Kept by pkernfs_iommu_did_kept() while the tree had users. */
+	spin_lock(&s->iommu->lock);
+	clear_bit(t->did, s->iommu->domain_ids);
+	spin_unlock(&s->iommu->lock);
+	return true;
+}
+
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 {
 	struct pkernfs_iommu_dom *pk = to_pk(domain);
@@ -279,6 +345,10 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 		 */
 		*pk->restored = false;
 		pk_saved_open++;
+	} else if (pk->restored) {
+		/* Other records' devices may still walk a shared tree. */
+		if (pk_tree_put(pk->saved, pk->rec) && domain->pgd)
+			pk_free_tree(domain->pgd, agaw_to_level(domain->agaw));
 	} else if (domain->pgd) {
 		pk_free_tree(domain->pgd, agaw_to_level(domain->agaw));
 	}
@@ -313,35 +383,29 @@ static int pk_claim_tree(phys_addr_t table, int level)
 	return 0;
 }
 
-/* Claim the tables of every saved device not claimed yet (shared pgds once). */
+/*
+ * Claim every handed-over tree that a record still uses. The pool is
+ * adopted only while no domain holds it, so no restored domain is alive:
+ * a tree with users is one an open record's device walks.
+ */
 static int pk_claim_saved(void)
 {
-	int u, i, j, err;
+	unsigned int users;
+	int u, i, err;
 
 	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
 		struct pkernfs_iommu_saved *s = pk_saved[u];
 
-		if (!s)
-			continue;
-		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
-			u64 lo = le64_to_cpu(s->dev[i].ctx_lo);
-			u64 hi = le64_to_cpu(s->dev[i].ctx_hi);
-			bool seen = false;
-
-			/* Restored trees went back to the pool with their domain. */
-			if (s->restored[i])
+		for (i = 0; s && i < s->nr_tree; i++) {
+			spin_lock(&pk_held_lock);
+			users = s->tree[i].users;
+			spin_unlock(&pk_held_lock);
+			if (!users)
 				continue;
-			for (j = 0; j < i; j++)
-				if ((le64_to_cpu(s->dev[j].ctx_lo) & VTD_PAGE_MASK) ==
-				    (lo & VTD_PAGE_MASK))
-					seen = true;
-			if (seen)
-				continue;
-			err = pk_claim_tree(lo & VTD_PAGE_MASK, agaw_to_level(hi & 7));
+			err = pk_claim_tree(s->tree[i].pgd, agaw_to_level(s->tree[i].aw));
 			if (err) {
-				pr_err("dmar%d: saved page table of %02x:%02x.%d is not within the pool (%d): not restored\n",
-				       u, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
-				       PCI_FUNC(s->dev[i].devfn), err);
+				pr_err("dmar%d: saved page table at %#llx (did %u) is not within the pool (%d): not restored\n",
+				       u, s->tree[i].pgd, s->tree[i].did, err);
 				return err;
 			}
 		}
@@ -635,7 +699,8 @@ EXPORT_SYMBOL_GPL(pkernfs_iommu_dev_check);
 
 /* The saved record of @token for this device; its restored flag in *@done. */
 static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devfn,
-				      u64 token, bool **done, int *err)
+				      u64 token, bool **done, int *err,
+				      struct pkernfs_iommu_saved **sp, u32 *ip)
 {
 	struct pkernfs_iommu_saved *s;
 	int u, i;
@@ -651,6 +716,8 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
 				*err = test_bit(i, s->abandoned) ? -ESTALE :
 				       s->restored[i] ? -EBUSY : 0;
 				*done = &s->restored[i];
+				*sp = s;
+				*ip = i;
 				return *err ? NULL : &s->dev[i];
 			}
 			*err = -ENODEV;
@@ -682,17 +749,19 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 						  u64 token)
 {
 	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct pkernfs_iommu_saved *s;
 	struct iommu_domain *domain;
 	struct dmar_domain *dmar;
 	struct pkvtd_dev *rec;
 	bool *done;
 	int err;
 	u64 lo, hi;
+	u32 i;
 
 	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
 		return ERR_PTR(-ENODEV);
 	mutex_lock(&pk_mutex);
-	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err);
+	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err, &s, &i);
 	if (!rec && err == -ENOENT && pk_refused[info->iommu->seq_id].err) {
 		mutex_unlock(&pk_mutex);
 		dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx: %s's handover was not adopted at boot (%s)\n",
@@ -719,6 +788,13 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 	err = pk_pool_get(sb);
 	if (err)
 		goto undo;
+	/* A pool this kernel just made on another pkernfs holds nothing of it. */
+	if (!pkernfs_kroot_contains(pk_pool, lo & VTD_PAGE_MASK)) {
+		dev_err(dev, "pkernfs-iommu: domain %#llx was handed over in another pkernfs's kernel area (tables at %#llx): restore it on that one\n",
+			token, lo & VTD_PAGE_MASK);
+		err = -EXDEV;
+		goto put;
+	}
 	domain = iommu_paging_domain_alloc(dev);
 	if (IS_ERR(domain)) {
 		err = PTR_ERR(domain);
@@ -741,6 +817,8 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 	dmar->has_mappings = true;
 	*done = true;
 	dmar->pk->restored = done;
+	dmar->pk->saved = s;
+	dmar->pk->rec = i;
 	pk_saved_open--;
 	mutex_unlock(&pk_mutex);
 	dev_info(dev, "pkernfs-iommu: restored domain %#llx (did %d, tables at %#llx)\n",
@@ -870,6 +948,59 @@ bool pkernfs_dma_range_live(phys_addr_t start, u64 len)
 }
 EXPORT_SYMBOL_GPL(pkernfs_dma_range_live);
 
+/* Does a span of @t overlap [start, end)? Caller holds pk_held_lock. */
+static bool pk_tree_maps(const struct pk_tree *t, u64 start, u64 end)
+{
+	u32 lo = 0, hi = t->nr;
+
+	/* The first span ending past @start; spans are sorted and disjoint. */
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (t->span[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nr && t->span[lo].start < end;
+}
+
+/**
+ * pkernfs_dma_range_mapped() - may a handed-over domain still DMA here?
+ * @start: physical start
+ * @len: bytes
+ *
+ * Never sleeps. pkernfs refuses to free such memory: its files' AUs stay
+ * theirs until every device that can reach them through the last
+ * kernel's page tables is restored and released, or abandoned.
+ *
+ * Return: true if a leaf of a handed-over page table that a device may
+ * still walk maps into [@start, @start + @len).
+ */
+bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len)
+{
+	bool mapped = false;
+	int u;
+	u32 i;
+
+	/*
+	 * Lockless: trees are only added at DMAR init, before any file is
+	 * freed, so a zero means none is live and none will be.
+	 */
+	if (!READ_ONCE(pk_trees_live))
+		return false;
+	spin_lock(&pk_held_lock);
+	for (u = 0; u < PKVTD_MAX_UNITS && !mapped; u++) {
+		struct pkernfs_iommu_saved *s = pk_saved[u];
+
+		for (i = 0; s && i < s->nr_tree && !mapped; i++)
+			mapped = s->tree[i].users && pk_tree_maps(&s->tree[i], start, start + len);
+	}
+	spin_unlock(&pk_held_lock);
+	return mapped;
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_range_mapped);
+
 /**
  * pkernfs_dma_handed_over() - was @dev's DMA handed over by the last kernel?
  * @dev: a device
@@ -919,6 +1050,47 @@ int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t 
 	pr_err_ratelimited("token %#llx: %pa (+%zu) is not pkernfs file memory: a persistent domain maps nothing else\n",
 			   domain->pk->token, &hpa, size);
 	return -EINVAL;
+}
+
+/*
+ * prepare_domain_attach_device(): a unit with a narrower address width
+ * knocks top levels off the tables. An empty top level is only narrowed;
+ * a used one would go to the page allocator, and it is a pool page that
+ * other units may walk. True: refuse the attach.
+ */
+bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu)
+{
+	if (iommu->agaw >= domain->agaw || !dma_pte_present(domain->pgd))
+		return false;
+	pr_err("token %#llx: %s uses a narrower address width (agaw %d) than the persistent domain (agaw %d), whose top level is in use: attach refused\n",
+	       domain->pk->token, iommu->name, iommu->agaw, domain->agaw);
+	return true;
+}
+
+/*
+ * domain_detach_iommu(), iommu->lock held: a restored domain's id is also
+ * the one the copied contexts of other records of its tree use, until the
+ * tree's last user is finished (pk_tree_put() frees it then).
+ */
+bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
+{
+	struct pkernfs_iommu_saved *s;
+	bool kept = false;
+	u32 i;
+
+	lockdep_assert_held(&iommu->lock);
+	if (iommu->seq_id >= PKVTD_MAX_UNITS)
+		return false;
+	/* Set once at DMAR init and never freed: no lock to read it. */
+	s = pk_saved[iommu->seq_id];
+	if (!s)
+		return false;
+	spin_lock(&pk_held_lock);
+	for (i = 0; i < s->nr_tree; i++)
+		if (s->tree[i].did == did && s->tree[i].users)
+			kept = true;
+	spin_unlock(&pk_held_lock);
+	return kept;
 }
 
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu, int *did)
@@ -1409,13 +1581,60 @@ struct pk_walk {
 	u8 *pool;
 	u64 pool_phys, pool_pages, data_phys, data_len;
 	unsigned long *seen;
-	u32 nr_pgd;
-	struct {
-		u64 pgd;
-		u16 did;
-		u8 aw;
-	} pgd[PKVTD_MAX_DEVS];
+	u32 nr_tree, cur;
+	struct pk_tree tree[PKVTD_MAX_DEVS];
+	u16 tree_of[PKVTD_MAX_DEVS];
 };
+
+/* Add a leaf's target to the current tree's spans, merged with the last. */
+static const char *pk_span_add(struct pk_walk *w, u64 start, u64 len)
+{
+	struct pk_tree *t = &w->tree[w->cur];
+	struct pk_span *span;
+
+	if (t->nr && t->span[t->nr - 1].end == start) {
+		t->span[t->nr - 1].end += len;
+		return NULL;
+	}
+	if (t->nr == t->max) {
+		span = kvrealloc(t->span, array_size(t->max ? 2 * t->max : 64, sizeof(*span)),
+				 GFP_KERNEL);
+		if (!span)
+			return "out of memory for the held ranges";
+		t->span = span;
+		t->max = t->max ? 2 * t->max : 64;
+	}
+	t->span[t->nr].start = start;
+	t->span[t->nr].end = start + len;
+	t->nr++;
+	return NULL;
+}
+
+static int pk_span_cmp(const void *a, const void *b)
+{
+	const struct pk_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort each tree's spans and merge those that touch, for the lookup. */
+static void pk_spans_finish(struct pk_walk *w)
+{
+	u32 i, j, n;
+
+	for (i = 0; i < w->nr_tree; i++) {
+		struct pk_tree *t = &w->tree[i];
+
+		sort(t->span, t->nr, sizeof(*t->span), pk_span_cmp, NULL);
+		for (j = 1, n = !!t->nr; j < t->nr; j++) {
+			if (t->span[j].start <= t->span[n - 1].end)
+				t->span[n - 1].end = max(t->span[n - 1].end, t->span[j].end);
+			else
+				t->span[n++] = t->span[j];
+		}
+		t->nr = n;
+	}
+}
 
 /* A table page of the pool, past the headers and roots, not seen before. */
 static void *pk_walk_page(struct pk_walk *w, u64 pa, const char **why)
@@ -1460,27 +1679,40 @@ static const char *pk_walk_pgtable(struct pk_walk *w, u64 pa, int level)
 		else if (addr < w->data_phys || size > w->data_len ||
 			 addr - w->data_phys > w->data_len - size)
 			why = "a mapping outside the pkernfs data area";
+		else
+			why = pk_span_add(w, addr, size);
 	}
 	return why;
 }
 
-/* One page table per domain id, one domain id per page table; walked once. */
-static const char *pk_walk_domain(struct pk_walk *w, u64 pgd, u16 did, u8 aw)
+/*
+ * One page table per domain id, one domain id per page table; walked
+ * once. Record @rec uses it.
+ */
+static const char *pk_walk_domain(struct pk_walk *w, u32 rec, u64 pgd, u16 did, u8 aw)
 {
+	struct pk_tree *t;
 	u32 i;
 
-	for (i = 0; i < w->nr_pgd; i++) {
-		if (w->pgd[i].did == did && w->pgd[i].pgd == pgd && w->pgd[i].aw == aw)
+	for (i = 0; i < w->nr_tree; i++) {
+		t = &w->tree[i];
+		if (t->did == did && t->pgd == pgd && t->aw == aw) {
+			w->tree_of[rec] = i;
+			t->users++;
 			return NULL;
-		if (w->pgd[i].did == did || w->pgd[i].pgd == pgd)
+		}
+		if (t->did == did || t->pgd == pgd)
 			return "domain ids and page tables not one to one";
 	}
-	if (w->nr_pgd >= ARRAY_SIZE(w->pgd))
+	if (w->nr_tree >= ARRAY_SIZE(w->tree))
 		return "too many page tables";
-	w->pgd[w->nr_pgd].pgd = pgd;
-	w->pgd[w->nr_pgd].did = did;
-	w->pgd[w->nr_pgd].aw = aw;
-	w->nr_pgd++;
+	t = &w->tree[w->nr_tree];
+	t->pgd = pgd;
+	t->did = did;
+	t->aw = aw;
+	t->users = 1;
+	w->tree_of[rec] = w->nr_tree;
+	w->cur = w->nr_tree++;
 	return pk_walk_pgtable(w, pgd, agaw_to_level(aw));
 }
 
@@ -1509,7 +1741,7 @@ static const char *pk_walk_context(struct pk_walk *w, u8 bus, u8 devfn,
 		return "domain id 0 or out of range";
 	if (aw != w->iommu->agaw || !(cap_sagaw(w->iommu->cap) & BIT(aw)))
 		return "an address width this IOMMU does not use";
-	return pk_walk_domain(w, ce->lo & VTD_PAGE_MASK, did, aw);
+	return pk_walk_domain(w, i, ce->lo & VTD_PAGE_MASK, did, aw);
 }
 
 static const char *pk_check_tables(struct pk_walk *w, u64 root_pa)
@@ -1810,23 +2042,35 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		pk_refuse(iommu, -EBADMSG, "%s", why);
 		goto out;
 	}
+	pk_spans_finish(w);
 	n = le32_to_cpu(h->nr_dev);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (s) {
 		memcpy(&s->hdr, h, sizeof(s->hdr));
 		s->dev = kmemdup(h->dev, n * sizeof(*s->dev), GFP_KERNEL);
 		s->restored = kcalloc(n, sizeof(*s->restored), GFP_KERNEL);
+		s->tree_of = kmemdup(w->tree_of, n * sizeof(*s->tree_of), GFP_KERNEL);
+		s->tree = kmemdup(w->tree, w->nr_tree * sizeof(*s->tree), GFP_KERNEL);
 	}
-	if (!s || !s->dev || !s->restored) {
+	if (!s || !s->dev || !s->restored || !s->tree_of || !s->tree) {
 		if (s) {
 			kfree(s->dev);
 			kfree(s->restored);
+			kfree(s->tree_of);
+			kfree(s->tree);
 			kfree(s);
 			s = NULL;
 		}
 		pk_refuse(iommu, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* The spans are s's now. */
+	s->nr_tree = w->nr_tree;
+	w->nr_tree = 0;
+	s->iommu = iommu;
+	spin_lock(&pk_held_lock);
+	pk_trees_live += s->nr_tree;
+	spin_unlock(&pk_held_lock);
 	pk_saved[iommu->seq_id] = s;
 	pk_saved_open += n;
 	pk_check_paths(iommu, s);
@@ -1834,6 +2078,8 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		iommu->name, le64_to_cpu(s->hdr.generation), n);
 out:
 	if (w) {
+		while (w->nr_tree)
+			kvfree(w->tree[--w->nr_tree].span);
 		if (w->pool)
 			memunmap(w->pool);
 		bitmap_free(w->seen);
@@ -1918,6 +2164,10 @@ static int pk_abandon_set(const char *val, const struct kernel_param *kp)
 			n++;
 		}
 		spin_unlock(&iommu->lock);
+		/* Flushed: the memory they reached is no longer held. */
+		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++)
+			if (test_bit(i, s->abandoned) && !test_and_set_bit(i, s->put))
+				pk_tree_put(s, i);
 	}
 	mutex_unlock(&pk_mutex);
 	up_read(&dmar_global_lock);
@@ -1948,9 +2198,25 @@ static int pk_state_show(struct seq_file *m, void *unused)
 			   pk_pool_users);
 	}
 	spin_lock(&pk_list_lock);
-	list_for_each_entry(pk, &pk_domains, list)
-		seq_printf(m, "domain token %#llx devices %d\n", pk->token,
+	list_for_each_entry(pk, &pk_domains, list) {
+		struct iommu_domain_info *di;
+		struct dmar_drhd_unit *drhd;
+		struct intel_iommu *iommu;
+
+		seq_printf(m, "domain token %#llx devices %d", pk->token,
 			   list_empty(&pk->domain->devices) ? 0 : 1);
+		/* The list keeps the domain; iommu->lock its per-unit infos. */
+		rcu_read_lock();
+		for_each_active_iommu(iommu, drhd) {
+			spin_lock(&iommu->lock);
+			di = xa_load(&pk->domain->iommu_array, iommu->seq_id);
+			if (di)
+				seq_printf(m, " %s did %u", iommu->name, di->did);
+			spin_unlock(&iommu->lock);
+		}
+		rcu_read_unlock();
+		seq_putc(m, '\n');
+	}
 	spin_unlock(&pk_list_lock);
 	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
 		struct pkernfs_iommu_saved *s = pk_saved[u];
@@ -1963,6 +2229,18 @@ static int pk_state_show(struct seq_file *m, void *unused)
 				   (u32)(le64_to_cpu(s->dev[i].ctx_hi) >> 8) & 0xffff,
 				   test_bit(i, s->abandoned) ? "abandoned" :
 				   s->restored[i] ? "restored" : "open");
+		for (i = 0; s && i < s->nr_tree; i++) {
+			struct pk_tree *t = &s->tree[i];
+			u64 bytes = 0;
+			u32 j;
+
+			spin_lock(&pk_held_lock);
+			for (j = 0; j < t->nr; j++)
+				bytes += t->span[j].end - t->span[j].start;
+			seq_printf(m, "tree dmar%d did %u pgd %#llx users %u held %u span(s) %llu bytes\n",
+				   u, t->did, t->pgd, t->users, t->nr, bytes);
+			spin_unlock(&pk_held_lock);
+		}
 	}
 	mutex_unlock(&pk_mutex);
 	return 0;

@@ -110,6 +110,8 @@ void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va);
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
 			    int *did);
+bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did);
+bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
 int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
@@ -145,6 +147,17 @@ static inline void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 static inline void pkernfs_iommu_pick_did(struct dmar_domain *domain,
 					  struct intel_iommu *iommu, int *did)
 {
+}
+
+static inline bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
+{
+	return false;
+}
+
+static inline bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain,
+					     struct intel_iommu *iommu)
+{
+	return false;
 }
 
 static inline bool pkernfs_iommu_keep_context(struct dmar_domain *domain,

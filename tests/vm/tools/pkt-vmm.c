@@ -35,6 +35,10 @@
  *   --userns		likewise, but move into a new user namespace, where
  *			it holds every capability of that namespace only;
  *			exits 77 if the kernel has no user namespaces
+ *   --map-after FILE2@IOVA2
+ *			persist: once the persistent HWPT is attached, map
+ *			FILE2's first LEN bytes at IOVA2 too (IOAS_MAP after
+ *			PERSIST), and DMA page 0 -> edu -> FILE2's page 1
  *   --restore-twice	restore: destroy the first restored HWPT before
  *			attaching it, and restore again (the device still walks
  *			the old tables meanwhile)
@@ -196,13 +200,15 @@ static uint32_t ioas_alloc(void)
 
 static int read_only;
 
-static void map_ram(uint32_t ioas, const char *file, uint64_t len, uint64_t iova, int anon)
+static uint8_t *map_file(uint32_t ioas, const char *file, uint64_t len, uint64_t iova,
+			 int anon)
 {
 	struct iommu_ioas_map m = {
 		.size = sizeof(m), .ioas_id = ioas, .length = len, .iova = iova,
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			 (read_only ? 0 : IOMMU_IOAS_MAP_WRITEABLE),
 	};
+	uint8_t *p;
 	int fd = -1;
 
 	if (!anon) {
@@ -210,13 +216,47 @@ static void map_ram(uint32_t ioas, const char *file, uint64_t len, uint64_t iova
 		if (fd < 0)
 			die(file);
 	}
-	ram = mmap(NULL, len, PROT_READ | (read_only ? 0 : PROT_WRITE),
-		   anon ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, fd, 0);
-	if (ram == MAP_FAILED)
+	p = mmap(NULL, len, PROT_READ | (read_only ? 0 : PROT_WRITE),
+		 anon ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
 		die("mmap guest RAM");
-	m.user_va = (uintptr_t)ram;
+	m.user_va = (uintptr_t)p;
 	if (ioctl(iommufd, IOMMU_IOAS_MAP, &m))
 		refused("IOMMU_IOAS_MAP");
+	return p;
+}
+
+static void map_ram(uint32_t ioas, const char *file, uint64_t len, uint64_t iova, int anon)
+{
+	ram = map_file(ioas, file, len, iova, anon);
+}
+
+/* IOAS_MAP after PERSIST: @file2 at @iova2 reaches the persistent domain too. */
+static int map_after(uint32_t ioas, const char *spec, uint64_t len, uint64_t iova,
+		     unsigned long seed)
+{
+	char file2[256], *at;
+	uint64_t iova2;
+	uint8_t *ram2;
+
+	snprintf(file2, sizeof(file2), "%s", spec);
+	at = strrchr(file2, '@');
+	if (!at) {
+		fprintf(stderr, "pkt-vmm: --map-after FILE2@IOVA2\n");
+		return 1;
+	}
+	*at = 0;
+	iova2 = strtoull(at + 1, NULL, 0);
+	ram2 = map_file(ioas, file2, len, iova2, 0);
+	if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova2 + PAGE, 1, 1) ||
+	    memcmp(ram2 + PAGE, ram, XFER)) {
+		fprintf(stderr, "pkt-vmm: DMA to %s (IOVA %#llx) did not land\n", file2,
+			(unsigned long long)iova2 + PAGE);
+		return 1;
+	}
+	printf("mapped %s at %#llx after PERSIST: DMA page 0 -> edu -> its page 1, pattern %lu\n",
+	       file2, (unsigned long long)iova2, seed);
+	return 0;
 }
 
 static int drop_mode;	/* 'd' uid 65534, 'c' no CAP_SYS_ADMIN, 'n' user namespace */
@@ -299,11 +339,12 @@ int main(int argc, char **argv)
 		{ "drop-priv", no_argument, NULL, 'd' },
 		{ "drop-cap", no_argument, NULL, 'c' },
 		{ "userns", no_argument, NULL, 'n' },
+		{ "map-after", required_argument, NULL, 'A' },
 		{}
 	};
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
 	int twice = 0;
-	const char *pkpath = NULL, *bdf, *file;
+	const char *pkpath = NULL, *bdf, *file, *after = NULL;
 	unsigned long seed = 1;
 	uint64_t len, iova, token, newtoken = 0;
 	uint32_t dev_id, ioas, hwpt;
@@ -325,6 +366,7 @@ int main(int argc, char **argv)
 		case 'd':
 		case 'c':
 		case 'n': drop_mode = c; break;
+		case 'A': after = optarg; break;
 		default: return 2;
 		}
 	}
@@ -421,6 +463,8 @@ int main(int argc, char **argv)
 		hwpt = persist(dev_id, ioas, pkfd, token, plain);
 		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 		if (round_trip(iova, 1, seed))
+			return 1;
+		if (after && map_after(ioas, after, len, iova, seed))
 			return 1;
 	}
 	if (unmark) {
