@@ -436,6 +436,11 @@ static int pk_pool_get(struct super_block *sb)
 		return 0;
 	}
 	kr = pkernfs_kroot_adopt(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE);
+	/* The one pool must be the one the open records' tables are in. */
+	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT && pk_saved_open) {
+		pr_err("the tables the last kernel handed over are in another pkernfs's kernel area: restore there first (or abandon them)\n");
+		return -EXDEV;
+	}
 	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT)
 		kr = pkernfs_kroot_create(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE,
 					  max(pkernfs_iommu_pool_pages, PKVTD_MIN_POOL_PAGES));

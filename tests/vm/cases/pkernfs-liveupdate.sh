@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Live update, twice in a row: a tree of 320 files of mixed sizes (1.05 GiB
-# in all) with permissions and owners set, checksummed; kexec; mount;
-# every byte and every attribute verified; kexec again; verified again.
+# in all; a quarter of the guest RAM on the debug kernel) with permissions
+# and owners set, checksummed; kexec; mount; every byte and every
+# attribute verified; kexec again; verified again.
 # pkt-stages: 3
 # pkt-nvdimm: 2G
 # pkt-timeout: 900
@@ -33,8 +34,8 @@ build_tree() {
 			chmod $(( 0400 + (i % 4) * 0110 )) $f
 			chown $((i % 5)):$((i % 3)) $f
 		done
-		# guest RAM files: 64..204 MiB, written through mmap
-		size=$(( (64 + d * 20) ))M
+		# guest RAM files: 64..204 MiB (16..51 on debug), written through mmap
+		size=$(( (64 + d * 20) * $(pkt_scale 4) / 4 ))M
 		truncate -s $size $M/vm$d/ram
 		pkt-mem fill $M/vm$d/ram 0 $size $((d + 11)) > /dev/null || return 1
 		ln -s ram $M/vm$d/ram.link
@@ -52,10 +53,12 @@ stage_1() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	pkt_check "build the tree" build_tree
 	pkt_info "built in $(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime) - $t0}") s: $(find $M -type f | wc -l) files, $(du -sm $M | cut -f1) MiB used"
-	pkt_eq "du counts the AUs files hold (st_blocks)" "$(( $(du -sm $M | cut -f1) >= 1600 ))" 1
+	pkt_eq "du counts the AUs files hold (st_blocks)" \
+		"$(( $(du -sm $M | cut -f1) >= 1600 * $(pkt_scale 4) / 4 ))" 1
 	pkt_eq "at least 300 files" "$(( $(find $M -type f | wc -l) >= 300 ))" 1
-	pkt_eq "more than 1 GiB of data" \
-		"$(find $M -type f | xargs stat -c %s | awk '{s += $1} END {print (s > 1073741824)}')" 1
+	pkt_eq "more than $(( 1024 * $(pkt_scale 4) / 4 )) MiB of data" \
+		"$(find $M -type f | xargs stat -c %s |
+		   awk -v min=$(( 1073741824 * $(pkt_scale 4) / 4 )) '{s += $1} END {print (s > min)}')" 1
 	manifest > /tmp/m1
 	PKT_EXTRA_APPEND="pkt.manifest=$(md5sum < /tmp/m1 | cut -c1-32)"
 	pkt_info "manifest $(md5sum < /tmp/m1 | cut -c1-32), $(wc -l < /tmp/m1) entries"

@@ -9,7 +9,7 @@
 # and walked once more. The kernel must say nothing worse (run.sh fails
 # the case on any BUG/WARNING/KASAN/Oops/lockdep report).
 #
-#   pkt.fuzz=N        images (default 1000)
+#   pkt.fuzz=N        images (default 1000, 250 on the debug kernel)
 #   pkt.fuzzseed=S    first seed (default 1)
 #
 # Every image's seed and damage is on the console ("pkt-mkfuzz: seed=..."),
@@ -24,7 +24,7 @@ FUZZ_BATCH=100
 
 stage_1() {
 	local n first end s cnt rc sum size out
-	n=$(pkt_arg pkt.fuzz || echo 1000)
+	n=$(pkt_arg pkt.fuzz || pkt_scale 1000)
 	first=$(pkt_arg pkt.fuzzseed || echo 1)
 	mkdir -p $M
 	# 4K alignment, so images with 4K and 64K allocation units mount too.

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Two pkernfs on one host, the handed-over tables in the first one's
+# kernel area. A restore that names a file on the second is refused with
+# EXDEV and a message (it used to make a fresh pool there and give the
+# domain a NULL page table), and leaves no pool behind; the restore on the
+# right filesystem then works and DMA goes on.
+# pkt-stages: 2
+# pkt-nvdimm: 1G
+# pkt-nvdimm-label: 128K
+# pkt-timeout: 200
+
+F=/mnt/pk/guest-ram
+G=/mnt/q/other
+TOKEN=0x5eed0061
+
+stage_1() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	ndctl disable-region all > /dev/null 2>&1
+	ndctl init-labels -f all > /dev/null 2>&1
+	ndctl enable-region all > /dev/null 2>&1
+	pkt_must "namespace A" ndctl create-namespace -r region0 -m devdax -a 2M -s 256M &&
+	pkt_must "namespace B" ndctl create-namespace -r region0 -m devdax -a 2M -s 256M &&
+	pkt_must "bind A" pkt_bind dax0.0 && pkt_must "bind B" pkt_bind dax0.1 &&
+	mkdir -p /mnt/pk /mnt/q &&
+	pkt_must "pkernfs on A and B" sh -c \
+		"mount -t pkernfs -o format dax0.0 /mnt/pk && mount -t pkernfs -o format dax0.1 /mnt/q" &&
+	pkt_must "guest RAM on A, a file on B" sh -c "truncate -s 4M $F && truncate -s 4M $G" || return
+	pkt_edu_persist "$EDU" $TOKEN $F || return
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt-edu kexec
+	pkt_fail "kexec returned"
+}
+
+stage_2() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	mkdir -p /mnt/pk /mnt/q
+	pkt_must "bind B first" pkt_bind dax0.1 &&
+	pkt_must "mount B" mount -t pkernfs dax0.1 /mnt/q &&
+	pkt_must "load pkt_edu" pkt_edu_load || return
+	pkt_expect_error "restore on B refused" \
+		"the tables the last kernel handed over are in another pkernfs's kernel area" \
+		pkt_edu "$EDU" restore $TOKEN $G
+	pkt_check "with EXDEV" grep -qx 'error -18' /sys/kernel/debug/pkt_edu/$EDU
+	pkt_check "no pool was made on B" sh -c "! grep -q '^pool' $PKT_IOMMU_STATE"
+	pkt_check "the record is still open" grep -q "token $TOKEN .* open" $PKT_IOMMU_STATE
+	pkt_must "bind A" pkt_bind dax0.0 &&
+	pkt_must "mount A" mount -t pkernfs dax0.0 /mnt/pk || return
+	pkt_must "restore on A" pkt_edu "$EDU" restore $TOKEN $F || return
+	pkt-edu pattern $F 0 21
+	pkt_check "DMA both ways through the restored domain" sh -c \
+		"echo to-dev $(pkt_iova 0) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$EDU &&
+		 echo to-ram $(pkt_iova 3) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$EDU &&
+		 pkt-edu verify $F $((3 * 4096)) 21"
+	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""
+}
