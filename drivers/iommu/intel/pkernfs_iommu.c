@@ -571,6 +571,8 @@ static int pk_attach_new(struct dmar_domain *dmar, u64 token)
  *
  * May sleep. From here on the domain's tables live in pkernfs; at kexec
  * every device attached to it keeps its translation and bus mastering.
+ * Attaching a device the handover cannot keep (pkernfs_iommu_dev_check())
+ * is refused with -EINVAL.
  *
  * Return: 0; -EINVAL (not an Intel second-stage paging domain, token 0,
  * or @sb not a pkernfs), -EBUSY (attached or mapped already), -EEXIST
@@ -1206,8 +1208,16 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	unsigned long flags;
 	int aliases = 0, ret;
 	u16 did_old, did_new;
+	const char *why;
 	u128 cur, val;
 
+	/* Whoever made it persistent: never a device the handover cannot keep. */
+	why = new->pk ? pk_dev_why(dev) : NULL;
+	if (why) {
+		dev_err(dev, "pkernfs-iommu: not attached to persistent domain %#llx: %s, so its DMA could not be kept across kexec\n",
+			new->pk->token, why);
+		return -EINVAL;
+	}
 	/*
 	 * info->domain is stable under the caller's group mutex. Both must be
 	 * persistent: their table pages are freed only with the domain, so
