@@ -12,6 +12,7 @@
  *   map IOVA UADDR LEN PGSIZE   pin the writer's pages, map them at IOVA
  *                               (PGSIZE 4096 or 2097152)
  *   unmap IOVA LEN              unmap (the pins stay until the driver goes)
+ *   remap IOVA PGSIZE           map the pages still pinned again
  *   restore TOKEN PATH          after kexec: take the domain back and attach
  *   unmark                      stop handing the domain over
  *   share PCI-NAME              attach to the domain of that pkt_edu device
@@ -382,6 +383,8 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 			err = pkt_edu_hold_mapping(e, n[2]);
 		return err ?: pkt_edu_map(e, n[1], n[4]);
 	}
+	if (!strcmp(cmd, "remap") && argc == 3)
+		return e->pages ? pkt_edu_map(e, n[1], n[2]) : -ENOENT;
 	if (!strcmp(cmd, "unmap") && argc == 3)
 		return iommu_unmap(e->domain, n[1], n[2]) == n[2] ? 0 : -EIO;
 	if (!strcmp(cmd, "bench") && argc == 5)

@@ -364,6 +364,38 @@ pkt_dma_kexec() {
 	pkt_fail "kexec returned"
 }
 
+# pkt_liveupdate_kexec [ARGS]: load this kernel for a live update (plus
+# ARGS on its command line; armed by pkt_kexec_load) and kexec at once.
+pkt_liveupdate_kexec() {
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1${1:+ $1}"
+	pkt_kexec_load || return
+	pkt-edu kexec
+	pkt_fail "kexec returned"
+}
+
+# pkt_edu_stage1_kexec TOKEN FILE: a fresh pkernfs holding FILE (4M), the
+# first edu's persistent domain mapping it under TOKEN, then the kexec.
+pkt_edu_stage1_kexec() {
+	pkt_pkernfs_stage1 "$2" 4M || return
+	pkt_edu_persist "$(pkt_edu_devs | head -n 1)" "$1" "$2" || return
+	pkt_liveupdate_kexec
+}
+
+# pkt_edu_round_trip DEV FILE PAGE SEED: FILE's page 0, given SEED's
+# pattern, through DEV's edu to FILE's page PAGE, by whatever translates
+# DEV's IOVAs (FILE mapped at PKT_EDU_IOVA, as pkt_edu_persist does).
+pkt_edu_round_trip() {
+	pkt-edu pattern "$2" 0 "$4" &&
+	pkt_edu "$1" to-dev "$(pkt_iova 0)" $PKT_EDU_LEN &&
+	pkt_edu "$1" to-ram "$(pkt_iova "$3")" $PKT_EDU_LEN &&
+	pkt-edu verify "$2" $(($3 * 4096)) "$4"
+}
+
+# pkt_adopted: the kernel adopted the last one's IOMMU handover.
+pkt_adopted() {
+	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+}
+
 # pkt_expect_error DESC MSG CMD...: CMD must fail and the kernel log it
 # causes must say MSG (the log searched leaves out PKT lines).
 pkt_expect_error() {

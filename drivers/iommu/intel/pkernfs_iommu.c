@@ -63,6 +63,7 @@
 #include <linux/pkernfs.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/workqueue.h>
 #include <linux/string.h>
 #include <linux/stringify.h>
 
@@ -170,6 +171,10 @@ struct pkernfs_iommu_dom {
 	bool adopted;			/* restored: its copied context was taken over */
 	struct pkernfs_iommu_saved *saved;	/* restored: the record's unit */
 	u32 rec;			/* restored: the record */
+	/* Table pages unlinked but maybe still cached by the IOMMU. */
+	spinlock_t defer_lock;
+	unsigned int defer_depth, nr_deferred, max_deferred;
+	phys_addr_t *deferred;
 };
 
 /* A run of memory that a handed-over page table maps. */
@@ -204,7 +209,6 @@ struct pkernfs_iommu_saved {
 	struct pk_tree *tree;
 	u32 nr_tree;
 	DECLARE_BITMAP(abandoned, PKVTD_MAX_DEVS);	/* restored flag set too */
-	DECLARE_BITMAP(put, PKVTD_MAX_DEVS);		/* abandoned: tree user dropped */
 };
 
 static DEFINE_MUTEX(pk_mutex);		/* pool set-up, persist, restore */
@@ -278,8 +282,59 @@ void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
 
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)
 {
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	phys_addr_t *d;
+
+	spin_lock(&pk->defer_lock);
+	if (pk->defer_depth) {
+		if (pk->nr_deferred == pk->max_deferred) {
+			d = krealloc_array(pk->deferred, pk->max_deferred + 64, sizeof(*d),
+					   GFP_ATOMIC | __GFP_NOWARN);
+			if (!d) {
+				spin_unlock(&pk->defer_lock);
+				/* Lost to the pool until it is released: never reused early. */
+				pr_warn_ratelimited("token %#llx: out of memory deferring a table page's free: kept\n",
+						    pk->token);
+				return;
+			}
+			pk->deferred = d;
+			pk->max_deferred += 64;
+		}
+		pk->deferred[pk->nr_deferred++] = virt_to_phys(va);
+		spin_unlock(&pk->defer_lock);
+		return;
+	}
+	spin_unlock(&pk->defer_lock);
 	/* As for alloc: the domain's pool user keeps pk_pool. */
 	pkernfs_kroot_page_free(READ_ONCE(pk_pool), virt_to_phys(va));
+}
+
+/*
+ * switch_to_super_page() unlinks and frees lower tables, then flushes the
+ * IOTLB. A pool page freed before the flush could be handed to another
+ * table while the IOMMU may still walk it through its paging-structure
+ * cache: hold frees from @begin until the last caller has flushed.
+ */
+void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
+{
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	unsigned int i, n = 0;
+	phys_addr_t *d = NULL;
+
+	spin_lock(&pk->defer_lock);
+	if (begin) {
+		pk->defer_depth++;
+	} else if (!--pk->defer_depth) {
+		d = pk->deferred;
+		n = pk->nr_deferred;
+		pk->deferred = NULL;
+		pk->nr_deferred = 0;
+		pk->max_deferred = 0;
+	}
+	spin_unlock(&pk->defer_lock);
+	for (i = 0; i < n; i++)
+		pkernfs_kroot_page_free(READ_ONCE(pk_pool), d[i]);
+	kfree(d);
 }
 
 /* Free every table page below @table (a page at @level) and @table itself. */
@@ -354,6 +409,7 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 	}
 	domain->pgd = NULL;
 	domain->pk = NULL;
+	kfree(pk->deferred);
 	kfree(pk);
 	pk_pool_put();
 	mutex_unlock(&pk_mutex);
@@ -548,6 +604,7 @@ static int pk_attach_new(struct dmar_domain *dmar, u64 token)
 		return -ENOMEM;
 	pk->domain = dmar;
 	pk->token = token;
+	spin_lock_init(&pk->defer_lock);
 	for (i = 0; i < PKVTD_MAX_UNITS; i++)
 		pk->did[i] = -1;
 	spin_lock(&pk_list_lock);
@@ -2129,23 +2186,69 @@ static void pk_abandon_one(struct intel_iommu *iommu, const struct pkvtd_dev *re
 }
 
 /*
+ * Give up record @i of @s: stop @pdev (if it is still there), clear its
+ * copied context, flush, and drop its tree user, so the memory it reached
+ * is no longer held. Caller holds pk_mutex; @i is not restored.
+ */
+static void pk_abandon_rec(struct intel_iommu *iommu, struct pkernfs_iommu_saved *s,
+			   u32 i, struct pci_dev *pdev)
+{
+	/* Stopped first: then nothing walks the context being cleared. */
+	if (pdev)
+		pci_clear_master(pdev);
+	spin_lock(&iommu->lock);
+	pk_abandon_one(iommu, &s->dev[i]);
+	spin_unlock(&iommu->lock);
+	/* As if restored: nothing claims or keeps it. */
+	s->restored[i] = true;
+	set_bit(i, s->abandoned);
+	pk_saved_open--;
+	pk_tree_put(s, i);
+}
+
+/**
+ * pkernfs_iommu_release_device() - a handed-over device is going away
+ * @info: its IOMMU data, from intel_iommu_release_device()
+ *
+ * A record whose device is removed before anyone restores it would keep
+ * its tables, its domain id and the memory it maps held for ever: give it
+ * up as abandon does.
+ */
+void pkernfs_iommu_release_device(struct device_domain_info *info)
+{
+	struct pkernfs_iommu_saved *s;
+	u32 i;
+
+	if (!info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS ||
+	    !dev_is_pci(info->dev))
+		return;
+	mutex_lock(&pk_mutex);
+	s = pk_saved[info->iommu->seq_id];
+	for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+		if (s->dev[i].bus != info->bus || s->dev[i].devfn != info->devfn ||
+		    s->restored[i])
+			continue;
+		pk_abandon_rec(info->iommu, s, i, to_pci_dev(info->dev));
+		pr_warn("%s: %02x:%02x.%d removed before its domain was restored (token %#llx): given up\n",
+			info->iommu->name, info->bus, PCI_SLOT(info->devfn),
+			PCI_FUNC(info->devfn), le64_to_cpu(s->dev[i].token));
+	}
+	mutex_unlock(&pk_mutex);
+}
+
+/*
  * Handed-over DMA that no VMM will restore (it is not coming back, or
  * pkernfs will not be mounted): stop each such device and block its
  * context, so nothing walks the handed-over tables any more. Their pool
  * pages are freed when the pool is next adopted and released.
  */
-static int pk_abandon_set(const char *val, const struct kernel_param *kp)
+static unsigned int pk_abandon_all(void)
 {
 	struct dmar_drhd_unit *drhd;
 	struct intel_iommu *iommu;
 	unsigned int n = 0;
-	bool yes;
-	int err = kstrtobool(val, &yes), i;
+	int i;
 
-	if (err || !yes)
-		return err ?: -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	down_read(&dmar_global_lock);
 	mutex_lock(&pk_mutex);
 	for_each_active_iommu(iommu, drhd) {
@@ -2154,7 +2257,6 @@ static int pk_abandon_set(const char *val, const struct kernel_param *kp)
 		if (iommu->seq_id >= PKVTD_MAX_UNITS || !pk_saved[iommu->seq_id])
 			continue;
 		s = pk_saved[iommu->seq_id];
-		/* Stopped first: then nothing walks the context being cleared. */
 		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
 			struct pci_dev *pdev;
 
@@ -2162,33 +2264,59 @@ static int pk_abandon_set(const char *val, const struct kernel_param *kp)
 				continue;
 			pdev = pci_get_domain_bus_and_slot(iommu->segment, s->dev[i].bus,
 							   s->dev[i].devfn);
-			if (pdev) {
-				pci_clear_master(pdev);
-				pci_dev_put(pdev);
-			}
-		}
-		spin_lock(&iommu->lock);
-		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
-			if (s->restored[i])
-				continue;
-			pk_abandon_one(iommu, &s->dev[i]);
-			/* As if restored: nothing claims or keeps it. */
-			s->restored[i] = true;
-			set_bit(i, s->abandoned);
-			pk_saved_open--;
+			pk_abandon_rec(iommu, s, i, pdev);
+			pci_dev_put(pdev);
 			n++;
 		}
-		spin_unlock(&iommu->lock);
-		/* Flushed: the memory they reached is no longer held. */
-		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++)
-			if (test_bit(i, s->abandoned) && !test_and_set_bit(i, s->put))
-				pk_tree_put(s, i);
 	}
 	mutex_unlock(&pk_mutex);
 	up_read(&dmar_global_lock);
-	pr_info("abandoned %u handed-over device(s) nobody restored\n", n);
+	return n;
+}
+
+static int pk_abandon_set(const char *val, const struct kernel_param *kp)
+{
+	bool yes;
+	int err = kstrtobool(val, &yes);
+
+	if (err || !yes)
+		return err ?: -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	pr_info("abandoned %u handed-over device(s) nobody restored\n", pk_abandon_all());
 	return 0;
 }
+
+/*
+ * A host whose VMM never comes back should not keep devices DMA-ing
+ * through tables nobody owns until someone notices: with
+ * pkernfs_iommu.abandon_after=SECONDS, whatever is not restored by then
+ * is abandoned. 0 (the default) waits for ever.
+ */
+static unsigned int pkernfs_iommu_abandon_after;
+module_param_named(abandon_after, pkernfs_iommu_abandon_after, uint, 0444);
+MODULE_PARM_DESC(abandon_after, "Seconds after boot to abandon handed-over devices nobody restored (0: never)");
+
+static void pk_abandon_late(struct work_struct *work)
+{
+	unsigned int n = pk_abandon_all();
+
+	if (n)
+		pr_warn("abandoned %u handed-over device(s) not restored within %u s (pkernfs_iommu.abandon_after)\n",
+			n, pkernfs_iommu_abandon_after);
+}
+
+static DECLARE_DELAYED_WORK(pk_abandon_work, pk_abandon_late);
+
+static int __init pk_abandon_timer(void)
+{
+	/* pk_saved_open is set at DMAR init, before this initcall. */
+	if (pkernfs_iommu_abandon_after && READ_ONCE(pk_saved_open))
+		schedule_delayed_work(&pk_abandon_work,
+				      (unsigned long)pkernfs_iommu_abandon_after * HZ);
+	return 0;
+}
+late_initcall(pk_abandon_timer);
 
 static const struct kernel_param_ops pk_abandon_ops = {
 	.set = pk_abandon_set,

@@ -107,10 +107,13 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu);
 void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why);
 void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys);
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va);
+void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin);
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
 			    int *did);
 bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did);
+struct device_domain_info;
+void pkernfs_iommu_release_device(struct device_domain_info *info);
 bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
@@ -140,6 +143,10 @@ static inline void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va
 {
 }
 
+static inline void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
+{
+}
+
 static inline void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 {
 }
@@ -152,6 +159,11 @@ static inline void pkernfs_iommu_pick_did(struct dmar_domain *domain,
 static inline bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
 {
 	return false;
+}
+
+struct device_domain_info;
+static inline void pkernfs_iommu_release_device(struct device_domain_info *info)
+{
 }
 
 static inline bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain,

@@ -15,13 +15,7 @@ F2=/mnt/pk/other
 TOKEN=0x5eed0051
 TOKEN2=0x5eed0052
 
-# round_trip DEV PAGE SEED: F's page 0 -> DEV's edu -> F's page PAGE.
-round_trip() {
-	pkt-edu pattern $F 0 "$3" &&
-	pkt_edu "$1" to-dev "$(pkt_iova 0)" $PKT_EDU_LEN &&
-	pkt_edu "$1" to-ram "$(pkt_iova "$2")" $PKT_EDU_LEN &&
-	pkt-edu verify $F $(($2 * 4096)) "$3"
-}
+round_trip() { pkt_edu_round_trip "$1" $F "$2" "$3"; }
 
 stage_1() {
 	A=$(pkt_edu_devs | sed -n 1p)
@@ -32,16 +26,13 @@ stage_1() {
 	pkt_must "$B shares $A's persistent domain" pkt_edu "$B" share "$A" || return
 	pkt_check "DMA through $A" round_trip "$A" 1 11
 	pkt_check "DMA through $B" round_trip "$B" 2 12
-	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
-	pkt_kexec_load || return
-	pkt-edu kexec
-	pkt_fail "kexec returned"
+	pkt_liveupdate_kexec
 }
 
 stage_2() {
 	A=$(pkt_edu_devs | sed -n 1p)
 	B=$(pkt_edu_devs | sed -n 2p)
-	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	pkt_adopted
 	pkt_pkernfs_remount || return
 	pkt_must "load pkt_edu" pkt_edu_load || return
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
@@ -74,8 +65,6 @@ stage_2() {
 	pkt_check "the tree's last user is gone: nothing held" \
 		grep -q "^tree dmar0 did $did .* users 0 held 0 span(s)" $PKT_IOMMU_STATE
 	pkt_check "the file is free" truncate -s 0 $F
-	pkt_check "A's new domain still works" sh -c \
-		"pkt-edu pattern $F2 0 51 && echo to-dev $(pkt_iova 0) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$A &&
-		 echo to-ram $(pkt_iova 7) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$A && pkt-edu verify $F2 $((7 * 4096)) 51"
+	pkt_check "A's new domain still works" pkt_edu_round_trip "$A" $F2 7 51
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""
 }

@@ -26,15 +26,12 @@ stage_1() {
 		"mount -t pkernfs -o format dax0.0 /mnt/pk && mount -t pkernfs -o format dax0.1 /mnt/q" &&
 	pkt_must "guest RAM on A, a file on B" sh -c "truncate -s 4M $F && truncate -s 4M $G" || return
 	pkt_edu_persist "$EDU" $TOKEN $F || return
-	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
-	pkt_kexec_load || return
-	pkt-edu kexec
-	pkt_fail "kexec returned"
+	pkt_liveupdate_kexec
 }
 
 stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	pkt_adopted
 	mkdir -p /mnt/pk /mnt/q
 	pkt_must "bind B first" pkt_bind dax0.1 &&
 	pkt_must "mount B" mount -t pkernfs dax0.1 /mnt/q &&
@@ -48,10 +45,6 @@ stage_2() {
 	pkt_must "bind A" pkt_bind dax0.0 &&
 	pkt_must "mount A" mount -t pkernfs dax0.0 /mnt/pk || return
 	pkt_must "restore on A" pkt_edu "$EDU" restore $TOKEN $F || return
-	pkt-edu pattern $F 0 21
-	pkt_check "DMA both ways through the restored domain" sh -c \
-		"echo to-dev $(pkt_iova 0) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$EDU &&
-		 echo to-ram $(pkt_iova 3) $PKT_EDU_LEN > /sys/kernel/debug/pkt_edu/$EDU &&
-		 pkt-edu verify $F $((3 * 4096)) 21"
+	pkt_check "DMA both ways through the restored domain" pkt_edu_round_trip "$EDU" $F 3 21
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""
 }

@@ -33,7 +33,7 @@ stage_1() {
 
 stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
+	pkt_adopted
 	pkt_pkernfs_remount || return
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
 	pkt_check "the handed-over tree holds what it maps (F1 and F2: 8 MiB)" \
