@@ -7,7 +7,8 @@
 # restored by token, the same file is mapped again, a new persistent HWPT
 # replaces the restored one in place (a DMA started just before the swap
 # lands after it), and DMA works both ways. Stage 1 starts on an ordinary
-# HWPT and makes it persistent the same way. No DMAR fault anywhere.
+# HWPT and makes it persistent the same way. No DMAR fault anywhere. Until
+# it is restored, only a caller that may restore it may open the device.
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
@@ -59,6 +60,9 @@ stage_3() {
 	after_kexec 3 || return
 	pkt_check "stage 2: restored, then replaced in place" pkt-edu verify $F 8192 22
 	pkt_check "stage 2: a DMA started just before the swap landed" pkt-edu verify $F 16384 122
+	pkt_expect_error "the handed-over device cannot be opened without CAP_SYS_ADMIN" \
+		"only a caller that may restore it (CAP_SYS_ADMIN) may bind the device" \
+		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003 --drop-cap --drop-early
 	pkt_kmsg_mark "restore 3"
 	pkt_must "restore (bus mastering still on), map again, replace, DMA both ways" \
 		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003 --seed 33 --expect-master || return
@@ -69,5 +73,6 @@ stage_3() {
 	pkt_check "page 2 holds the last pattern" pkt-edu verify $F 8192 33
 	pkt_check "a DMA started just before the swap landed" pkt-edu verify $F 16384 133
 	no_dmar_faults
+	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
 	pkt_check "the VMM is gone: the file is released" truncate -s 0 $F
 }

@@ -32,6 +32,8 @@
  *			fds by a privileged manager)
  *   --drop-cap		likewise, but stay uid 0 and drop CAP_SYS_ADMIN only
  *			(a container's root)
+ *   --drop-early	drop privilege (as chosen above) before the VFIO cdev
+ *			is bound rather than just before PERSIST
  *   --userns		likewise, but move into a new user namespace, where
  *			it holds every capability of that namespace only;
  *			exits 77 if the kernel has no user namespaces
@@ -179,7 +181,7 @@ static void open_device(const char *bdf, uint32_t *dev_id)
 		die("/dev/iommu");
 	bind.iommufd = iommufd;
 	if (ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
-		die("VFIO_DEVICE_BIND_IOMMUFD");
+		refused("VFIO_DEVICE_BIND_IOMMUFD");
 	*dev_id = bind.out_devid;
 	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &ri))
 		die("VFIO_DEVICE_GET_REGION_INFO");
@@ -265,7 +267,10 @@ static void drop_privilege(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
+	static int dropped;
 
+	if (dropped++)
+		return;
 	switch (drop_mode) {
 	case 'd':
 		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
@@ -340,10 +345,11 @@ int main(int argc, char **argv)
 		{ "drop-cap", no_argument, NULL, 'c' },
 		{ "userns", no_argument, NULL, 'n' },
 		{ "map-after", required_argument, NULL, 'A' },
+		{ "drop-early", no_argument, NULL, 'E' },
 		{}
 	};
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
-	int twice = 0;
+	int twice = 0, drop_early = 0;
 	const char *pkpath = NULL, *bdf, *file, *after = NULL;
 	unsigned long seed = 1;
 	uint64_t len, iova, token, newtoken = 0;
@@ -367,6 +373,7 @@ int main(int argc, char **argv)
 		case 'c':
 		case 'n': drop_mode = c; break;
 		case 'A': after = optarg; break;
+		case 'E': drop_early = 1; break;
 		default: return 2;
 		}
 	}
@@ -388,6 +395,8 @@ int main(int argc, char **argv)
 	if (pkfd < 0)
 		die(pkpath ? pkpath : file);
 
+	if (drop_early)
+		drop_privilege();
 	open_device(bdf, &dev_id);
 	ioas = ioas_alloc();
 	if (restore) {
