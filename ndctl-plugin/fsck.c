@@ -343,8 +343,17 @@ static void check_hwm(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 {
 	static const char *const what[PKERNFS_NR_HWM] = { "inode", "dirent", "extent" };
 
+	const struct pkernfs_journal_head *jh = (const void *)(b + fsck_roff(sb, PKERNFS_R_JOURNAL));
+
+	if ((le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
+	    !pkernfs_hwm_trusted(sb, jh)) {
+		finding(f, 0, "high-water marks: kept at transaction %llu, the journal is at %llu (a kernel that does not keep them wrote since): the next mount reads every slot and sets them again",
+			(unsigned long long)le64_to_cpu(jh->j_hwm_seq),
+			(unsigned long long)le64_to_cpu(jh->j_seq));
+		return;
+	}
 	for (int h = 0; h < PKERNFS_NR_HWM; h++) {
-		uint32_t n = pkernfs_hwm_slots(sb, h), hwm = pkernfs_hwm_scan(sb, h);
+		uint32_t n = pkernfs_hwm_slots(sb, h), hwm = pkernfs_hwm_scan(sb, jh, h);
 
 		for (uint32_t i = hwm; i < n; i++)
 			if (pkernfs_slot_in_use(sb, b, h, i))

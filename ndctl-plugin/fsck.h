@@ -44,6 +44,7 @@ struct pkernfs_fsck {
 
 int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size);
 int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size);
+int pkernfs_upgrade(struct pkernfs_fsck *f, uint8_t *b, uint64_t size, uint32_t minor);
 
 static inline uint64_t fsck_roff(const struct pkernfs_super *sb, int r)
 {

@@ -202,6 +202,7 @@ struct opts {
 	const char *image;
 	int json, force, help, repair;
 	uint64_t au, inodes, kernel_area;
+	uint32_t level;		/* PKERNFS_LEVEL(minor), 0 if not given */
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
@@ -217,13 +218,16 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
 		{ "inodes", required_argument, NULL, 'n' },
 		{ "kernel-area", required_argument, NULL, 'k' },
 		{ "repair", no_argument, NULL, 'r' },
+		{ "level", required_argument, NULL, 'L' },
 		{}
 	};
+	unsigned int major, minor;
+	char junk;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:r", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:rL:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->image = optarg; break;
 		case 'j': o->json = 1; break;
@@ -243,6 +247,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
 			if (parse_size(optarg, &o->kernel_area))
 				return err("--kernel-area %s: not a size", optarg);
 			break;
+		case 'L':
+			if (sscanf(optarg, "%u.%u%c", &major, &minor, &junk) != 2 ||
+			    major != PKERNFS_MAJOR || minor > PKERNFS_MINOR)
+				return err("--level %s: a format level from %u.0 to %u.%u",
+					   optarg, PKERNFS_MAJOR, PKERNFS_MAJOR, PKERNFS_MINOR);
+			o->level = PKERNFS_LEVEL(minor);
+			break;
 		default:
 			fprintf(stderr, "usage: %s\n", usage);
 			return 1;
@@ -260,7 +271,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
 static int cmd_mkfs(int argc, char **argv)
 {
 	const char *usage = "pkernfsctl mkfs [-f] [--au SIZE] [--inodes N] "
-			    "[--kernel-area SIZE] DEV|--image FILE";
+			    "[--kernel-area SIZE] [--level X.Y] DEV|--image FILE";
 	struct pkernfs_mkfs_params p = { 0 };
 	struct pkernfs_super *sb;
 	const char *dev, *why = NULL;
@@ -276,6 +287,7 @@ static int cmd_mkfs(int argc, char **argv)
 	p.au_shift = o.au ? __builtin_ctzll(o.au) : 0;
 	p.nr_inodes = o.inodes;
 	p.kernel_bytes = o.kernel_area;
+	p.level = o.level;
 	p.time = time(NULL);
 	uuid_generate(u);
 	memcpy(p.uuid, u, sizeof(p.uuid));
@@ -402,6 +414,40 @@ static int cmd_fsck(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_upgrade(int argc, char **argv)
+{
+	const char *usage = "pkernfsctl upgrade --level X.Y DEV|--image FILE";
+	struct report r = { 0 };
+	struct pkernfs_fsck f = { 0 };
+	struct target t;
+	const char *dev;
+	char where[256];
+	struct opts o;
+	int rc;
+
+	if (parse_opts(argc, argv, &o, usage, &dev))
+		return 8;
+	if (!o.level) {
+		err("upgrade needs --level\nusage: %s", usage);
+		return 8;
+	}
+	if (dev && dev_mounted(dev, where, sizeof(where))) {
+		err("%s is mounted on %s; unmount it before upgrade", dev, where);
+		return 8;
+	}
+	if (open_target(&t, dev, o.image, TARGET_RW))
+		return 8;
+	f.report = report_finding;
+	f.priv = &r;
+	rc = pkernfs_upgrade(&f, t.map, t.size, o.level - 1);
+	if (!rc)
+		msync(t.map, t.size, MS_SYNC);
+	if (rc == 8)
+		err("%s: not a pkernfs image", t.name);
+	close_target(&t);
+	return rc;
+}
+
 static struct json_object *super_json(const struct pkernfs_super *sb)
 {
 	struct json_object *j = json_object_new_object();
@@ -434,8 +480,10 @@ static struct json_object *super_json(const struct pkernfs_super *sb)
 }
 
 /* Where each table lives: what info -j dumps, and what tests damage. */
-static struct json_object *regions_json(const struct pkernfs_super *sb)
+static struct json_object *regions_json(const struct pkernfs_super *sb, const uint8_t *b)
 {
+	const struct pkernfs_journal_head *jh =
+		(const void *)(b + le64_to_cpu(sb->s_regions[PKERNFS_R_JOURNAL].off));
 	static const char *const names[PKERNFS_NR_REGIONS] = {
 		"journal", "inodes", "dirents", "extents", "bitmap", "kdir", "kernel", "data",
 	};
@@ -456,7 +504,7 @@ static struct json_object *regions_json(const struct pkernfs_super *sb)
 		/* How far a mount reads the table (its high-water mark). */
 		if (i == PKERNFS_R_INODES || i == PKERNFS_R_DIRENTS || i == PKERNFS_R_EXTENTS)
 			json_object_object_add(r, "scanned", json_object_new_int64(
-				pkernfs_hwm_scan(sb, i == PKERNFS_R_INODES ? PKERNFS_HWM_INODES :
+				pkernfs_hwm_scan(sb, jh, i == PKERNFS_R_INODES ? PKERNFS_HWM_INODES :
 						 i == PKERNFS_R_DIRENTS ? PKERNFS_HWM_DIRENTS :
 						 PKERNFS_HWM_EXTENTS)));
 		json_object_object_add(j, names[i], r);
@@ -490,7 +538,7 @@ static int cmd_info(int argc, char **argv)
 	json_object_object_add(j, "aus_used", json_object_new_int64(f.used_aus));
 	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
 	json_object_object_add(j, "orphans", json_object_new_int64(f.orphans));
-	json_object_object_add(j, "regions", regions_json(sb));
+	json_object_object_add(j, "regions", regions_json(sb, t.map));
 	print_json(j, o.json);
 	close_target(&t);
 	return 0;
@@ -951,6 +999,7 @@ static const struct {
 	{ "enable", cmd_enable, "bind a dax device to dax_pkernfs" },
 	{ "disable", cmd_disable, "give a dax device back to device_dax" },
 	{ "mkfs", cmd_mkfs, "write an empty pkernfs" },
+	{ "upgrade", cmd_upgrade, "raise a pkernfs's format level (offline), turning its features on" },
 	{ "fsck", cmd_fsck, "check (and --repair) a pkernfs: 0 clean, 1 repaired, 4 errors, 8 not pkernfs" },
 	{ "info", cmd_info, "show the superblock and counters" },
 	{ "kexec-check", cmd_kexec_check, "would a kexec now keep every pkernfs? prints the command" },

@@ -114,6 +114,7 @@ empty:
 	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
 	jh->j_nrec = 0;
 	jh->j_bytes = 0;
+	jh->j_pad = 0;
 	memset(jh->j_reserved, 0, sizeof(jh->j_reserved));
 	pkernfs_journal_set_crc(jh);
 }
@@ -475,13 +476,25 @@ out:
  * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
  * remain, 8 not a pkernfs image (untouched).
  */
-/* Raise each high-water mark over the last slot in use (lost+found's too). */
+/*
+ * Raise each high-water mark over the last slot in use (lost+found's too).
+ * Marks a kernel that does not keep them left behind are set anew, and
+ * taken as this writer's (j_hwm_seq).
+ */
 static void repair_hwm(struct rimg *r)
 {
+	struct pkernfs_journal_head *jh = (void *)(r->b + fsck_roff(r->sb, PKERNFS_R_JOURNAL));
 	uint32_t n, want, h, i;
 
 	if (!(le32_to_cpu(r->sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM))
 		return;
+	if (!pkernfs_hwm_trusted(r->sb, jh)) {
+		fixed(r, "high-water marks: kept at transaction %llu, the journal at %llu; checked again and taken as current",
+		      (unsigned long long)le64_to_cpu(jh->j_hwm_seq),
+		      (unsigned long long)le64_to_cpu(jh->j_seq));
+		jh->j_hwm_seq = jh->j_seq;
+		pkernfs_journal_set_crc(jh);
+	}
 	for (h = 0; h < PKERNFS_NR_HWM; h++) {
 		n = pkernfs_hwm_slots(r->sb, h);
 		for (i = n; i > 0 && !pkernfs_slot_in_use(r->sb, r->b, h, i - 1); i--)
@@ -524,4 +537,70 @@ int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 	f->inodes = f->extents = f->used_aus = f->kernel_pages = 0;
 	rc = pkernfs_fsck(f, b, size);
 	return rc ? rc : f->repairs ? 1 : 0;
+}
+
+/**
+ * pkernfs_upgrade() - raise an image's format level, turning on its features
+ * @f: findings go to f->report; the image's counters are left in @f
+ * @b: the image, unmounted
+ * @size: its size
+ * @minor: the new level's minor revision, up to PKERNFS_MINOR
+ *
+ * Explicit and offline, as tune2fs -O is: what a level brings is never
+ * turned on by a mount. Kernels older than the new level then mount the
+ * image read-only. The marks of minor 2 are set from the slots in use.
+ *
+ * Return: 0 done (or nothing to do), 4 refused (not clean, a pending
+ * journal, a lower level), 8 not a pkernfs image; the image is untouched
+ * unless 0.
+ */
+int pkernfs_upgrade(struct pkernfs_fsck *f, uint8_t *b, uint64_t size, uint32_t minor)
+{
+	struct pkernfs_fsck quiet = { 0 };
+	struct pkernfs_journal_head *jh;
+	uint32_t cur, n, i, h, want;
+	struct rimg r;
+	int rc;
+
+	rc = pkernfs_fsck(&quiet, b, size);
+	if (rc == 8 || !quiet.super_ok)
+		return 8;
+	rimg_init(&r, f, b);
+	cur = le16_to_cpu(r.sb->s_minor);
+	if (rc || quiet.journal_pending || minor > PKERNFS_MINOR || minor < cur) {
+		const char *why = rc ? "it is not clean: run fsck --repair first" :
+				  quiet.journal_pending ? "its journal holds a transaction: mount it once first" :
+				  minor > PKERNFS_MINOR ? "this tool writes levels up to its own" :
+				  "a level is never lowered: a kernel of the lower level might not know what the image holds";
+
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "upgrade from %u.%u to %u.%u refused: %s",
+			 PKERNFS_MAJOR, cur, PKERNFS_MAJOR, minor, why);
+		if (f->report)
+			f->report(f->priv, PKERNFS_FSCK_ERROR, msg);
+		return 4;
+	}
+	if (minor == cur)
+		return 0;
+	jh = (void *)(b + fsck_roff(r.sb, PKERNFS_R_JOURNAL));
+	if (minor >= PKERNFS_MINOR_HWM &&
+	    !(le32_to_cpu(r.sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)) {
+		for (h = 0; h < PKERNFS_NR_HWM; h++) {
+			n = pkernfs_hwm_slots(r.sb, h);
+			for (i = n; i > 0 && !pkernfs_slot_in_use(r.sb, b, h, i - 1); i--)
+				;
+			want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
+			want = want ? want : PKERNFS_HWM_STEP;
+			r.sb->s_hwm[h] = cpu_to_le32(want < n ? want : n);
+		}
+		r.sb->s_feature_ro_compat |= cpu_to_le32(PKERNFS_FEATURE_RO_COMPAT_HWM);
+		jh->j_hwm_seq = jh->j_seq;
+		pkernfs_journal_set_crc(jh);
+	}
+	r.sb->s_minor = cpu_to_le16(minor);
+	pkernfs_super_set_crc(r.sb);
+	fixed(&r, "format level %u.%u -> %u.%u: kernels older than %u.%u now mount it read-only",
+	      PKERNFS_MAJOR, cur, PKERNFS_MAJOR, minor, PKERNFS_MAJOR, minor);
+	return pkernfs_fsck(&quiet, b, size) ? 4 : 0;
 }

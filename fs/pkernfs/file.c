@@ -708,6 +708,14 @@ static int pkernfs_dma_mark(struct inode *inode, bool held)
 
 	if (sb_rdonly(inode->i_sb))
 		return -EROFS;
+	/* Never a feature the format level keeps off: its kernels would mount it ro. */
+	if (held && le16_to_cpu(sbi->dsb->s_minor) < PKERNFS_MINOR_DMA &&
+	    !(le32_to_cpu(sbi->dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_DMA)) {
+		pr_err_ratelimited("%s: formatted at level %u.%u, for kernels that do not know DMA holds: raise it first (pkernfsctl upgrade --level %u.%u), once no older kernel will mount it\n",
+				   sbi->source, PKERNFS_MAJOR, le16_to_cpu(sbi->dsb->s_minor),
+				   PKERNFS_MAJOR, PKERNFS_MINOR_DMA);
+		return -EOPNOTSUPP;
+	}
 	if (pkernfs_enter(sbi, &idx))
 		return -EIO;
 	mutex_lock(&sbi->lock);
@@ -739,7 +747,7 @@ static int pkernfs_dma_mark(struct inode *inode, bool held)
  * inode tells kernels that do not know this (ro_compat DMA). May sleep.
  *
  * Return: 0; -EINVAL (not a pkernfs regular file), -ENOENT (unlinked),
- * -EROFS, -EIO.
+ * -EOPNOTSUPP (formatted at a level without DMA holds), -EROFS, -EIO.
  */
 int pkernfs_dma_hold(struct file *file)
 {

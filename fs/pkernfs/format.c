@@ -151,6 +151,8 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 	klen = p->kernel_bytes ? p->kernel_bytes :
 	       min(dev_size / PKERNFS_KERNEL_DIVISOR, PKERNFS_KERNEL_MAX);
 	klen = ALIGN(max(klen, au), au);
+	if (p->level > PKERNFS_LEVEL(PKERNFS_MINOR))
+		return fail(why, "format level newer than this code writes", -EINVAL);
 
 	memset(sb, 0, sizeof(*sb));
 	off = PKERNFS_BLOCK_SIZE;
@@ -185,7 +187,7 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 
 	sb->s_magic = cpu_to_le64(PKERNFS_MAGIC);
 	sb->s_major = cpu_to_le16(PKERNFS_MAJOR);
-	sb->s_minor = cpu_to_le16(PKERNFS_MINOR);
+	sb->s_minor = cpu_to_le16(p->level ? p->level - 1 : PKERNFS_MINOR);
 	sb->s_au_shift = cpu_to_le32(shift);
 	sb->s_state = cpu_to_le32(PKERNFS_STATE_CLEAN);
 	memcpy(sb->s_uuid, p->uuid, sizeof(sb->s_uuid));
@@ -194,6 +196,10 @@ int pkernfs_layout(struct pkernfs_super *sb, u64 dev_size,
 	sb->s_nr_aus = cpu_to_le64(nr_aus);
 	sb->s_mkfs_time = cpu_to_le64(p->time);
 	sb->s_root_ino = cpu_to_le64(PKERNFS_ROOT_INO);
+	if (le16_to_cpu(sb->s_minor) < PKERNFS_MINOR_HWM) {
+		pkernfs_super_set_crc(sb);
+		return 0;
+	}
 	sb->s_feature_ro_compat = cpu_to_le32(PKERNFS_FEATURE_RO_COMPAT_HWM);
 	for (h = 0; h < PKERNFS_NR_HWM; h++) {
 		u32 n = le32_to_cpu(sb->s_regions[hwm_region[h]].count);
@@ -244,15 +250,42 @@ int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
 }
 
 /**
+ * pkernfs_ro_compat_unknown() - read-only-compatible bits this code lacks
+ * @sb: a superblock
+ *
+ * Return: the bits of s_feature_ro_compat this code does not know.
+ */
+u32 pkernfs_ro_compat_unknown(const struct pkernfs_super *sb)
+{
+	return le32_to_cpu(sb->s_feature_ro_compat) & ~PKERNFS_FEATURE_RO_COMPAT_SUPP;
+}
+
+/**
+ * pkernfs_hwm_trusted() - may a reader stop at the high-water marks?
+ * @sb: a superblock that passed pkernfs_super_check()
+ * @jh: its journal head
+ *
+ * Return: true if the image keeps marks and its last transaction was
+ * committed by a kernel that keeps them (j_hwm_seq == j_seq).
+ */
+bool pkernfs_hwm_trusted(const struct pkernfs_super *sb, const struct pkernfs_journal_head *jh)
+{
+	return (le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
+	       le64_to_cpu(jh->j_hwm_seq) == le64_to_cpu(jh->j_seq);
+}
+
+/**
  * pkernfs_hwm_scan() - how many slots of a table a reader must look at
  * @sb: a superblock that passed pkernfs_super_check()
+ * @jh: its journal head
  * @h: the table
  *
- * Return: its high-water mark if the image keeps one, else every slot.
+ * Return: its high-water mark if pkernfs_hwm_trusted(), else every slot.
  */
-u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h)
+u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, const struct pkernfs_journal_head *jh,
+		     enum pkernfs_hwm_id h)
 {
-	if (le32_to_cpu(sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)
+	if (pkernfs_hwm_trusted(sb, jh))
 		return le32_to_cpu(sb->s_hwm[h]);
 	return pkernfs_hwm_slots(sb, h);
 }
@@ -302,6 +335,7 @@ int pkernfs_format(void *base, u64 dev_size, const struct pkernfs_mkfs_params *p
 	jh = (struct pkernfs_journal_head *)(b + rgn_off(sb, PKERNFS_R_JOURNAL));
 	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
 	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
+	/* j_seq and j_hwm_seq 0: the marks below are this format's own. */
 	pkernfs_journal_set_crc(jh);
 
 	root = (struct pkernfs_inode *)(b + rgn_off(sb, PKERNFS_R_INODES)) + PKERNFS_ROOT_INO;

@@ -47,6 +47,10 @@
 
 #define PKERNFS_MAJOR		1
 #define PKERNFS_MINOR		2
+/* Format levels: the minor revision that brought each feature. */
+#define PKERNFS_MINOR_DMA	1	/* RO_COMPAT_DMA, INODE_DMA */
+#define PKERNFS_MINOR_HWM	2	/* RO_COMPAT_HWM, s_hwm, j_hwm_seq */
+#define PKERNFS_LEVEL(minor)	((minor) + 1)
 
 /* Feature masks. A newer kernel may know more bits than these. */
 #define PKERNFS_FEATURE_COMPAT_SUPP	0x0u
@@ -333,6 +337,12 @@ enum pkernfs_table_id {
  * @j_state: PKERNFS_J_*
  * @j_nrec: records in the transaction
  * @j_bytes: bytes of records after the header
+ * @j_pad: zero
+ * @j_hwm_seq: the @j_seq of the last transaction committed by a kernel that
+ *	keeps s_hwm (minor 2). A kernel that does not know the marks (a
+ *	rollback to minor 0 or 1, which may even remount read-write) commits
+ *	with @j_seq advanced and this left behind: the marks are then not
+ *	trusted, and the next mount reads every slot and sets them again
  * @j_reserved: zero
  *
  * A transaction writes record images after the header, then the header
@@ -347,7 +357,9 @@ struct pkernfs_journal_head {
 	__le32 j_state;
 	__le32 j_nrec;
 	__le32 j_bytes;
-	__u8 j_reserved[36];
+	__le32 j_pad;
+	__le64 j_hwm_seq;
+	__u8 j_reserved[24];
 };
 
 /**
@@ -405,9 +417,14 @@ static_assert(sizeof(struct pkernfs_journal_rec) == 16);
  * @time: creation time in seconds, for the root inode and the superblock
  * @uuid: the new filesystem's identity
  * @label: volume label, NUL-padded
+ * @level: the format level, PKERNFS_LEVEL(minor) for a minor revision up
+ *	to PKERNFS_MINOR (0: this code's); what later minors brought stays
+ *	off, so that kernels of that level mount it read-write (a fleet that
+ *	may roll back that far)
  */
 struct pkernfs_mkfs_params {
 	__u32 au_shift;
+	__u32 level;
 	__u64 nr_inodes;
 	__u64 nr_dirents;
 	__u64 journal_bytes;
@@ -426,7 +443,11 @@ int pkernfs_layout(struct pkernfs_super *sb, __u64 dev_size,
 		   const struct pkernfs_mkfs_params *p, const char **why);
 int pkernfs_format(void *base, __u64 dev_size, const struct pkernfs_mkfs_params *p,
 		   struct pkernfs_super *sb, const char **why);
-__u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, enum pkernfs_hwm_id h);
+__u32 pkernfs_ro_compat_unknown(const struct pkernfs_super *sb);
+bool pkernfs_hwm_trusted(const struct pkernfs_super *sb,
+			 const struct pkernfs_journal_head *jh);
+__u32 pkernfs_hwm_scan(const struct pkernfs_super *sb, const struct pkernfs_journal_head *jh,
+		       enum pkernfs_hwm_id h);
 __u32 pkernfs_hwm_slots(const struct pkernfs_super *sb, enum pkernfs_hwm_id h);
 int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
 			enum pkernfs_hwm_id h, __u32 i);

@@ -156,6 +156,8 @@ void pkernfs_txn_commit(struct pkernfs_sb_info *sbi)
 	pkernfs_persist_barrier(sbi);
 
 	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
+	/* This kernel keeps the marks: they are as good as this commit. */
+	jh->j_hwm_seq = jh->j_seq;
 	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
 	jh->j_nrec = cpu_to_le32(txn->nrec);
 	jh->j_bytes = cpu_to_le32(txn->bytes);

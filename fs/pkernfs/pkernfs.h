@@ -51,6 +51,7 @@ struct pkernfs_fs_context {
 	u32 au_shift;
 	u64 nr_inodes;
 	u64 kernel_bytes;
+	u32 level;		/* PKERNFS_LEVEL(minor), 0: this kernel's */
 };
 
 struct pkernfs_sb_info {

@@ -38,6 +38,7 @@ enum pkernfs_param {
 	Opt_au,
 	Opt_inodes,
 	Opt_kernel_area,
+	Opt_level,
 };
 
 static const struct fs_parameter_spec pkernfs_fs_parameters[] = {
@@ -46,6 +47,7 @@ static const struct fs_parameter_spec pkernfs_fs_parameters[] = {
 	fsparam_string("au", Opt_au),
 	fsparam_u64("inodes", Opt_inodes),
 	fsparam_string("kernel_area", Opt_kernel_area),
+	fsparam_string("level", Opt_level),
 	{}
 };
 
@@ -85,6 +87,17 @@ static int pkernfs_parse_param(struct fs_context *fc, struct fs_parameter *param
 			return invalfc(fc, "kernel_area=%s: not a size", param->string);
 		ctx->kernel_bytes = v;
 		break;
+	case Opt_level: {
+		unsigned int major, minor;
+		char c;
+
+		if (sscanf(param->string, "%u.%u%c", &major, &minor, &c) != 2 ||
+		    major != PKERNFS_MAJOR || minor > PKERNFS_MINOR)
+			return invalfc(fc, "level=%s: a format level from %u.0 to %u.%u",
+				       param->string, PKERNFS_MAJOR, PKERNFS_MAJOR, PKERNFS_MINOR);
+		ctx->level = PKERNFS_LEVEL(minor);
+		break;
+	}
 	}
 	return 0;
 }
@@ -96,8 +109,9 @@ static int pkernfs_validate(struct fs_context *fc)
 
 	if (!fc->source)
 		return invalfc(fc, "no source: name a dax device, such as dax0.0");
-	if (!ctx->format && (ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes || ctx->force))
-		return invalfc(fc, "au=, inodes=, kernel_area= and force need format");
+	if (!ctx->format && (ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes || ctx->force ||
+			     ctx->level))
+		return invalfc(fc, "au=, inodes=, kernel_area=, level= and force need format");
 	return 0;
 }
 
@@ -196,6 +210,7 @@ static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *
 		.au_shift = ctx->au_shift,
 		.nr_inodes = ctx->nr_inodes,
 		.kernel_bytes = ctx->kernel_bytes,
+		.level = ctx->level,
 		.journal_bytes = PKERNFS_JOURNAL_DEFAULT,
 		.time = ktime_get_real_seconds(),
 	};
@@ -252,10 +267,31 @@ static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sb
 		return invalfc(fc, "%s: no pkernfs format found (mount with -o format to make one)",
 			       sbi->source);
 	if (err == -EROFS) {
-		if (!(fc->sb_flags & SB_RDONLY))
-			return invalfc(fc, "%s: %s; mount read-only", sbi->source, why);
+		if (!(fc->sb_flags & SB_RDONLY)) {
+			pr_err("%s: format %u.%u, read-only-compatible feature bits %#x unknown to this kernel (format %u.%u, knows %#x): a newer kernel turned them on; mount with -o ro, or with that kernel\n",
+			       sbi->source, le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor),
+			       pkernfs_ro_compat_unknown(dsb), PKERNFS_MAJOR, PKERNFS_MINOR,
+			       PKERNFS_FEATURE_RO_COMPAT_SUPP);
+			return invalfc(fc, "%s: unknown read-only-compatible features",
+				       sbi->source);
+		}
+		pr_notice("%s: read-only-compatible feature bits %#x unknown to this kernel: read-only\n",
+			  sbi->source, pkernfs_ro_compat_unknown(dsb));
 		sbi->ro_only = true;
 		err = 0;
+	}
+	if (err == -EOPNOTSUPP && le16_to_cpu(dsb->s_major) == PKERNFS_MAJOR) {
+		pr_err("%s: incompatible feature bits %#x unknown to this kernel (format %u.%u): a newer kernel turned them on; mount it with that kernel\n",
+		       sbi->source,
+		       le32_to_cpu(dsb->s_feature_incompat) & ~PKERNFS_FEATURE_INCOMPAT_SUPP,
+		       PKERNFS_MAJOR, PKERNFS_MINOR);
+		return err;
+	}
+	if (err == -EOPNOTSUPP) {
+		pr_err("%s: format %u.%u, this kernel reads format %u.x: mount it with a newer kernel\n",
+		       sbi->source, le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor),
+		       PKERNFS_MAJOR);
+		return err;
 	}
 	if (err) {
 		errorfc(fc, "%s: %s", sbi->source, why);
@@ -296,7 +332,12 @@ void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 	sbi->slot_count[PKERNFS_HWM_DIRENTS] = sbi->nr_dirents;
 	sbi->slot_count[PKERNFS_HWM_EXTENTS] = sbi->nr_extents;
 	for (h = 0; h < PKERNFS_NR_HWM; h++)
-		sbi->slot_checked[h] = pkernfs_hwm_scan(dsb, h);
+		sbi->slot_checked[h] = pkernfs_hwm_scan(dsb, sbi->jhead, h);
+	if ((le32_to_cpu(dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
+	    !pkernfs_hwm_trusted(dsb, sbi->jhead))
+		pr_notice("%s: written by a kernel that does not keep the high-water marks (journal at transaction %llu, marks kept at %llu; a rollback?): reading every slot, and setting them again\n",
+			  sbi->source, le64_to_cpu(sbi->jhead->j_seq),
+			  le64_to_cpu(sbi->jhead->j_hwm_seq));
 }
 
 /* Read the AU bitmap into memory, checking every block. */
@@ -496,15 +537,18 @@ static int pkernfs_reconfigure(struct fs_context *fc)
 	bool to_ro = !sb_rdonly(sb) && (fc->sb_flags & SB_RDONLY);
 	int idx;
 
-	if (ctx->format || ctx->force || ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes)
+	if (ctx->format || ctx->force || ctx->au_shift || ctx->nr_inodes || ctx->kernel_bytes ||
+	    ctx->level)
 		return invalfc(fc,
-			       "format, force, au=, inodes= and kernel_area= cannot be changed by remount");
+			       "format, force, au=, inodes=, kernel_area= and level= cannot be changed by remount");
 	if (!to_rw && !to_ro)
 		return 0;
-	if (to_rw && sbi->ro_only)
-		return invalfc(fc,
-			       "%s: unknown read-only-compatible features; it can only be mounted read-only",
-			       sbi->source);
+	if (to_rw && sbi->ro_only) {
+		pr_err("%s: read-only-compatible feature bits %#x unknown to this kernel (knows %#x): read-only until it is mounted by a kernel that knows them\n",
+		       sbi->source, pkernfs_ro_compat_unknown(sbi->dsb),
+		       PKERNFS_FEATURE_RO_COMPAT_SUPP);
+		return invalfc(fc, "%s: unknown read-only-compatible features", sbi->source);
+	}
 	if (pkernfs_enter(sbi, &idx))
 		return invalfc(fc, "%s: the dax device was unbound", sbi->source);
 	/* Orphans a read-only mount kept are freed by the next mount. */

@@ -16,6 +16,13 @@ struct img {
 	struct pkernfs_super *sb;
 };
 
+static inline uint64_t roff(struct img *m, int r);
+
+static inline struct pkernfs_journal_head *jhead(struct img *m)
+{
+	return (struct pkernfs_journal_head *)(m->b + roff(m, PKERNFS_R_JOURNAL));
+}
+
 static inline uint64_t roff(struct img *m, int r)
 {
 	return le64_to_cpu(m->sb->s_regions[r].off);

@@ -45,13 +45,13 @@ flip() {
 region_off() { "$P" info -j --image "$1" | jq -r ".regions.$2.offset"; }
 
 # --help and the usage errors of each subcommand
-for c in create list enable disable mkfs fsck info kexec-check; do
+for c in create list enable disable mkfs upgrade fsck info kexec-check; do
 	"$P" $c --help > "$T/out" 2>&1
 	r=$?
 	grep -q "^usage: pkernfsctl $c" "$T/out"
 	ok "$c --help prints its usage and exits 0" $((r != 0 || $? != 0))
 done
-for c in create list enable disable mkfs fsck info kexec-check; do
+for c in create list enable disable mkfs upgrade fsck info kexec-check; do
 	[ -s "$HERE/../man/pkernfsctl-$c.1" ]
 	ok "$c has a man page" $?
 done
@@ -93,6 +93,19 @@ rc 0 "mkfs -f --au 1M --inodes 1000 --kernel-area 8M" \
 ok "info reflects the options" \
 	$([ "$("$P" info -j --image "$T/img" | jq -c '[.au, .inodes, .kernel_area]')" = \
 	    '[1048576,1000,8388608]' ]; echo $?)
+# format levels: mkfs for the oldest kernel, upgrade later, never down
+rc 1 "mkfs --level 1.3 (newer than this tool) exits 1" "$P" mkfs -f --level 1.3 --image "$T/img"
+rc 0 "mkfs --level 1.0" "$P" mkfs -f --level 1.0 --image "$T/img"
+ok "  ... info says 1.0, no read-only-compatible feature" \
+	$([ "$("$P" info -j --image "$T/img" | jq -c '[.version, .feature_ro_compat]')" = '["1.0",0]' ]; echo $?)
+rc 8 "upgrade without --level exits 8" "$P" upgrade --image "$T/img"
+rc 0 "upgrade --level 1.2" "$P" upgrade --level 1.2 --image "$T/img"
+ok "  ... info says 1.2, marks kept (0x2)" \
+	$([ "$("$P" info -j --image "$T/img" | jq -c '[.version, .feature_ro_compat]')" = '["1.2",2]' ]; echo $?)
+rc 0 "  ... and fsck finds it clean" "$P" fsck --image "$T/img"
+rc 4 "upgrade --level 1.1 (lower) exits 4" "$P" upgrade --level 1.1 --image "$T/img"
+grep -q "a level is never lowered" "$T/out"
+ok "  ... and says why" $?
 truncate -s 64M "$T/junk"
 printf 'ext4 superblock, pretend' | dd of="$T/junk" bs=1 seek=1024 conv=notrunc status=none
 rc 1 "mkfs over non-blank data without -f exits 1" "$P" mkfs --image "$T/junk"

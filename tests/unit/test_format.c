@@ -168,6 +168,32 @@ TEST(too_small_and_bad_params)
 	EXPECT_EQ(pkernfs_super_check(&sb, 64 * MiB, &why), 0);
 	p.nr_inodes = 10;
 	EXPECT_EQ(pkernfs_layout(&sb, 64 * MiB, &p, &why), -EINVAL);
+	p.nr_inodes = 0;
+	p.level = PKERNFS_LEVEL(PKERNFS_MINOR + 1);
+	EXPECT_EQ(pkernfs_layout(&sb, 64 * MiB, &p, &why), -EINVAL);
+	EXPECT(strstr(why, "format level") != NULL);
+}
+
+/* Each level writes its minor, with later minors' features off. */
+TEST(format_levels)
+{
+	struct pkernfs_mkfs_params p = { 0 };
+	struct pkernfs_super sb;
+	const char *why = "";
+	uint32_t minor;
+
+	for (minor = 0; minor <= PKERNFS_MINOR; minor++) {
+		p.level = PKERNFS_LEVEL(minor);
+		EXPECT_EQ(pkernfs_layout(&sb, 64 * MiB, &p, &why), 0);
+		EXPECT_EQ(pkernfs_super_check(&sb, 64 * MiB, &why), 0);
+		EXPECT_EQ(le16_to_cpu(sb.s_minor), minor);
+		EXPECT_EQ(!!(le32_to_cpu(sb.s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM),
+			  minor >= PKERNFS_MINOR_HWM);
+		EXPECT_EQ(le32_to_cpu(sb.s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_DMA, 0);
+	}
+	p.level = 0;
+	EXPECT_EQ(pkernfs_layout(&sb, 64 * MiB, &p, &why), 0);
+	EXPECT_EQ(le16_to_cpu(sb.s_minor), PKERNFS_MINOR);
 }
 
 TEST(inode_record_checks)

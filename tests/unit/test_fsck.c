@@ -15,10 +15,11 @@
  * A tree: /d (dir, inode 2), /d/f (file, inode 3, two AUs), /d/g a hard
  * link to f. Root has nlink 3 (2 + one subdirectory).
  */
-static void build(struct img *m)
+/* The test image at format level @level (PKERNFS_LEVEL(minor), 0: newest). */
+static void build_level(struct img *m, uint32_t level)
 {
 	static struct pkernfs_super sb;
-	struct pkernfs_mkfs_params p = { .time = 5 };
+	struct pkernfs_mkfs_params p = { .time = 5, .level = level };
 	const char *why = NULL;
 	uint64_t first;
 
@@ -41,6 +42,11 @@ static void build(struct img *m)
 	pkernfs_extent_set_crc(ext(m, 0));
 	mark(m, first, 1);
 	mark(m, first + 1, 1);
+}
+
+static void build(struct img *m)
+{
+	build_level(m, 0);
 }
 
 static int run(struct img *m, struct pkernfs_fsck *f)
@@ -268,7 +274,7 @@ TEST(high_water_marks)
 
 	build(&m);
 	EXPECT(le32_to_cpu(m.sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM);
-	EXPECT_EQ(pkernfs_hwm_scan(m.sb, PKERNFS_HWM_INODES),
+	EXPECT_EQ(pkernfs_hwm_scan(m.sb, jhead(&m), PKERNFS_HWM_INODES),
 		  le32_to_cpu(m.sb->s_regions[PKERNFS_R_INODES].count));
 	m.sb->s_hwm[PKERNFS_HWM_INODES] = cpu_to_le32(3);	/* inode 3 is past it */
 	m.sb->s_hwm[PKERNFS_HWM_DIRENTS] = cpu_to_le32(2);	/* and dirent 2 */
@@ -287,6 +293,84 @@ TEST(high_water_marks)
 		cpu_to_le32(le32_to_cpu(m.sb->s_regions[PKERNFS_R_EXTENTS].count) + 1);
 	pkernfs_super_set_crc(m.sb);
 	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+}
+
+/*
+ * A kernel that does not keep the marks (a rollback to format 1.0 or 1.1)
+ * wrote past them: its commits advance j_seq but not j_hwm_seq. That is no
+ * damage, only a note: the marks are not trusted, every slot is read, and
+ * the next mount sets them again; so does a repair run for other damage.
+ */
+TEST(high_water_marks_after_an_older_writer)
+{
+	struct pkernfs_journal_head *jh;
+	struct pkernfs_fsck f;
+	struct img m;
+
+	build(&m);
+	jh = jhead(&m);
+	m.sb->s_hwm[PKERNFS_HWM_INODES] = cpu_to_le32(3);	/* inode 3 is past it */
+	m.sb->s_hwm[PKERNFS_HWM_DIRENTS] = cpu_to_le32(2);	/* and dirent 2 */
+	pkernfs_super_set_crc(m.sb);
+	jh->j_hwm_seq = cpu_to_le64(le64_to_cpu(jh->j_seq));
+	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 7);
+	pkernfs_journal_set_crc(jh);
+	EXPECT(!pkernfs_hwm_trusted(m.sb, jh));
+	EXPECT_EQ(pkernfs_hwm_scan(m.sb, jh, PKERNFS_HWM_INODES),
+		  le32_to_cpu(m.sb->s_regions[PKERNFS_R_INODES].count));
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.errors, 0);
+	EXPECT_EQ(f.notes, 1);
+	mark(&m, (roff(&m, PKERNFS_R_DATA) >> 21) + 9, 1);	/* a leaked AU */
+	expect_converges(&m, unit_failed, 1);
+	EXPECT(pkernfs_hwm_trusted(m.sb, jh));
+	EXPECT(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_INODES]) > 3);
+	EXPECT(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_DIRENTS]) > 2);
+	expect_file_intact(&m, unit_failed);
+	free(m.b);
+}
+
+/*
+ * A fleet formats for the oldest kernel it may roll back to, and raises
+ * the level once it has moved: offline, explicit, never lowered.
+ */
+TEST(format_level_and_upgrade)
+{
+	struct pkernfs_fsck f;
+	struct img m;
+
+	build_level(&m, PKERNFS_LEVEL(0));
+	EXPECT_EQ(le16_to_cpu(m.sb->s_minor), 0);
+	EXPECT_EQ(le32_to_cpu(m.sb->s_feature_ro_compat), 0);
+	EXPECT_EQ(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_INODES]), 0);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.errors + f.notes, 0);
+	memset(&f, 0, sizeof(f));
+	EXPECT_EQ(pkernfs_upgrade(&f, m.b, SIZE, 1), 0);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_minor), 1);
+	EXPECT_EQ(le32_to_cpu(m.sb->s_feature_ro_compat), 0);
+	memset(&f, 0, sizeof(f));
+	EXPECT_EQ(pkernfs_upgrade(&f, m.b, SIZE, 2), 0);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_minor), 2);
+	EXPECT(le32_to_cpu(m.sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM);
+	EXPECT(pkernfs_hwm_trusted(m.sb, jhead(&m)));
+	EXPECT(le32_to_cpu(m.sb->s_hwm[PKERNFS_HWM_INODES]) > 3);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.errors + f.notes, 0);
+	memset(&f, 0, sizeof(f));
+	EXPECT_EQ(pkernfs_upgrade(&f, m.b, SIZE, 1), 4);	/* never lowered */
+	EXPECT_EQ(le16_to_cpu(m.sb->s_minor), 2);
+	expect_file_intact(&m, unit_failed);
+	free(m.b);
+
+	/* Not clean: refused, untouched. */
+	build_level(&m, PKERNFS_LEVEL(1));
+	ino(&m, 3)->i_nlink = cpu_to_le32(9);
+	pkernfs_inode_set_crc(ino(&m, 3));
+	memset(&f, 0, sizeof(f));
+	EXPECT_EQ(pkernfs_upgrade(&f, m.b, SIZE, 2), 4);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_minor), 1);
 	free(m.b);
 }
 

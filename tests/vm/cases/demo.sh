@@ -4,6 +4,7 @@
 # file written through mmap and a small tree of files; a kexec into a new
 # kernel in the same QEMU process; the files found intact.
 # pkt-stages: 2
+# pkt-legs: test
 # pkt-nvdimm: 1G
 # pkt-timeout: 300
 

@@ -64,15 +64,20 @@ check_rocompat() {
 	local out rc
 	damage rocompat || return 1
 	pkt_bind dax0.0
-	pkt_expect_refusal "rocompat: read-write mount" "read-only" dax0.0 $M
+	pkt_expect_refusal "rocompat: read-write mount names the bit and what to do" \
+		"read-only-compatible feature bits 0x80000000 unknown to this kernel (format 1.2, knows 0x3): a newer kernel turned them on; mount with -o ro" \
+		dax0.0 $M
 	if pkt_must "rocompat: mount -o ro" mount -t pkernfs -o ro dax0.0 $M; then
 		pkt_check "rocompat: files readable" grep -qx data $M/d/f
 		# A write would use a feature this kernel does not know.
 		pkt_kmsg_mark rocompat-remount
 		if out=$(mount -o remount,rw $M 2>&1); then
 			pkt_fail "rocompat: remount,rw of the read-only mount succeeded"
+		elif pkt_kmsg_since rocompat-remount | grep -v 'PKT ' |
+			grep -q 'feature bits 0x80000000 unknown to this kernel (knows 0x3): read-only until'; then
+			pkt_ok "rocompat: remount,rw refused ($(echo "$out" | sed 's/.*failed: //')), naming the bit"
 		else
-			pkt_ok "rocompat: remount,rw refused ($(echo "$out" | sed 's/.*failed: //')), log: $(pkt_kmsg_since rocompat-remount | grep -v 'PKT ' | grep -m1 'read-only')"
+			pkt_fail "rocompat: remount,rw refused, but the log does not name the bit: $(pkt_kmsg_since rocompat-remount | grep -v 'PKT ' | tail -n 2)"
 		fi
 		pkt_refuse "rocompat: the mount still takes no write" touch $M/new
 		umount $M

@@ -84,8 +84,8 @@ stage_1() {
 		case $what in
 		magic|foreign) msg="no pkernfs format" ;;
 		sb-crc) msg="superblock checksum mismatch" ;;
-		major) msg="newer than this code supports" ;;
-		incompat) msg="unknown incompatible feature" ;;
+		major) msg="format 2.2, this kernel reads format 1.x: mount it with a newer kernel" ;;
+		incompat) msg="incompatible feature bits 0x80000000 unknown to this kernel (format 1.2): a newer kernel turned them on" ;;
 		root-inode) msg="inode 1: inode checksum mismatch" ;;
 		dirent) msg="dirent .*checksum mismatch" ;;
 		extent) msg="extent .*checksum mismatch" ;;

@@ -27,6 +27,11 @@
  *       past-hwm            a bad checksum in the free inode slot at the
  *                           inode table's high-water mark, which a mount
  *                           does not read
+ *       old-writer          what a kernel of format 1.0 or 1.1 leaves when
+ *                           it writes past the marks (a rollback that
+ *                           remounted read-write): the marks back at their
+ *                           floor, the journal's sequence moved on and its
+ *                           j_hwm_seq left behind
  *   or prints, in decimal: print-kernel-off | print-data-off
  */
 #include <fcntl.h>
@@ -306,7 +311,8 @@ int main(int argc, char **argv)
 	    !strcmp(what, "journal-geometry") || !strcmp(what, "journal-empty-torn") ||
 	    !strncmp(what, "kdir-", 5) ||
 	    !strcmp(what, "rocompat") || !strcmp(what, "dup-name") ||
-	    !strcmp(what, "isize-big") || !strcmp(what, "past-hwm") || !strcmp(what, "no-hwm")) {
+	    !strcmp(what, "isize-big") || !strcmp(what, "past-hwm") || !strcmp(what, "no-hwm") ||
+	    !strcmp(what, "old-writer")) {
 		const char *why = NULL;
 		int err = pkernfs_super_check(sb, size, &why);
 
@@ -378,7 +384,8 @@ int main(int argc, char **argv)
 		memset(sb->s_hwm, 0, sizeof(sb->s_hwm));
 		pkernfs_super_set_crc(sb);
 	} else if (!strcmp(what, "past-hwm")) {
-		uint32_t hwm = pkernfs_hwm_scan(sb, PKERNFS_HWM_INODES);
+		uint32_t hwm = pkernfs_hwm_scan(sb, (void *)(b + roff(sb, PKERNFS_R_JOURNAL)),
+						PKERNFS_HWM_INODES);
 		struct pkernfs_inode *di;
 
 		if (hwm >= rcount(sb, PKERNFS_R_INODES)) {
@@ -388,6 +395,21 @@ int main(int argc, char **argv)
 		di = (struct pkernfs_inode *)(b + roff(sb, PKERNFS_R_INODES)) + hwm;
 		di->i_crc ^= cpu_to_le32(0x5a5a);
 		printf("%u\n", hwm);
+	} else if (!strcmp(what, "old-writer")) {
+		struct pkernfs_journal_head *jh = (void *)(b + roff(sb, PKERNFS_R_JOURNAL));
+		int h;
+
+		for (h = 0; h < PKERNFS_NR_HWM; h++) {
+			uint32_t n = pkernfs_hwm_slots(sb, h);
+
+			sb->s_hwm[h] = cpu_to_le32(n < PKERNFS_HWM_STEP ? n : PKERNFS_HWM_STEP);
+		}
+		pkernfs_super_set_crc(sb);
+		jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 3);
+		pkernfs_journal_set_crc(jh);
+		printf("journal at %llu, marks kept at %llu\n",
+		       (unsigned long long)le64_to_cpu(jh->j_seq),
+		       (unsigned long long)le64_to_cpu(jh->j_hwm_seq));
 	} else if (!strcmp(what, "rocompat")) {
 		sb->s_feature_ro_compat |= cpu_to_le32(0x80000000u);
 		pkernfs_super_set_crc(sb);
