@@ -476,6 +476,18 @@ out:
  * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
  * remain, 8 not a pkernfs image (untouched).
  */
+/* The mark over table @h's last slot in use, in whole steps, as the kernel sets it. */
+static uint32_t hwm_over_use(const struct pkernfs_super *sb, const uint8_t *b, uint32_t h)
+{
+	uint32_t n = pkernfs_hwm_slots(sb, h), i, want;
+
+	for (i = n; i > 0 && !pkernfs_slot_in_use(sb, b, h, i - 1); i--)
+		;
+	want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
+	want = want ? want : PKERNFS_HWM_STEP;
+	return want < n ? want : n;
+}
+
 /*
  * Raise each high-water mark over the last slot in use (lost+found's too).
  * Marks a kernel that does not keep them left behind are set anew, and
@@ -484,7 +496,7 @@ out:
 static void repair_hwm(struct rimg *r)
 {
 	struct pkernfs_journal_head *jh = (void *)(r->b + fsck_roff(r->sb, PKERNFS_R_JOURNAL));
-	uint32_t n, want, h, i;
+	uint32_t want, h;
 
 	if (!(le32_to_cpu(r->sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM))
 		return;
@@ -496,11 +508,7 @@ static void repair_hwm(struct rimg *r)
 		pkernfs_journal_set_crc(jh);
 	}
 	for (h = 0; h < PKERNFS_NR_HWM; h++) {
-		n = pkernfs_hwm_slots(r->sb, h);
-		for (i = n; i > 0 && !pkernfs_slot_in_use(r->sb, r->b, h, i - 1); i--)
-			;
-		want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
-		want = want < n ? want : n;
+		want = hwm_over_use(r->sb, r->b, h);
 		if (want <= le32_to_cpu(r->sb->s_hwm[h]))
 			continue;
 		fixed(r, "high-water mark %u: %u, raised to %u", h, le32_to_cpu(r->sb->s_hwm[h]), want);
@@ -558,8 +566,8 @@ int pkernfs_upgrade(struct pkernfs_fsck *f, uint8_t *b, uint64_t size, uint32_t 
 {
 	struct pkernfs_fsck quiet = { 0 };
 	struct pkernfs_journal_head *jh;
-	uint32_t cur, n, i, h, want;
 	struct rimg r;
+	uint32_t cur, h;
 	int rc;
 
 	rc = pkernfs_fsck(&quiet, b, size);
@@ -586,14 +594,8 @@ int pkernfs_upgrade(struct pkernfs_fsck *f, uint8_t *b, uint64_t size, uint32_t 
 	jh = (void *)(b + fsck_roff(r.sb, PKERNFS_R_JOURNAL));
 	if (minor >= PKERNFS_MINOR_HWM &&
 	    !(le32_to_cpu(r.sb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)) {
-		for (h = 0; h < PKERNFS_NR_HWM; h++) {
-			n = pkernfs_hwm_slots(r.sb, h);
-			for (i = n; i > 0 && !pkernfs_slot_in_use(r.sb, b, h, i - 1); i--)
-				;
-			want = (i + PKERNFS_HWM_STEP - 1) / PKERNFS_HWM_STEP * PKERNFS_HWM_STEP;
-			want = want ? want : PKERNFS_HWM_STEP;
-			r.sb->s_hwm[h] = cpu_to_le32(want < n ? want : n);
-		}
+		for (h = 0; h < PKERNFS_NR_HWM; h++)
+			r.sb->s_hwm[h] = cpu_to_le32(hwm_over_use(r.sb, b, h));
 		r.sb->s_feature_ro_compat |= cpu_to_le32(PKERNFS_FEATURE_RO_COMPAT_HWM);
 		jh->j_hwm_seq = jh->j_seq;
 		pkernfs_journal_set_crc(jh);

@@ -708,7 +708,11 @@ static int pkernfs_dma_mark(struct inode *inode, bool held)
 
 	if (sb_rdonly(inode->i_sb))
 		return -EROFS;
-	/* Never a feature the format level keeps off: its kernels would mount it ro. */
+	/*
+	 * Never a feature the format level keeps off: its kernels would mount
+	 * it ro. Read without sbi->lock: s_minor is fixed while mounted, and
+	 * the DMA bit only goes from 0 to 1 under it; a stale 0 only refuses.
+	 */
 	if (held && le16_to_cpu(sbi->dsb->s_minor) < PKERNFS_MINOR_DMA &&
 	    !(le32_to_cpu(sbi->dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_DMA)) {
 		pr_err_ratelimited("%s: formatted at level %u.%u, for kernels that do not know DMA holds: raise it first (pkernfsctl upgrade --level %u.%u), once no older kernel will mount it\n",
