@@ -121,6 +121,10 @@ pkt_kexec() {
 pkt_main() {
 	PKT_TEST=$(pkt_arg pkt.test)
 	PKT_STAGE=$(pkt_arg pkt.stage || echo 1)
+	# A kexec issued while another process still writes the result port
+	# (pkt-vmm --kexec, its output piped through pkt_info) drops what the
+	# UART had not sent, the newline too: start this boot on its own line.
+	echo > $PKT_RES
 	pkt_emit "BOOT test=$PKT_TEST stage=$PKT_STAGE boot_id=$(cat /proc/sys/kernel/random/boot_id) uptime=$(cut -d' ' -f1 /proc/uptime)"
 	if [ "$PKT_TEST" = shell ]; then
 		setsid cttyhack sh
