@@ -46,7 +46,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: pinned stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -176,7 +176,12 @@ $(BUILD)/stock/stock-kernel.cpio: scripts/stock-kernel.sh FORCE
 	@scripts/stock-kernel.sh $@
 stock-kernel: deps $(BUILD)/stock/stock-kernel.cpio
 
-check: deps unit pkernfsctl acpi stock-kernel $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug
+# Earlier releases' kernels for the compat-* cases (configs/pinned-kernels),
+# each from its own tree and cache; ccache makes the second one cheap.
+pinned: deps
+	@scripts/pinned.sh build
+
+check: deps unit pkernfsctl acpi stock-kernel $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug pinned
 	@tests/check.sh
 
 demo: initramfs

@@ -299,12 +299,14 @@ static void check_handover(struct kcheck *k, const char *kernel, const struct ki
 	if (!note->iommu_handover)
 		verdict(k, 0, "iommu", "%s: no IOMMU handover note: it cannot adopt the IOMMU "
 			"state, and preserved devices would be stopped at kexec", kernel);
-	else if (note->iommu_handover != ours)
-		verdict(k, 0, "iommu", "%s adopts IOMMU handover version %u; this kernel writes "
-			"version %llu", kernel, note->iommu_handover, (unsigned long long)ours);
+	else if (ours < note->iommu_oldest || ours > note->iommu_handover)
+		verdict(k, 0, "iommu", "%s adopts IOMMU handover versions %u to %u; this kernel "
+			"writes version %llu: preserved devices would be stopped at kexec", kernel,
+			note->iommu_oldest, note->iommu_handover, (unsigned long long)ours);
 	else
-		verdict(k, 1, "iommu", "%s adopts IOMMU handover version %u", kernel,
-			note->iommu_handover);
+		verdict(k, 1, "iommu", "%s adopts IOMMU handover versions %u to %u, this kernel's "
+			"%llu among them", kernel, note->iommu_oldest, note->iommu_handover,
+			(unsigned long long)ours);
 	/* With state, check_iommu() has said it already. */
 	if (arm && !state && !cmdline_has_word(cmdline, "pkernfs_iommu.liveupdate=1"))
 		verdict(k, 0, "iommu", "the next command line lacks pkernfs_iommu.liveupdate=1");

@@ -147,11 +147,18 @@ static int note_string(const uint8_t *p, size_t len, const char *tag, char *s, s
 
 static int find_note(const uint8_t *p, size_t len, struct kimage_note *n)
 {
+	const char *old;
 	char s[128];
 
+	n->iommu_handover = 0;
 	if (!note_string(p, len, PKERNFS_IOMMU_NOTE_TAG " ", s, sizeof(s)) &&
 	    sscanf(s, PKERNFS_IOMMU_NOTE_TAG " handover=%u", &n->iommu_handover) != 1)
 		n->iommu_handover = 0;
+	n->iommu_oldest = n->iommu_handover;
+	old = n->iommu_handover ? strstr(s, " oldest=") : NULL;
+	if (old && (sscanf(old, " oldest=%u", &n->iommu_oldest) != 1 ||
+		    n->iommu_oldest > n->iommu_handover || !n->iommu_oldest))
+		n->iommu_handover = n->iommu_oldest = 0;	/* malformed: no note */
 	if (note_string(p, len, PKERNFS_NOTE_TAG, s, sizeof(s)) ||
 	    sscanf(s, PKERNFS_NOTE_TAG " major=%u minor=%u incompat=%x",
 		   &n->major, &n->minor, &n->incompat) != 3)

@@ -17,13 +17,14 @@
  * @incompat: the incompatible features it supports
  * @container: "bzImage" or "raw"
  * @compression: "gzip", "xz", "zstd", or NULL if none
- * @iommu_handover: the IOMMU handover version it adopts, 0 if none
+ * @iommu_handover: the newest IOMMU handover version it adopts, 0 if none
+ * @iommu_oldest: the oldest it adopts (a note without "oldest=": the newest)
  * @why: on failure, the reason
  */
 struct kimage_note {
 	unsigned int major, minor;
 	unsigned int incompat;
-	unsigned int iommu_handover;
+	unsigned int iommu_handover, iommu_oldest;
 	const char *container;
 	const char *compression;
 	const char *why;

@@ -479,6 +479,33 @@ static struct json_object *super_json(const struct pkernfs_super *sb)
 	return j;
 }
 
+/* The kernel-only area's named roots, with the cookie each owner adopts by. */
+static struct json_object *kroots_json(const struct pkernfs_super *sb, const uint8_t *b)
+{
+	const struct pkernfs_kdir_entry *k =
+		(const void *)(b + le64_to_cpu(sb->s_regions[PKERNFS_R_KDIR].off));
+	uint32_t i, n = le32_to_cpu(sb->s_regions[PKERNFS_R_KDIR].count);
+	struct json_object *a = json_object_new_array();
+	char name[PKERNFS_KNAME_LEN + 1], cookie[24];
+
+	for (i = 0; i < n; i++) {
+		struct json_object *r;
+
+		if (!le64_to_cpu(k[i].k_npages))
+			continue;
+		r = json_object_new_object();
+		memcpy(name, k[i].k_name, PKERNFS_KNAME_LEN);
+		name[PKERNFS_KNAME_LEN] = 0;
+		snprintf(cookie, sizeof(cookie), "%#llx",
+			 (unsigned long long)le64_to_cpu(k[i].k_cookie));
+		json_object_object_add(r, "name", json_object_new_string(name));
+		json_object_object_add(r, "pages", json_object_new_int64(le64_to_cpu(k[i].k_npages)));
+		json_object_object_add(r, "cookie", json_object_new_string(cookie));
+		json_object_array_add(a, r);
+	}
+	return a;
+}
+
 /* Where each table lives: what info -j dumps, and what tests damage. */
 static struct json_object *regions_json(const struct pkernfs_super *sb, const uint8_t *b)
 {
@@ -539,6 +566,7 @@ static int cmd_info(int argc, char **argv)
 	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
 	json_object_object_add(j, "orphans", json_object_new_int64(f.orphans));
 	json_object_object_add(j, "regions", regions_json(sb, t.map));
+	json_object_object_add(j, "kernel_roots", kroots_json(sb, t.map));
 	print_json(j, o.json);
 	close_target(&t);
 	return 0;

@@ -7,8 +7,8 @@
 set -euo pipefail
 
 PKGS=(
-	# kernel build
-	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils
+	# kernel build (ccache: the pinned earlier releases, scripts/pinned.sh)
+	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils ccache
 	linux-source-6.12 sparse python3
 	# the guest: emulator, and what runs inside it
 	qemu-system-x86 busybox-static ndctl daxctl kexec-tools pciutils jq

@@ -75,6 +75,29 @@ else
 	failed+=(lint)
 fi
 
+echo "== earlier releases' kernels (configs/pinned-kernels, scripts/pinned.sh)"
+for l in $(scripts/pinned.sh labels); do
+	if [ ! -f "$(scripts/pinned.sh image "$l" 2> /dev/null)" ]; then
+		echo "SKIP pinned $l: not built (make pinned; its commit must be in this clone)"
+		skip=$((skip + 1))
+	elif out=$(scripts/pinned.sh verify "$l" 2>&1); then
+		# The check must be able to fail: the same image under a wrong format.
+		awk -v l="$l" '$1 == l { $3 = "9.9" } { print }' configs/pinned-kernels > build/pinned-wrong
+		if PKT_PINNED_LIST=build/pinned-wrong scripts/pinned.sh verify "$l" > /dev/null 2>&1; then
+			echo "FAIL pinned $l: verify accepts the image as format 9.9"
+			fail=$((fail + 1))
+			failed+=("pinned-$l")
+		else
+			echo "PASS pinned $l (${out##*: commit }; refused as format 9.9)"
+			pass=$((pass + 1))
+		fi
+	else
+		echo "FAIL pinned $l: $out"
+		fail=$((fail + 1))
+		failed+=("pinned-$l")
+	fi
+done
+
 echo "== VM tests (logs in $LOGDIR/<case>/ and $LOGDIR-debug/<case>/)"
 LEGS=${PKT_LEGS:-test debug}
 SLOW=${PKT_DEBUG_SLOWDOWN:-3}

@@ -353,6 +353,75 @@ out:
 }
 
 /**
+ * pkernfs_kroot_cookie() - the cookie a root was made with
+ * @sb: a mounted pkernfs
+ * @name: the root's name
+ * @cookie: set to it
+ *
+ * For an owner that adopts roots of more than one layout version: it
+ * picks the cookie to adopt with, and pkernfs_kroot_adopt() checks it.
+ *
+ * Return: 0, -ENOENT (no such root), -EINVAL (not a mounted pkernfs, or a
+ * bad name), -EIO.
+ */
+int pkernfs_kroot_cookie(struct super_block *sb, const char *name, u64 *cookie)
+{
+	struct pkernfs_sb_info *sbi = pkernfs_kroot_sbi(sb);
+	int idx, slot;
+
+	if (!sbi || !pkernfs_kname_ok(name))
+		return -EINVAL;
+	if (pkernfs_enter(sbi, &idx))
+		return -EIO;
+	mutex_lock(&sbi->lock);
+	slot = pkernfs_kdir_find(sbi, name);
+	if (slot >= 0)
+		*cookie = le64_to_cpu(sbi->kdir[slot].k_cookie);
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+	return slot < 0 ? -ENOENT : 0;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_cookie);
+
+/**
+ * pkernfs_kroot_recookie() - give an adopted root its owner's new cookie
+ * @sb: the mounted pkernfs the root is on
+ * @kr: a root adopted under an older layout's cookie
+ * @cookie: the cookie of the layout the owner keeps from now on
+ *
+ * Journalled; a later kernel adopts the root by the new cookie.
+ *
+ * Return: 0, -EIO (@kr not on @sb, or the device gone), -EROFS, or the
+ * journal's error.
+ */
+int pkernfs_kroot_recookie(struct super_block *sb, struct pkernfs_kroot *kr, u64 cookie)
+{
+	struct pkernfs_sb_info *sbi = pkernfs_kroot_sbi(sb);
+	struct pkernfs_kdir_entry *img;
+	int idx, err = -EIO;
+
+	if (sb_rdonly(sb))
+		return -EROFS;
+	mutex_lock(&pkernfs_kroot_mutex);
+	if (!sbi || kr->sbi != sbi || pkernfs_enter(sbi, &idx))
+		goto out;
+	mutex_lock(&sbi->lock);
+	img = pkernfs_txn_add(sbi, PKERNFS_T_KDIR, kr->slot);
+	err = PTR_ERR_OR_ZERO(img);
+	if (!err) {
+		img->k_cookie = cpu_to_le64(cookie);
+		pkernfs_txn_commit(sbi);
+		kr->cookie = cookie;
+	}
+	mutex_unlock(&sbi->lock);
+	pkernfs_exit(idx);
+out:
+	mutex_unlock(&pkernfs_kroot_mutex);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_recookie);
+
+/**
  * pkernfs_kroot_adopt() - take over a root that an earlier kernel made
  * @sb: a mounted pkernfs
  * @name: the root's name

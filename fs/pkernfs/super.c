@@ -416,6 +416,10 @@ static int pkernfs_read_super(struct fs_context *fc, struct pkernfs_sb_info *sbi
 	if (!sbi->dsb)
 		return -ENOMEM;
 	pkernfs_geometry(sbi);
+	/* Handed-over DMA must reach file data only: checked before the replay reads any. */
+	pkernfs_dma_guard(sbi->region->phys, sbi->region->size,
+			  sbi->region->phys + le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_DATA].off),
+			  le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_DATA].len));
 
 	err = pkernfs_journal_replay(sbi, fc->sb_flags & SB_RDONLY);
 	if (err == -EROFS)

@@ -73,6 +73,8 @@ struct pkernfs_kroot *pkernfs_kroot_create(struct super_block *sb, const char *n
 					   u64 cookie, unsigned long npages);
 struct pkernfs_kroot *pkernfs_kroot_adopt(struct super_block *sb, const char *name,
 					  u64 cookie);
+int pkernfs_kroot_cookie(struct super_block *sb, const char *name, u64 *cookie);
+int pkernfs_kroot_recookie(struct super_block *sb, struct pkernfs_kroot *kr, u64 cookie);
 void pkernfs_kroot_put(struct pkernfs_kroot *kr);
 int pkernfs_kroot_release(struct pkernfs_kroot *kr);
 phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
@@ -112,6 +114,7 @@ bool pkernfs_dma_preserved(struct device *dev);
 bool pkernfs_dma_handed_over(struct device *dev);
 bool pkernfs_dma_range_live(phys_addr_t start, u64 len);
 bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len);
+unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data, u64 len);
 int pkernfs_iommu_dev_check(struct device *dev);
 struct kimage;
 void pkernfs_iommu_kimage_free(struct kimage *image);
@@ -129,6 +132,12 @@ static inline bool pkernfs_dma_range_live(phys_addr_t start, u64 len)
 static inline bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len)
 {
 	return false;
+}
+
+static inline unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data,
+					     u64 len)
+{
+	return 0;
 }
 
 static inline bool pkernfs_dma_preserved(struct device *dev)

@@ -176,6 +176,19 @@ TEST(iommu_handover_note)
 	memset(raw + 700001, 'x', 8);
 	EXPECT_EQ(kimage_find_note(raw, len, &n), -1);
 	EXPECT_EQ(n.iommu_handover, 2);
+	EXPECT_EQ(n.iommu_oldest, 2);	/* no oldest=: only its own */
+	/* A kernel that adopts older versions too says from which. */
+	memcpy(raw + 300007, "PKERNFS_IOMMU_NOTE handover=3 oldest=1 modes=legacy", 52);
+	kimage_find_note(raw, len, &n);
+	EXPECT_EQ(n.iommu_handover, 3);
+	EXPECT_EQ(n.iommu_oldest, 1);
+	/* An oldest newer than the newest, or none, is no note. */
+	memcpy(raw + 300007, "PKERNFS_IOMMU_NOTE handover=2 oldest=3 modes=legacy", 52);
+	kimage_find_note(raw, len, &n);
+	EXPECT_EQ(n.iommu_handover, 0);
+	memcpy(raw + 300007, "PKERNFS_IOMMU_NOTE handover=2 oldest=0 modes=legacy", 52);
+	kimage_find_note(raw, len, &n);
+	EXPECT_EQ(n.iommu_handover, 0);
 	/* A tag without a number is no note. */
 	memcpy(raw + 300007, "PKERNFS_IOMMU_NOTE handover=x", 29);
 	kimage_find_note(raw, len, &n);

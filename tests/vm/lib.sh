@@ -92,6 +92,9 @@ pkt_kexec_prepare() {
 	PKT_NEXT_CMDLINE=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$((PKT_STAGE + 1))/" /proc/cmdline)
 	# Values a stage hands to the next travel on the command line.
 	[ -n "${PKT_EXTRA_APPEND:-}" ] && PKT_NEXT_CMDLINE="$PKT_NEXT_CMDLINE $PKT_EXTRA_APPEND"
+	# Another release's kernel (pkt_next_kernel) says so on its command line.
+	[ -n "${PKT_NEXT_LABEL:-}" ] &&
+		PKT_NEXT_CMDLINE=$(echo "$PKT_NEXT_CMDLINE" | sed "s/pkt\.kernel=[^ ]*/pkt.kernel=$PKT_NEXT_LABEL/")
 	# A word the next kernel must boot without (a dropped reservation).
 	[ -n "${PKT_DROP_APPEND:-}" ] &&
 		PKT_NEXT_CMDLINE=$(echo "$PKT_NEXT_CMDLINE" | sed "s/ $PKT_DROP_APPEND//g")
@@ -326,6 +329,34 @@ pkt_pkernfs_remount() {
 	pkt_must "mount pkernfs" mount -t pkernfs dax0.0 /mnt/pk
 }
 
+# Earlier releases' kernels (run.sh's pkt-pinned): /boot/pinned/LABEL/bzImage;
+# "main" is this tree's, /boot/bzImage.
+pkt_image() {
+	if [ "$1" = main ]; then echo /boot/bzImage; else echo "/boot/pinned/$1/bzImage"; fi
+}
+
+# pkt_next_kernel LABEL: the next pkt_kexec_load boots that kernel.
+pkt_next_kernel() {
+	PKT_NEXT_KERNEL=$(pkt_image "$1")
+	PKT_NEXT_LABEL=$1
+	[ -f "$PKT_NEXT_KERNEL" ] || { pkt_fail "no kernel image $PKT_NEXT_KERNEL"; return 1; }
+}
+
+# pkt_kernel_is LABEL: the running kernel is the one built as that image
+# (its version string, build number and time, read from the bzImage's
+# setup header, is uname's), not merely what the command line claims.
+pkt_kernel_is() {
+	local img off v
+	img=$(pkt_image "$1")
+	off=$(od -An -tu2 -j 526 -N 2 "$img" | tr -d ' ')
+	v=$(dd if="$img" bs=1 skip=$((off + 512)) count=256 2> /dev/null | tr '\0' '\n' | head -n 1)
+	case "$v" in
+	"$(uname -r) "*"$(uname -v)") return 0 ;;
+	esac
+	echo "running '$(uname -r) $(uname -v)', image $img is '$v'"
+	return 1
+}
+
 # pkt_kexec_load: the next stage loaded, for a case that starts a DMA
 # between the load and kexec -e (pkt-edu kexec). PKT_NEXT_KERNEL names
 # another kernel image than this one.
@@ -434,4 +465,81 @@ pkt_vmm() {
 		case "$l" in rc=*) echo "${l#rc=}" ;; *) pkt_info "pkt-vmm: $l" ;; esac
 	done)
 	return "${rc:-1}"
+}
+
+# --- earlier releases' kernels (compat-*, run.sh's pkt-pinned) ---
+
+# pkt_compat_kexec LABEL: kexec into LABEL's kernel ("main": this tree's)
+# as things stand: a case umounts first, or not (an abrupt kexec). A
+# kernel without the arm parameter (before 1.2) is never armed.
+pkt_compat_kexec() {
+	[ -e /sys/module/pkernfs_iommu/parameters/armed ] || PKT_NO_ARM=1
+	pkt_next_kernel "$1" && pkt_kexec_load || return
+	sync
+	kexec -e
+	pkt_fail "kexec -e into $1 returned"
+	return 1
+}
+
+# pkt_compat_write DIR TAG N: N files of 8 to 40 KiB in DIR/TAG, then
+# their md5 sums in DIR/TAG.md5, renamed into place once all are written.
+pkt_compat_write() {
+	local i
+	mkdir -p "$1/$2" || return
+	for i in $(seq 1 "$3"); do
+		dd if=/dev/urandom of="$1/$2/f$i" bs=4k count=$((2 + i % 9)) 2> /dev/null || return
+	done
+	(cd "$1" && md5sum "$2"/f* > "$2.md5.new" && mv "$2.md5.new" "$2.md5")
+}
+
+# pkt_compat_writer DIR TAG: until killed (or kexec'd), write files, each
+# listed in DIR/TAG.md5 once written (only whole lines count); after 30
+# (each takes an AU), append numbered lines to DIR/TAG.log.
+pkt_compat_writer() {
+	local i=1
+	mkdir -p "$1/$2" || return
+	while [ $i -le 30 ] &&
+		dd if=/dev/urandom of="$1/$2/f$i" bs=4k count=$((1 + i % 7)) 2> /dev/null; do
+		(cd "$1" && md5sum "$2/f$i" >> "$2.md5") || return
+		i=$((i + 1))
+	done
+	i=1
+	while echo "line $i of $2" >> "$1/$2.log"; do
+		i=$((i + 1))
+	done
+}
+
+# pkt_compat_log_ok FILE: its whole lines are "line 1 of ...", "line 2 of
+# ...", in order, none missing; prints how many.
+pkt_compat_log_ok() {
+	awk '{ if ($1 != "line" || $2 != NR) { print "line " NR ": " $0; bad = 1; exit 1 } }
+	     END { if (!bad) print NR }' "$1"
+}
+
+# pkt_compat_verify DIR: every whole line of every DIR/*.md5 checks out;
+# prints how many files that was.
+pkt_compat_verify() {
+	local m n=0 l
+	for m in "$1"/*.md5; do
+		[ -f "$m" ] || continue
+		l=$(wc -l < "$m")
+		head -n "$l" "$m" > /tmp/verify.md5
+		(cd "$1" && md5sum -c -s /tmp/verify.md5) || {
+			echo "$(basename "$m"): $(cd "$1" && md5sum -c /tmp/verify.md5 2>&1 | grep -v ': OK' | head -n 3)"
+			return 1
+		}
+		n=$((n + l))
+	done
+	echo "$n"
+}
+
+# pkt_compat_has DIR N DESC: pkt_compat_verify finds exactly N files.
+pkt_compat_has() {
+	pkt_eq "every file with its data ($3)" "$(pkt_compat_verify "$1")" "$2"
+}
+
+# pkt_compat_level: "VERSION RO_COMPAT" of dax0.0 as pkernfsctl (main's)
+# reads it; the device unmounted and given back to device_dax.
+pkt_compat_level() {
+	pkernfsctl info -j dax0.0 | jq -r '.version + " " + (.feature_ro_compat | tostring)'
 }

@@ -33,6 +33,10 @@
 #   # pkt-mem: SIZE        guest RAM (default 2G)
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
 #                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
+#   # pkt-pinned: LABELS   earlier releases' kernels (configs/pinned-kernels,
+#                          make pinned) put in the guest at
+#                          /boot/pinned/LABEL/bzImage; SKIP if one is not built
+#   # pkt-kernel: LABEL    the first boot runs that pinned kernel, not the leg's
 # In pkt-qemu and pkt-initrd-prepend, @BUILD@ is the repo's build/ (make acpi).
 #
 # The guest writes "PKT <verb> ..." lines to its second serial port (see
@@ -108,6 +112,8 @@ IOMMU_OPTS=$(meta iommu "")
 EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
+PINNED=$(meta pinned "")
+FIRST=$(meta kernel main)
 MEM=$(meta mem 2G)
 MAXMEM=$(meta maxmem 8G)
 BACKING=$(meta nvdimm-backing file)
@@ -125,6 +131,22 @@ for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND; do
 	fi
 done
 
+# Earlier releases' kernels: an image is checked against its commit by
+# scripts/pinned.sh when built; here only its presence.
+for l in $PINNED; do
+	pimg=$("$REPO/scripts/pinned.sh" image "$l" 2> /dev/null) && [ -f "$pimg" ] || {
+		echo "SKIP $NAME: the pinned kernel $l is not built (make pinned; it needs" \
+			"the commit in this clone's history)"
+		exit 77
+	}
+done
+if [ "$FIRST" != main ]; then
+	case " $PINNED " in
+	*" $FIRST "*) KERNEL=$("$REPO/scripts/pinned.sh" image "$FIRST") ;;
+	*) echo "FAIL $NAME: pkt-kernel $FIRST is not in pkt-pinned"; exit 1 ;;
+	esac
+fi
+
 LOG=$LOGROOT/$CASE
 mkdir -p "$LOG" "$CACHE/vm"
 rm -f "$LOG"/*.log
@@ -134,7 +156,7 @@ rm -f "$LOG"/*.log
 # fresh clone's first run). 300 s still reports a CPU that is really stuck.
 cmdline="console=ttyS0 intel_iommu=on iommu.strict=1 panic=-1 no_timer_check"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
-cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 $APPEND"
+cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 pkt.kernel=$FIRST $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=$MAXMEM"
@@ -161,10 +183,22 @@ if [ "$NVDIMM" != none ]; then
 fi
 # shellcheck disable=SC2206
 [ -n "$EXTRA" ] && qemu+=($EXTRA)
-if [ -n "$PREPEND" ]; then
+if [ -n "$PINNED" ]; then
+	# A cpio of its own after the initramfs: the kernel unpacks each one.
+	pdir=$CACHE/vm/$CASE.$$.pinned
+	rm -rf "$pdir"
+	for l in $PINNED; do
+		mkdir -p "$pdir/root/boot/pinned/$l"
+		cp "$("$REPO/scripts/pinned.sh" image "$l")" "$pdir/root/boot/pinned/$l/bzImage"
+	done
+	(cd "$pdir/root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$pdir.cpio"
+	rm -rf "$pdir"
+fi
+if [ -n "$PREPEND$PINNED" ]; then
 	# The kernel looks for table upgrades in a cpio at the initrd's start.
 	ird=$CACHE/vm/$CASE.$$.initrd
-	cat "$PREPEND" "$INITRD" > "$ird"
+	cat $PREPEND "$INITRD" ${PINNED:+"$pdir.cpio"} > "$ird"
+	rm -f "${pdir:-/nonexistent}.cpio"
 	trap 'rm -f "${img:-}" "$ird"' EXIT
 	for i in "${!qemu[@]}"; do
 		[ "${qemu[$i]}" = "$INITRD" ] && qemu[$i]=$ird

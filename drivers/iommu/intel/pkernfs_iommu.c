@@ -79,9 +79,13 @@ module_param_named(liveupdate, pkernfs_iommu_liveupdate, bool, 0444);
 MODULE_PARM_DESC(liveupdate,
 		 "Adopt the IOMMU state a previous kernel handed over at kexec");
 
-/* Read by pkernfsctl kexec-check --arm out of the next kernel's image. */
+/*
+ * Read by pkernfsctl kexec-check --arm out of the next kernel's image: the
+ * handover versions this kernel adopts, the newest first.
+ */
 static const char pkernfs_iommu_note[] __used =
-	"PKERNFS_IOMMU_NOTE handover=" __stringify(PKVTD_VERSION) " modes=legacy";
+	"PKERNFS_IOMMU_NOTE handover=" __stringify(PKVTD_VERSION)
+	" oldest=" __stringify(PKVTD_VERSION_1) " modes=legacy";
 
 static unsigned int pkernfs_iommu_handover_version = PKVTD_VERSION;
 module_param_named(handover_version, pkernfs_iommu_handover_version, uint, 0444);
@@ -240,6 +244,8 @@ static unsigned int pk_trees_live;
 enum {
 	PK_INJECT_NONE, PK_INJECT_CRC, PK_INJECT_VERSION, PK_INJECT_REGBASE, PK_INJECT_DID0,
 	PK_INJECT_DATA,
+	/* Written as a format 1.1 kernel does: version 1; then one leaf into metadata. */
+	PK_INJECT_V1, PK_INJECT_V1_META,
 };
 
 static int pk_inject;
@@ -469,6 +475,43 @@ static int pk_claim_saved(void)
 	return 0;
 }
 
+/* Does a span of @t leave [@ds, +@dl) inside [@rs, +@rl)? Under pk_mutex. */
+static bool pk_tree_strays(const struct pk_tree *t, u64 rs, u64 rl, u64 ds, u64 dl)
+{
+	const struct pk_span *sp;
+
+	for (sp = t->span; sp && sp < t->span + t->nr; sp++)
+		if (sp->start < rs + rl && rs < sp->end && (sp->start < ds || sp->end > ds + dl))
+			return true;
+	return false;
+}
+
+static void pk_abandon_found(struct pkernfs_iommu_saved *s, u32 i);
+
+/*
+ * Is what @s hands over the pool's, [@pa, +@len) the data area of the
+ * pkernfs the pool is on? Version 2 recorded that area. Version 1 did not:
+ * a record of it whose table maps anything outside that data area is
+ * given up (mounts already did so for their own metadata). Under pk_mutex.
+ */
+static bool pk_saved_in_data(struct pkernfs_iommu_saved *s, u64 pa, u64 len)
+{
+	u32 i;
+
+	if (le16_to_cpu(s->hdr.version) != PKVTD_VERSION_1)
+		return le64_to_cpu(s->hdr.data_phys) == pa && le64_to_cpu(s->hdr.data_len) == len;
+	for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
+		if (s->restored[i] ||
+		    !pk_tree_strays(&s->tree[s->tree_of[i]], 0, U64_MAX, pa, len))
+			continue;
+		pk_abandon_found(s, i);
+		pr_err("%s: %02x:%02x.%d: a version 1 handover maps memory outside the data area of the pkernfs that holds its tables: given up\n",
+		       s->iommu->name, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
+		       PCI_FUNC(s->dev[i].devfn));
+	}
+	return true;
+}
+
 /*
  * Take a pool user, setting the pool up on @sb first: adopt it if an
  * earlier kernel made one (claiming what the saved contexts still use),
@@ -479,7 +522,7 @@ static int pk_pool_get(struct super_block *sb)
 	struct pkernfs_kroot *kr;
 	phys_addr_t pa, data_pa;
 	bool adopted = false;
-	u64 data_len;
+	u64 data_len, cookie;
 	int i, err;
 
 	if (pk_pool) {
@@ -491,7 +534,10 @@ static int pk_pool_get(struct super_block *sb)
 		pk_pool_users++;
 		return 0;
 	}
-	kr = pkernfs_kroot_adopt(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE);
+	/* A format 1.1 kernel's pool: the same layout under its own cookie. */
+	if (pkernfs_kroot_cookie(sb, PKVTD_POOL_NAME, &cookie) || cookie != PKVTD_POOL_COOKIE_1)
+		cookie = PKVTD_POOL_COOKIE;
+	kr = pkernfs_kroot_adopt(sb, PKVTD_POOL_NAME, cookie);
 	/* The one pool must be the one the open records' tables are in. */
 	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT && pk_saved_open) {
 		pr_err("the tables the last kernel handed over are in another pkernfs's kernel area: restore there first (or abandon them)\n");
@@ -507,7 +553,9 @@ static int pk_pool_get(struct super_block *sb)
 		return PTR_ERR(kr);
 	}
 	pk_pool = kr;
-	if (pkernfs_kroot_npages(kr) < PKVTD_MIN_POOL_PAGES) {
+	/* 1.1 kernels made pools down to the reserved pages and 8 more. */
+	if (pkernfs_kroot_npages(kr) < (cookie == PKVTD_POOL_COOKIE_1 ?
+					PKVTD_RESERVED_PAGES + 8 : PKVTD_MIN_POOL_PAGES)) {
 		err = -ENOSPC;
 		goto fail;
 	}
@@ -523,8 +571,7 @@ static int pk_pool_get(struct super_block *sb)
 
 			if (s && (le64_to_cpu(s->hdr.pool_phys) != pkernfs_kroot_phys(kr) ||
 				  le64_to_cpu(s->hdr.pool_pages) != pkernfs_kroot_npages(kr) ||
-				  le64_to_cpu(s->hdr.data_phys) != data_pa ||
-				  le64_to_cpu(s->hdr.data_len) != data_len)) {
+				  !pk_saved_in_data(s, data_pa, data_len))) {
 				pr_err("dmar%d: the handed-over tables are in another pool (%#llx+%llu pages), not this pkernfs's\n",
 				       i, le64_to_cpu(s->hdr.pool_phys),
 				       le64_to_cpu(s->hdr.pool_pages));
@@ -535,6 +582,11 @@ static int pk_pool_get(struct super_block *sb)
 		err = pk_claim_saved();
 		if (err)
 			goto fail;
+		/* This kernel writes version 2: later ones adopt it as such. */
+		if (cookie != PKVTD_POOL_COOKIE)
+			pr_info("the IOMMU table pool of a version 1 handover %s\n",
+				pkernfs_kroot_recookie(sb, kr, PKVTD_POOL_COOKIE) ?
+				"keeps version 1's cookie" : "now carries version 2's cookie");
 		pkernfs_kroot_ready(kr);
 	} else {
 		/* A fresh pool hands out pages in order: the reserved ones first. */
@@ -1396,6 +1448,51 @@ static bool pk_stop_all(struct intel_iommu *iommu, const char *why)
 	return done;
 }
 
+/*
+ * PK_INJECT_V1_META: the first leaf of dev[0]'s table now maps the page
+ * (or superpage) below the data area, outside the pool: pkernfs metadata
+ * that a version 1 handover cannot be told from data at boot.
+ */
+static void pk_inject_leaf(struct intel_iommu *iommu, const struct pkvtd_handover *h)
+{
+	u64 pa = le64_to_cpu(h->dev[0].ctx_lo) & VTD_PAGE_MASK, size, len, pool, end;
+	int i, level = (le64_to_cpu(h->dev[0].ctx_hi) & 7) + 2;
+	struct dma_pte *tbl = NULL, *pte = NULL;
+	phys_addr_t data;
+
+	for (; level >= 1; level--) {
+		if (!pkernfs_kroot_contains(pk_pool, pa))
+			return;
+		tbl = pkernfs_kroot_page_va(pk_pool, pa);
+		for (i = 0; i < 512 && !dma_pte_present(&tbl[i]); i++)
+			;
+		if (i == 512)
+			return;
+		pte = &tbl[i];
+		if (level == 1 || dma_pte_superpage(pte))
+			break;
+		pa = dma_pte_addr(pte);
+	}
+	if (!pte)
+		return;
+	pkernfs_kroot_data_range(pk_pool, &data, &len);
+	pool = pkernfs_kroot_phys(pk_pool);
+	end = pool + ((u64)pkernfs_kroot_npages(pk_pool) << PAGE_SHIFT);
+	size = VTD_PAGE_SIZE << (9 * (level - 1));
+	if (data < 2 * size)
+		return;
+	pa = ALIGN_DOWN(data - size, size);
+	while (pa < end && pool < pa + size) {
+		if (pa < size)
+			return;
+		pa -= size;
+	}
+	pte->val = (pte->val & ~(VTD_PAGE_MASK & GENMASK_ULL(51, 0))) | pa;
+	pk_flush(iommu, tbl);
+	pr_info("inject: the first leaf of %02x:%02x.%d's table now maps %#llx\n", h->dev[0].bus,
+		PCI_SLOT(h->dev[0].devfn), PCI_FUNC(h->dev[0].devfn), pa);
+}
+
 /* Everything of the handover header but the device records and the crc. */
 static void pk_fill_header(struct intel_iommu *iommu, struct pkvtd_handover *h,
 			   phys_addr_t hdr_pa, u64 gen, u32 n)
@@ -1543,6 +1640,14 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	}
 	if (pk_inject == PK_INJECT_DATA)
 		h->data_len = cpu_to_le64(PAGE_SIZE);
+	if (pk_inject == PK_INJECT_V1_META)
+		pk_inject_leaf(iommu, h);
+	if (pk_inject == PK_INJECT_V1 || pk_inject == PK_INJECT_V1_META) {
+		memmove((u8 *)h + PKVTD_V1_DEV_OFFSET, h->dev, n * sizeof(*h->dev));
+		memset((u8 *)h + PKVTD_V1_DEV_OFFSET + n * sizeof(*h->dev), 0,
+		       sizeof(h->data_phys) + sizeof(h->data_len));
+		h->version = cpu_to_le16(PKVTD_VERSION_1);
+	}
 	h->crc = cpu_to_le32(pkvtd_crc(h));
 	if (pk_inject == PK_INJECT_CRC)
 		h->dev[0].token ^= cpu_to_le64(1);
@@ -1579,6 +1684,7 @@ blocked:
 struct pk_cover {
 	u64 start, end;
 	bool covered;
+	u64 ext_start, ext_end;	/* the covering resource, unclipped walks only */
 };
 
 static int pk_cover_cb(struct resource *res, void *arg)
@@ -1586,8 +1692,11 @@ static int pk_cover_cb(struct resource *res, void *arg)
 	struct pk_cover *c = arg;
 
 	/* @res is clipped to the range asked for: one resource covers it all. */
-	if (res->start <= c->start && res->end >= c->end)
+	if (res->start <= c->start && res->end >= c->end) {
 		c->covered = true;
+		c->ext_start = res->start;
+		c->ext_end = res->end;
+	}
 	return 0;
 }
 
@@ -1603,7 +1712,7 @@ static bool pk_res_covers(u64 start, u64 len, unsigned long desc)
  * An NFIT persistent-memory range: the nfit driver, which turns it into a
  * resource, binds only after DMAR init, so read the table itself.
  */
-static bool pk_nfit_covers(u64 start, u64 len)
+static bool pk_nfit_range(u64 start, u64 len, u64 *ext_start, u64 *ext_len)
 {
 	static const guid_t pm = GUID_INIT(0x66f0d379, 0xb4f3, 0x4074, 0xac, 0x43,
 					   0x0d, 0x33, 0x18, 0xb7, 0x8c, 0xdb);
@@ -1624,12 +1733,22 @@ static bool pk_nfit_covers(u64 start, u64 len)
 		if (nh->type == ACPI_NFIT_TYPE_SYSTEM_ADDRESS &&
 		    nh->length >= offsetof(struct acpi_nfit_system_address, location_cookie) &&
 		    guid_equal((const guid_t *)spa->range_guid, &pm) && start >= spa->address &&
-		    len <= spa->length && start - spa->address <= spa->length - len)
+		    len <= spa->length && start - spa->address <= spa->length - len) {
 			covered = true;
+			*ext_start = spa->address;
+			*ext_len = spa->length;
+		}
 		off += nh->length;
 	}
 	acpi_put_table(tbl);
 	return covered;
+}
+
+static bool pk_nfit_covers(u64 start, u64 len)
+{
+	u64 s, l;
+
+	return pk_nfit_range(start, len, &s, &l);
 }
 
 /* NULL if [@start, +@len) is persistent memory this kernel will not allocate. */
@@ -1657,6 +1776,32 @@ struct pk_walk {
 	struct pk_tree tree[PKVTD_MAX_DEVS];
 	u16 tree_of[PKVTD_MAX_DEVS];
 };
+
+/*
+ * Version 1 recorded no data area: bound the leaves by the persistent
+ * memory range that holds the pool (the walk keeps them out of the pool
+ * itself). The mount narrows that to the filesystem's data area before it
+ * reads its metadata (pkernfs_dma_guard()).
+ */
+static const char *pk_v1_data_area(struct pk_walk *w)
+{
+	static const unsigned long desc[] = {
+		IORES_DESC_PERSISTENT_MEMORY_LEGACY, IORES_DESC_PERSISTENT_MEMORY,
+	};
+	u64 len = w->pool_pages << PAGE_SHIFT;
+	struct pk_cover c = { .start = w->pool_phys, .end = w->pool_phys + len - 1 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(desc) && !c.covered; i++)
+		walk_iomem_res_desc(desc[i], IORESOURCE_MEM, 0, U64_MAX, &c, pk_cover_cb);
+	if (c.covered) {
+		w->data_phys = c.ext_start;
+		w->data_len = c.ext_end - c.ext_start + 1;
+	} else if (!pk_nfit_range(w->pool_phys, len, &w->data_phys, &w->data_len)) {
+		return "no persistent-memory range holds the table pool";
+	}
+	return pk_check_memory(w->data_phys, w->data_len);
+}
 
 /* Add a leaf's target to the current tree's spans, merged with the last. */
 static const char *pk_span_add(struct pk_walk *w, u64 start, u64 len)
@@ -1751,6 +1896,10 @@ static const char *pk_walk_pgtable(struct pk_walk *w, u64 pa, int level)
 		else if (addr < w->data_phys || size > w->data_len ||
 			 addr - w->data_phys > w->data_len - size)
 			why = "a mapping outside the pkernfs data area";
+		/* Version 1's bound is the whole namespace, the pool too. */
+		else if (addr < w->pool_phys + (w->pool_pages << PAGE_SHIFT) &&
+			 w->pool_phys < addr + size)
+			why = "a mapping into the IOMMU table pool";
 		else
 			why = pk_span_add(w, addr, size);
 	}
@@ -1868,8 +2017,10 @@ static const char *pk_check_header(struct intel_iommu *iommu, const struct pkvtd
 	if (pool & ~PAGE_MASK || pages < PKVTD_RESERVED_PAGES + 8 || pages > PKVTD_MAX_POOL_PAGES ||
 	    root_pa != pool + (2 * iommu->seq_id + 1) * PAGE_SIZE)
 		return "the root table is not where the pool layout puts it";
-	if (data & ~PAGE_MASK || !dlen || dlen & ~PAGE_MASK || data + dlen < data ||
-	    (data < pool + pages * PAGE_SIZE && pool < data + dlen))
+	if (le16_to_cpu(h->version) == PKVTD_VERSION_1)
+		;	/* no data area: pk_v1_data_area() */
+	else if (data & ~PAGE_MASK || !dlen || dlen & ~PAGE_MASK || data + dlen < data ||
+		 (data < pool + pages * PAGE_SIZE && pool < data + dlen))
 		return "the data area is malformed or overlaps the pool";
 	for (i = 0; i < n; i++) {
 		if (memchr_inv(h->dev[i].reserved, 0, sizeof(h->dev[i].reserved)))
@@ -1932,6 +2083,23 @@ static bool pk_in_ram(u64 root_pa)
 {
 	return region_intersects(root_pa - PAGE_SIZE, 2 * PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
 				 IORES_DESC_NONE) != REGION_DISJOINT;
+}
+
+/*
+ * A version 1 page (checksum already checked) read as version 2: the same
+ * header without the data area, whose bytes the device records begin at.
+ * The copy keeps version 1, so the checks know it has no data area.
+ */
+static struct pkvtd_handover *pk_handover_from_v1(const struct pkvtd_handover *h)
+{
+	u32 n = min_t(u32, le32_to_cpu(h->nr_dev), PKVTD_MAX_DEVS);
+	struct pkvtd_handover *v2 = kzalloc(PAGE_SIZE, GFP_KERNEL);
+
+	if (!v2)
+		return NULL;
+	memcpy(v2, h, PKVTD_V1_DEV_OFFSET);
+	memcpy(v2->dev, (const u8 *)h + PKVTD_V1_DEV_OFFSET, n * sizeof(*v2->dev));
+	return v2;
 }
 
 /*
@@ -2021,10 +2189,11 @@ static void pk_check_paths(struct intel_iommu *iommu, const struct pkernfs_iommu
 bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 {
 	struct pkernfs_iommu_saved *s = NULL;
-	struct pkvtd_handover *h;
+	struct pkvtd_handover *h, *h1 = NULL;
 	struct pk_walk *w = NULL;
 	const char *why;
 	u64 root_pa, pool, pages;
+	u16 ver;
 	u32 n;
 
 	h = pk_map_handover(iommu, &root_pa);
@@ -2065,15 +2234,26 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		pk_refuse(iommu, -EBADMSG, "this kernel runs the IOMMU in scalable mode");
 		goto out;
 	}
-	if (le16_to_cpu(h->version) != PKVTD_VERSION) {
+	ver = le16_to_cpu(h->version);
+	if (ver != PKVTD_VERSION && ver != PKVTD_VERSION_1) {
 		pk_refuse(iommu, -EPROTONOSUPPORT,
-			  "handover format version %u, this kernel reads version %u",
-			  le16_to_cpu(h->version), PKVTD_VERSION);
+			  "handover format version %u, this kernel reads versions %u to %u",
+			  ver, PKVTD_VERSION_1, PKVTD_VERSION);
 		goto out;
 	}
 	if (le32_to_cpu(h->crc) != pkvtd_crc(h)) {
 		pk_refuse(iommu, -EBADMSG, "checksum mismatch");
 		goto out;
+	}
+	if (ver == PKVTD_VERSION_1) {
+		h1 = h;
+		h = pk_handover_from_v1(h1);
+		if (!h) {
+			pk_refuse(iommu, -ENOMEM, "out of memory");
+			goto out;
+		}
+		pr_info("%s: handover version 1 (from a format 1.1 kernel): read as version %u, its mappings bounded by the persistent memory that holds its tables\n",
+			iommu->name, PKVTD_VERSION);
 	}
 	why = pk_check_header(iommu, h, root_pa);
 	if (why) {
@@ -2088,7 +2268,8 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			  why);
 		goto out;
 	}
-	why = pk_check_memory(le64_to_cpu(h->data_phys), le64_to_cpu(h->data_len));
+	why = ver == PKVTD_VERSION_1 ? NULL :
+	      pk_check_memory(le64_to_cpu(h->data_phys), le64_to_cpu(h->data_len));
 	if (why) {
 		pk_refuse(iommu, -EBADMSG, "the data area at %#llx %s", le64_to_cpu(h->data_phys),
 			  why);
@@ -2109,6 +2290,11 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 	w->pool_pages = pages;
 	w->data_phys = le64_to_cpu(h->data_phys);
 	w->data_len = le64_to_cpu(h->data_len);
+	why = ver == PKVTD_VERSION_1 ? pk_v1_data_area(w) : NULL;
+	if (why) {
+		pk_refuse(iommu, -EBADMSG, "the persistent memory around the table pool %s", why);
+		goto out;
+	}
 	why = pk_check_tables(w, root_pa);
 	if (why) {
 		pk_refuse(iommu, -EBADMSG, "%s", why);
@@ -2157,8 +2343,12 @@ out:
 		bitmap_free(w->seen);
 		kfree(w);
 	}
-	if (h)
+	if (h1) {
+		memunmap(h1);
+		kfree(h);
+	} else if (h) {
 		memunmap(h);
+	}
 	return !!s;
 }
 
@@ -2205,6 +2395,67 @@ static void pk_abandon_rec(struct intel_iommu *iommu, struct pkernfs_iommu_saved
 	pk_saved_open--;
 	pk_tree_put(s, i);
 }
+
+/* pk_abandon_rec() on record @i of @s, its device looked up. Under pk_mutex. */
+static void pk_abandon_found(struct pkernfs_iommu_saved *s, u32 i)
+{
+	struct pci_dev *pdev = pci_get_domain_bus_and_slot(s->iommu->segment, s->dev[i].bus,
+							   s->dev[i].devfn);
+
+	pk_abandon_rec(s->iommu, s, i, pdev);
+	pci_dev_put(pdev);
+}
+
+/**
+ * pkernfs_dma_guard() - give up handed-over DMA into a pkernfs's metadata
+ * @region: the physical start of a pkernfs being mounted
+ * @size: its size
+ * @data: the start of its file data area
+ * @len: the data area's length
+ *
+ * Called by every mount once its superblock checks out, before its journal
+ * is replayed. The tables a device still walks must map file data of the
+ * pkernfs that holds them only. A version 1 handover recorded no data
+ * area (its leaves were bounded by the namespace at boot), and a recorded
+ * one is the old kernel's word: here the filesystem's own superblock
+ * decides. A record whose table maps any of @region outside the data
+ * area, or any of it at all if its pool is on another pkernfs, is
+ * abandoned: device stopped, context cleared, nothing held.
+ *
+ * Return: the number of records given up.
+ */
+unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data, u64 len)
+{
+	unsigned int n = 0;
+	int u;
+	u32 i;
+
+	/* Trees are only added at DMAR init, before any mount: see pkernfs_dma_range_mapped(). */
+	if (!READ_ONCE(pk_trees_live))
+		return 0;
+	mutex_lock(&pk_mutex);
+	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
+		struct pkernfs_iommu_saved *s = pk_saved[u];
+
+		u64 pool = s ? le64_to_cpu(s->hdr.pool_phys) : 0;
+		/* Another pkernfs's files are never this handover's to reach. */
+		u64 ok = pool >= region && pool - region < size ? len : 0;
+
+		for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			if (s->restored[i] ||
+			    !pk_tree_strays(&s->tree[s->tree_of[i]], region, size, data, ok))
+				continue;
+			pk_abandon_found(s, i);
+			pr_err("%s: %02x:%02x.%d: the tables handed over map pkernfs metadata (%pa+%#llx holds the data): given up\n",
+			       s->iommu->name, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
+			       PCI_FUNC(s->dev[i].devfn), &data, len);
+			n++;
+		}
+	}
+	mutex_unlock(&pk_mutex);
+	return n;
+}
+EXPORT_SYMBOL_GPL(pkernfs_dma_guard);
 
 /**
  * pkernfs_iommu_release_device() - a handed-over device is going away
@@ -2258,14 +2509,9 @@ static unsigned int pk_abandon_all(void)
 			continue;
 		s = pk_saved[iommu->seq_id];
 		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
-			struct pci_dev *pdev;
-
 			if (s->restored[i])
 				continue;
-			pdev = pci_get_domain_bus_and_slot(iommu->segment, s->dev[i].bus,
-							   s->dev[i].devfn);
-			pk_abandon_rec(iommu, s, i, pdev);
-			pci_dev_put(pdev);
+			pk_abandon_found(s, i);
 			n++;
 		}
 	}

@@ -16,8 +16,15 @@
 #define PKVTD_MAGIC		0x314f484454564b50ULL
 /* 2: the data area is recorded; every leaf must lie in it. */
 #define PKVTD_VERSION		2
+/*
+ * 1 (format 1.1 kernels): no @data_phys and @data_len, the device records
+ * start right after @reserved. Still adopted; see pk_handover_from_v1().
+ */
+#define PKVTD_VERSION_1		1
 /* The pool root's cookie: the layout of what this file keeps there. */
 #define PKVTD_POOL_COOKIE	(PKVTD_MAGIC ^ PKVTD_VERSION)
+/* Version 1 made pools of the same layout under its own cookie. */
+#define PKVTD_POOL_COOKIE_1	(PKVTD_MAGIC ^ PKVTD_VERSION_1)
 #define PKVTD_POOL_NAME		"intel-iommu"
 /*
  * Pages 2n and 2n + 1 of the pool are the handover header and the root
@@ -96,6 +103,10 @@ struct pkvtd_handover {
 
 static_assert(sizeof(struct pkvtd_dev) == 32);
 static_assert(sizeof(struct pkvtd_handover) == 96);
+/* Where version 1's device records start. */
+#define PKVTD_V1_DEV_OFFSET	offsetof(struct pkvtd_handover, data_phys)
+static_assert(PKVTD_V1_DEV_OFFSET == 80);
+static_assert((4096 - PKVTD_V1_DEV_OFFSET) / sizeof(struct pkvtd_dev) >= PKVTD_MAX_DEVS);
 
 struct dmar_domain;
 struct intel_iommu;

@@ -66,7 +66,7 @@ stage_2() {
 
 stage_3() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "handover format version 3, this kernel reads version 2" 93 || return	# EPROTONOSUPPORT
+	refused "handover format version 3, this kernel reads versions 1 to 2" 93 || return	# EPROTONOSUPPORT
 	setup 33 3 || return
 	damage_and_kexec "another unit's register base" 3
 }
