@@ -383,6 +383,29 @@ int pkernfs_kroot_cookie(struct super_block *sb, const char *name, u64 *cookie)
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_cookie);
 
+/* pkernfs_kroot_recookie() on a filesystem the caller keeps entered. */
+int pkernfs_kroot_recookie_sbi(struct pkernfs_sb_info *sbi, struct pkernfs_kroot *kr, u64 cookie)
+{
+	struct pkernfs_kdir_entry *img;
+	int err = -EIO;
+
+	mutex_lock(&pkernfs_kroot_mutex);
+	if (kr->sbi != sbi)
+		goto out;
+	mutex_lock(&sbi->lock);
+	img = pkernfs_txn_add(sbi, PKERNFS_T_KDIR, kr->slot);
+	err = PTR_ERR_OR_ZERO(img);
+	if (!err) {
+		img->k_cookie = cpu_to_le64(cookie);
+		pkernfs_txn_commit(sbi);
+		kr->cookie = cookie;
+	}
+	mutex_unlock(&sbi->lock);
+out:
+	mutex_unlock(&pkernfs_kroot_mutex);
+	return err;
+}
+
 /**
  * pkernfs_kroot_recookie() - give an adopted root its owner's new cookie
  * @sb: the mounted pkernfs the root is on
@@ -397,26 +420,16 @@ EXPORT_SYMBOL_GPL(pkernfs_kroot_cookie);
 int pkernfs_kroot_recookie(struct super_block *sb, struct pkernfs_kroot *kr, u64 cookie)
 {
 	struct pkernfs_sb_info *sbi = pkernfs_kroot_sbi(sb);
-	struct pkernfs_kdir_entry *img;
-	int idx, err = -EIO;
+	int idx, err;
 
+	if (!sbi)
+		return -EIO;
 	if (sb_rdonly(sb))
 		return -EROFS;
-	mutex_lock(&pkernfs_kroot_mutex);
-	if (!sbi || kr->sbi != sbi || pkernfs_enter(sbi, &idx))
-		goto out;
-	mutex_lock(&sbi->lock);
-	img = pkernfs_txn_add(sbi, PKERNFS_T_KDIR, kr->slot);
-	err = PTR_ERR_OR_ZERO(img);
-	if (!err) {
-		img->k_cookie = cpu_to_le64(cookie);
-		pkernfs_txn_commit(sbi);
-		kr->cookie = cookie;
-	}
-	mutex_unlock(&sbi->lock);
+	if (pkernfs_enter(sbi, &idx))
+		return -EIO;
+	err = pkernfs_kroot_recookie_sbi(sbi, kr, cookie);
 	pkernfs_exit(idx);
-out:
-	mutex_unlock(&pkernfs_kroot_mutex);
 	return err;
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_recookie);

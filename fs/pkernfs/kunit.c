@@ -276,6 +276,16 @@ static void pkernfs_test_kroot(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, n, 7ul);
 
+	/* An owner of a newer layout gives it its cookie: adopted by that one only. */
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_recookie_sbi(sbi, a, 0xa11cf), 0);
+	pkernfs_kroot_put(a);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11ce)),
+			-EKEYREJECTED);
+	a = pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11cf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 2);
+	pkernfs_kroot_ready(a);
+
 	KUNIT_EXPECT_EQ(test, pkernfs_kroot_release(a), 0);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xa11ce)), -ENOENT);
 	KUNIT_EXPECT_EQ(test, pkernfs_kdir_validate(sbi), 1);

@@ -198,6 +198,7 @@ int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi);
 void pkernfs_kroot_unmount(struct pkernfs_sb_info *sbi);
 struct pkernfs_kroot *pkernfs_kroot_create_sbi(struct pkernfs_sb_info *sbi, const char *name,
 					       u64 cookie, unsigned long npages);
+int pkernfs_kroot_recookie_sbi(struct pkernfs_sb_info *sbi, struct pkernfs_kroot *kr, u64 cookie);
 struct pkernfs_kroot *pkernfs_kroot_adopt_sbi(struct pkernfs_sb_info *sbi, const char *name,
 					      u64 cookie);
 
