@@ -3,6 +3,7 @@
 # pkernfs: persistent memory filesystem for kexec-based live update.
 #
 #   make demo      install what is missing, build, boot QEMU, show data surviving kexec
+#   make demo-vm   the same with a real VMM: a QEMU guest on pkernfs RAM resumes after kexec
 #   make check     every test: host unit, KUnit and VM suites; ends "N passed, N failed"
 #   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
 #
@@ -46,7 +47,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: pinned stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: demo-vm vmm-cpio pinned stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -176,16 +177,33 @@ $(BUILD)/stock/stock-kernel.cpio: scripts/stock-kernel.sh FORCE
 	@scripts/stock-kernel.sh $@
 stock-kernel: deps $(BUILD)/stock/stock-kernel.cpio
 
+# The vmm-* cases' guest: a multiboot payload for QEMU's -kernel, built
+# freestanding 32-bit; and the cpio with QEMU that run.sh appends for them.
+PAYLOAD := $(BUILD)/vmm/payload.elf
+$(PAYLOAD): tests/vm/payload/vmm-payload.c tests/vm/payload/entry.S tests/vm/payload/payload.lds
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -ffreestanding -fno-pic -fno-stack-protector -fno-builtin -nostdlib -O2 \
+		-Wall -Wextra -Werror -c tests/vm/payload/vmm-payload.c -o $(BUILD)/vmm/payload.o
+	$(CC) -m32 -Wa,--noexecstack -c tests/vm/payload/entry.S -o $(BUILD)/vmm/entry.o
+	$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/vm/payload/payload.lds -o $@ \
+		$(BUILD)/vmm/entry.o $(BUILD)/vmm/payload.o
+$(BUILD)/vmm/vmm.cpio: $(PAYLOAD) scripts/mkvmm-cpio.sh
+	@scripts/mkvmm-cpio.sh $(PAYLOAD) $@
+vmm-cpio: $(BUILD)/vmm/vmm.cpio
+
 # Earlier releases' kernels for the compat-* cases (configs/pinned-kernels),
 # each from its own tree and cache; ccache makes the second one cheap.
 pinned: deps
 	@scripts/pinned.sh build
 
-check: deps unit pkernfsctl acpi stock-kernel $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug pinned
+check: deps unit pkernfsctl acpi stock-kernel $(BUILD)/fuzz/fuzz_fsck initramfs initramfs-debug pinned vmm-cpio
 	@tests/check.sh
 
 demo: initramfs
 	@scripts/demo.sh
+
+demo-vm: initramfs vmm-cpio
+	@scripts/demo-vm.sh
 
 lint: deps
 	@scripts/lint.sh

@@ -543,3 +543,119 @@ pkt_compat_has() {
 pkt_compat_level() {
 	pkernfsctl info -j dax0.0 | jq -r '.version + " " + (.feature_ro_compat | tostring)'
 }
+
+# --- a real VMM: Debian's QEMU on pkernfs RAM (vmm-*, make demo-vm) ---
+# The guest is tests/vm/payload/ (make vmm-cpio, run.sh's pkt-initrd-append).
+
+PKT_VMM_PAYLOAD=/opt/vmm/payload.elf
+
+# pkt_qemu_start NAME RAMFILE SIZE [QEMU ARGS...]: the payload guest with
+# its RAM in RAMFILE (share=on; align=$PKT_QEMU_ALIGN, 2M unless set, empty
+# for QEMU's default), COM1 to /run/NAME.serial, QMP on the FIFOs
+# /run/NAME.qmp.in and .out (the test kernels have no sockets).
+pkt_qemu_start() {
+	local name=$1 ram=$2 size=$3 opts="share=on" i
+	shift 3
+	[ -n "${PKT_QEMU_ALIGN-2M}" ] && opts="$opts,align=${PKT_QEMU_ALIGN-2M}"
+	rm -f "/run/$name.qmp.in" "/run/$name.qmp.out" "/run/$name.serial" "/run/$name.pid"
+	mkfifo "/run/$name.qmp.in" "/run/$name.qmp.out" || return
+	# Not -daemonize: its error messages (a failed load) go to the log.
+	qemu-system-x86_64 -machine pc,memory-backend=ram0 -accel tcg -m "$size" \
+		-object "memory-backend-file,id=ram0,mem-path=$ram,size=$size,$opts" \
+		-kernel $PKT_VMM_PAYLOAD -display none -nodefaults \
+		-serial "file:/run/$name.serial" \
+		-chardev "pipe,id=qmp-$name,path=/run/$name.qmp" -mon "chardev=qmp-$name,mode=control" \
+		-pidfile "/run/$name.pid" "$@" < /dev/null > "/run/$name.qemu.log" 2>&1 &
+	for i in $(seq 1 100); do
+		pkt_qemu_alive "$name" && return 0
+		[ -d "/proc/$!" ] || break
+		sleep 0.1
+	done
+	echo "QEMU did not start: $(cat "/run/$name.qemu.log")"
+	return 1
+}
+
+# pkt_qemu_alive NAME: its QEMU runs (a zombie does not: the daemon's
+# parent is this guest's init, which does not reap it while a case runs).
+pkt_qemu_alive() {
+	local pid
+	pid=$(cat "/run/$1.pid" 2> /dev/null) &&
+	grep -q '^State:.*[RSDT]' "/proc/$pid/status" 2> /dev/null
+}
+
+# pkt_qmp NAME COMMAND: one HMP command through NAME's QMP channel. On a
+# FIFO a dead QEMU never answers: refused at once if it is gone.
+pkt_qmp() {
+	pkt_qemu_alive "$1" || { echo "$1: QEMU is not running"; return 1; }
+	PKT_QMP_PIDFILE="/run/$1.pid" pkt-qmp "/run/$1.qmp" "$2"
+}
+
+# pkt_qemu_tick NAME: "BOOT TICK" of the guest's last whole tick line.
+pkt_qemu_tick() {
+	grep 'tick [0-9]* chunk [0-9]* ok$' "/run/$1.serial" 2> /dev/null | tail -n 1 |
+		awk '{ print $3, $5 }'
+}
+
+# pkt_qemu_wait NAME TICK SECONDS: until the guest printed tick TICK or later.
+pkt_qemu_wait() {
+	local i=0 t
+	while [ $i -lt $(($3 * 5)) ]; do
+		t=$(pkt_qemu_tick "$1" | cut -d' ' -f2)
+		[ -n "$t" ] && [ "$t" -ge "$2" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "no tick $2 within $3 s: $(tail -n 2 "/run/$1.serial" 2> /dev/null)"
+	return 1
+}
+
+# pkt_qemu_poll NAME COMMAND TEXT: until COMMAND's answer holds TEXT (30 s).
+pkt_qemu_poll() {
+	local i
+	for i in $(seq 1 150); do
+		case "$(pkt_qmp "$1" "$2")" in *"$3"*) return 0 ;; esac
+		pkt_qemu_alive "$1" || break
+		sleep 0.2
+	done
+	echo "$1: '$2' never said '$3': $(pkt_qmp "$1" "$2")"
+	return 1
+}
+
+# pkt_qemu_quit NAME: QEMU told to quit, and gone.
+pkt_qemu_quit() {
+	local i
+	pkt_qmp "$1" quit > /dev/null 2>&1
+	for i in $(seq 1 50); do
+		pkt_qemu_alive "$1" || return 0
+		sleep 0.2
+	done
+	echo "$1: QEMU still there after quit"
+	return 1
+}
+
+# pkt_qemu_save NAME STATE: pause the guest, save its device state to STATE
+# with its RAM left where it is (x-ignore-shared), and quit QEMU.
+pkt_qemu_save() {
+	pkt_qmp "$1" stop &&
+	pkt_qmp "$1" "migrate_set_capability x-ignore-shared on" &&
+	pkt_qmp "$1" "migrate \"exec:cat > $2\"" &&
+	pkt_qemu_poll "$1" "info migrate" "Migration status: completed" > /dev/null &&
+	pkt_qemu_quit "$1" && sync
+}
+
+# pkt_qemu_resume NAME RAMFILE SIZE STATE: a new QEMU for the same guest:
+# the device state loaded from STATE over the RAM in RAMFILE, then cont.
+pkt_qemu_resume() {
+	pkt_qemu_start "$1" "$2" "$3" -incoming defer &&
+	pkt_qmp "$1" "migrate_set_capability x-ignore-shared on" > /dev/null &&
+	pkt_qmp "$1" "migrate_incoming \"exec:cat $4\"" > /dev/null || return
+	# "paused (inmigrate)" while loading, "paused" once loaded.
+	local i st
+	for i in $(seq 1 150); do
+		st=$(pkt_qmp "$1" "info status") || break
+		[ "$st" = "VM status: paused" ] && break
+		sleep 0.2
+	done
+	[ "$st" = "VM status: paused" ] || { echo "$1: not loaded: $st"; return 1; }
+	pkt_qmp "$1" cont > /dev/null
+}

@@ -33,6 +33,8 @@
 #   # pkt-mem: SIZE        guest RAM (default 2G)
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
 #                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
+#   # pkt-initrd-append: FILE  a cpio unpacked after the initramfs (make
+#                          vmm-cpio: QEMU and the payload for the vmm-* cases)
 #   # pkt-pinned: LABELS   earlier releases' kernels (configs/pinned-kernels,
 #                          make pinned) put in the guest at
 #                          /boot/pinned/LABEL/bzImage; SKIP if one is not built
@@ -112,6 +114,8 @@ IOMMU_OPTS=$(meta iommu "")
 EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
+APPENDED=$(meta initrd-append "")
+APPENDED=${APPENDED//@BUILD@/$REPO/build}
 PINNED=$(meta pinned "")
 FIRST=$(meta kernel main)
 MEM=$(meta mem 2G)
@@ -124,9 +128,9 @@ if [ "$LEG" = debug ]; then
 	# once gave early-boot wild-access reports (shared/DESIGN.md).
 	APPEND="no5lvl $APPEND"
 fi
-for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND; do
+for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND $APPENDED; do
 	if [ ! -s "$f" ]; then
-		echo "FAIL $NAME: $f is missing (make acpi builds the ACPI tables)"
+		echo "FAIL $NAME: $f is missing (make acpi builds the ACPI tables, make vmm-cpio QEMU's)"
 		exit 1
 	fi
 done
@@ -194,10 +198,10 @@ if [ -n "$PINNED" ]; then
 	(cd "$pdir/root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$pdir.cpio"
 	rm -rf "$pdir"
 fi
-if [ -n "$PREPEND$PINNED" ]; then
+if [ -n "$PREPEND$PINNED$APPENDED" ]; then
 	# The kernel looks for table upgrades in a cpio at the initrd's start.
 	ird=$CACHE/vm/$CASE.$$.initrd
-	cat $PREPEND "$INITRD" ${PINNED:+"$pdir.cpio"} > "$ird"
+	cat $PREPEND "$INITRD" ${PINNED:+"$pdir.cpio"} $APPENDED > "$ird"
 	rm -f "${pdir:-/nonexistent}.cpio"
 	trap 'rm -f "${img:-}" "$ird"' EXIT
 	for i in "${!qemu[@]}"; do
