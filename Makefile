@@ -187,7 +187,7 @@ $(PAYLOAD): tests/vm/payload/vmm-payload.c tests/vm/payload/entry.S tests/vm/pay
 	$(CC) -m32 -Wa,--noexecstack -c tests/vm/payload/entry.S -o $(BUILD)/vmm/entry.o
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/vm/payload/payload.lds -o $@ \
 		$(BUILD)/vmm/entry.o $(BUILD)/vmm/payload.o
-$(BUILD)/vmm/vmm.cpio: $(PAYLOAD) scripts/mkvmm-cpio.sh
+$(BUILD)/vmm/vmm.cpio: $(PAYLOAD) scripts/mkvmm-cpio.sh scripts/copy-libs.sh
 	@scripts/mkvmm-cpio.sh $(PAYLOAD) $@
 vmm-cpio: $(BUILD)/vmm/vmm.cpio
 

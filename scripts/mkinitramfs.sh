@@ -34,15 +34,7 @@ for app in $(/bin/busybox --list-full); do
 	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
 done
 
-copy_with_libs() {
-	local bin=$1 dest=$2 lib
-	cp -L "$bin" "$ROOT$dest"
-	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
-		[ -e "$ROOT$lib" ] && continue
-		mkdir -p "$ROOT$(dirname "$lib")"
-		cp -L "$lib" "$ROOT$lib"
-	done
-}
+. "$REPO/scripts/copy-libs.sh"
 
 for b in ndctl daxctl kexec jq; do
 	p=$(command -v "$b" || true)

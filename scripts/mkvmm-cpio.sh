@@ -23,16 +23,7 @@ die() { printf '[vmm-cpio] error: %s\n' "$*" >&2; exit 1; }
 
 rm -rf "$ROOT"
 mkdir -p "$ROOT/usr/bin" "$ROOT/usr/share/qemu" "$ROOT/opt/vmm" "$ROOT$(dirname "$ACCEL")"
-copy_with_libs() {
-	local lib
-	mkdir -p "$ROOT$(dirname "$2")"
-	cp -L "$1" "$ROOT$2"
-	for lib in $(ldd "$1" 2> /dev/null | grep -o '/[^ ]*'); do
-		[ -e "$ROOT$lib" ] && continue
-		mkdir -p "$ROOT$(dirname "$lib")"
-		cp -L "$lib" "$ROOT$lib"
-	done
-}
+. "$(dirname "$0")/copy-libs.sh"
 copy_with_libs "$QEMU" "$QEMU"
 copy_with_libs "$ACCEL" "$ACCEL"
 # SeaBIOS, and the option ROMs that load a multiboot -kernel.

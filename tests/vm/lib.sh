@@ -315,11 +315,17 @@ pkt_dmar_faults() { dmesg | grep -E 'DMAR: \[DMA (Read|Write)|DMAR:.*fault' || t
 
 # pkt_pkernfs_stage1 FILE SIZE: a fresh pkernfs on dax0.0 holding FILE.
 pkt_pkernfs_stage1() {
+	pkt_pkernfs_format &&
+	pkt_must "guest RAM file of $2" truncate -s "$2" "$1"
+}
+
+# pkt_pkernfs_format [OPTIONS]: a devdax namespace bound to dax_pkernfs,
+# formatted (mount -o format[,OPTIONS]) and mounted at /mnt/pk.
+pkt_pkernfs_format() {
 	pkt_must "devdax namespace" pkt_ns_devdax &&
 	pkt_must "bind dax0.0 to dax_pkernfs" pkt_bind dax0.0 &&
 	mkdir -p /mnt/pk &&
-	pkt_must "format and mount" mount -t pkernfs -o format dax0.0 /mnt/pk &&
-	pkt_must "guest RAM file of $2" truncate -s "$2" "$1"
+	pkt_must "format${1:+ ($1)} and mount" mount -t pkernfs -o "format${1:+,$1}" dax0.0 /mnt/pk
 }
 
 # pkt_pkernfs_remount: after kexec, the same filesystem again.
@@ -633,14 +639,18 @@ pkt_qemu_quit() {
 	return 1
 }
 
-# pkt_qemu_save NAME STATE: pause the guest, save its device state to STATE
-# with its RAM left where it is (x-ignore-shared), and quit QEMU.
-pkt_qemu_save() {
+# pkt_qemu_pause NAME STATE: pause the guest and save its device state to
+# STATE, its RAM left where it is (x-ignore-shared); QEMU stays.
+pkt_qemu_pause() {
 	pkt_qmp "$1" stop &&
 	pkt_qmp "$1" "migrate_set_capability x-ignore-shared on" &&
 	pkt_qmp "$1" "migrate \"exec:cat > $2\"" &&
-	pkt_qemu_poll "$1" "info migrate" "Migration status: completed" > /dev/null &&
-	pkt_qemu_quit "$1" && sync
+	pkt_qemu_poll "$1" "info migrate" "Migration status: completed" > /dev/null
+}
+
+# pkt_qemu_save NAME STATE: pkt_qemu_pause, then QEMU quits.
+pkt_qemu_save() {
+	pkt_qemu_pause "$1" "$2" && pkt_qemu_quit "$1" && sync
 }
 
 # pkt_qemu_resume NAME RAMFILE SIZE STATE: a new QEMU for the same guest:

@@ -475,43 +475,6 @@ static int pk_claim_saved(void)
 	return 0;
 }
 
-/* Does a span of @t leave [@ds, +@dl) inside [@rs, +@rl)? Under pk_mutex. */
-static bool pk_tree_strays(const struct pk_tree *t, u64 rs, u64 rl, u64 ds, u64 dl)
-{
-	const struct pk_span *sp;
-
-	for (sp = t->span; sp && sp < t->span + t->nr; sp++)
-		if (sp->start < rs + rl && rs < sp->end && (sp->start < ds || sp->end > ds + dl))
-			return true;
-	return false;
-}
-
-static void pk_abandon_found(struct pkernfs_iommu_saved *s, u32 i);
-
-/*
- * Is what @s hands over the pool's, [@pa, +@len) the data area of the
- * pkernfs the pool is on? Version 2 recorded that area. Version 1 did not:
- * a record of it whose table maps anything outside that data area is
- * given up (mounts already did so for their own metadata). Under pk_mutex.
- */
-static bool pk_saved_in_data(struct pkernfs_iommu_saved *s, u64 pa, u64 len)
-{
-	u32 i;
-
-	if (le16_to_cpu(s->hdr.version) != PKVTD_VERSION_1)
-		return le64_to_cpu(s->hdr.data_phys) == pa && le64_to_cpu(s->hdr.data_len) == len;
-	for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
-		if (s->restored[i] ||
-		    !pk_tree_strays(&s->tree[s->tree_of[i]], 0, U64_MAX, pa, len))
-			continue;
-		pk_abandon_found(s, i);
-		pr_err("%s: %02x:%02x.%d: a version 1 handover maps memory outside the data area of the pkernfs that holds its tables: given up\n",
-		       s->iommu->name, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
-		       PCI_FUNC(s->dev[i].devfn));
-	}
-	return true;
-}
-
 /*
  * Take a pool user, setting the pool up on @sb first: adopt it if an
  * earlier kernel made one (claiming what the saved contexts still use),
@@ -569,9 +532,16 @@ static int pk_pool_get(struct super_block *sb)
 		for (i = 0; i < PKVTD_MAX_UNITS; i++) {
 			struct pkernfs_iommu_saved *s = pk_saved[i];
 
+			/*
+			 * Version 1 recorded no data area: the mount of this
+			 * pkernfs already gave up whatever maps outside its own
+			 * (pkernfs_dma_guard()).
+			 */
 			if (s && (le64_to_cpu(s->hdr.pool_phys) != pkernfs_kroot_phys(kr) ||
 				  le64_to_cpu(s->hdr.pool_pages) != pkernfs_kroot_npages(kr) ||
-				  !pk_saved_in_data(s, data_pa, data_len))) {
+				  (le16_to_cpu(s->hdr.version) != PKVTD_VERSION_1 &&
+				   (le64_to_cpu(s->hdr.data_phys) != data_pa ||
+				    le64_to_cpu(s->hdr.data_len) != data_len)))) {
 				pr_err("dmar%d: the handed-over tables are in another pool (%#llx+%llu pages), not this pkernfs's\n",
 				       i, le64_to_cpu(s->hdr.pool_phys),
 				       le64_to_cpu(s->hdr.pool_pages));
@@ -2406,6 +2376,17 @@ static void pk_abandon_found(struct pkernfs_iommu_saved *s, u32 i)
 	pci_dev_put(pdev);
 }
 
+/* Does a span of @t leave [@ds, +@dl) inside [@rs, +@rl)? Under pk_mutex. */
+static bool pk_tree_strays(const struct pk_tree *t, u64 rs, u64 rl, u64 ds, u64 dl)
+{
+	const struct pk_span *sp;
+
+	for (sp = t->span; sp && sp < t->span + t->nr; sp++)
+		if (sp->start < rs + rl && rs < sp->end && (sp->start < ds || sp->end > ds + dl))
+			return true;
+	return false;
+}
+
 /**
  * pkernfs_dma_guard() - give up handed-over DMA into a pkernfs's metadata
  * @region: the physical start of a pkernfs being mounted
@@ -2418,9 +2399,10 @@ static void pk_abandon_found(struct pkernfs_iommu_saved *s, u32 i)
  * pkernfs that holds them only. A version 1 handover recorded no data
  * area (its leaves were bounded by the namespace at boot), and a recorded
  * one is the old kernel's word: here the filesystem's own superblock
- * decides. A record whose table maps any of @region outside the data
- * area, or any of it at all if its pool is on another pkernfs, is
- * abandoned: device stopped, context cleared, nothing held.
+ * decides. If the pool is on this pkernfs, a record whose table maps
+ * anything outside the data area is abandoned; if it is on another one,
+ * a record whose table maps any of @region. Abandoned: device stopped,
+ * context cleared, nothing held.
  *
  * Return: the number of records given up.
  */
@@ -2436,17 +2418,23 @@ unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data, u
 	mutex_lock(&pk_mutex);
 	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
 		struct pkernfs_iommu_saved *s = pk_saved[u];
+		u64 pool, rs = region, rl = size, dl = 0;
 
-		u64 pool = s ? le64_to_cpu(s->hdr.pool_phys) : 0;
-		/* Another pkernfs's files are never this handover's to reach. */
-		u64 ok = pool >= region && pool - region < size ? len : 0;
-
-		for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+		if (!s)
+			continue;
+		/* Its own pkernfs: all memory but the data area; another's: all of it. */
+		pool = le64_to_cpu(s->hdr.pool_phys);
+		if (pool >= region && pool - region < size) {
+			rs = 0;
+			rl = U64_MAX;
+			dl = len;
+		}
+		for (i = 0; i < le32_to_cpu(s->hdr.nr_dev); i++) {
 			if (s->restored[i] ||
-			    !pk_tree_strays(&s->tree[s->tree_of[i]], region, size, data, ok))
+			    !pk_tree_strays(&s->tree[s->tree_of[i]], rs, rl, data, dl))
 				continue;
 			pk_abandon_found(s, i);
-			pr_err("%s: %02x:%02x.%d: the tables handed over map pkernfs metadata (%pa+%#llx holds the data): given up\n",
+			pr_err("%s: %02x:%02x.%d: the tables handed over map pkernfs metadata or memory outside its data area (%pa+%#llx): given up\n",
 			       s->iommu->name, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
 			       PCI_FUNC(s->dev[i].devfn), &data, len);
 			n++;

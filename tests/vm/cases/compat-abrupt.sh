@@ -46,9 +46,7 @@ verify() {
 
 stage_1() {
 	pkt_check "running the 1.1 kernel" pkt_kernel_is 1.1
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "the 1.1 kernel formats" mount -t pkernfs -o format dax0.0 $M || return
+	pkt_pkernfs_format || return
 	abrupt w1 main
 }
 

@@ -14,9 +14,7 @@ M=/mnt/pk
 
 stage_1() {
 	pkt_check "running main" pkt_kernel_is main
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "format at level 1.1" mount -t pkernfs -o format,level=1.1 dax0.0 $M || return
+	pkt_pkernfs_format level=1.1 || return
 	pkt_check "40 files" pkt_compat_write $M main1 40
 	pkt_must "umount" umount $M && pkt_must "back to device_dax" pkt_unbind dax0.0 || return
 	pkt_eq "version 1.1, no feature in use yet" "$(pkt_compat_level)" "1.1 0"

@@ -18,9 +18,7 @@ M=/mnt/pk
 
 stage_1() {
 	pkt_check "running main" pkt_kernel_is main
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "format at main's level" mount -t pkernfs -o format,inodes=4096 dax0.0 $M || return
+	pkt_pkernfs_format inodes=4096 || return
 	pkt_check "40 files" pkt_compat_write $M main1 40
 	pkt_must "umount" umount $M && pkt_must "back to device_dax" pkt_unbind dax0.0 || return
 	pkt_eq "level 1.2: high-water marks (DMA only once held)" "$(pkt_compat_level)" "1.2 2"

@@ -24,9 +24,7 @@ each_stage() {
 	[ $PKT_STAGE -lt 6 ] && next=$(label $((PKT_STAGE + 1)))
 	pkt_check "running the $me kernel" pkt_kernel_is $me
 	if [ $PKT_STAGE = 1 ]; then
-		pkt_must "devdax namespace" pkt_ns_devdax &&
-		pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-		pkt_must "the 1.0 kernel formats" mount -t pkernfs -o format dax0.0 $M || return
+		pkt_pkernfs_format || return
 	else
 		pkt_pkernfs_remount || return
 	fi

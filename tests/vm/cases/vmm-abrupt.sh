@@ -14,24 +14,20 @@ M=/mnt/pk
 
 stage_1() {
 	local v at=""
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "format and mount" mount -t pkernfs -o format dax0.0 $M || return
+	pkt_pkernfs_format || return
 	pkt_must "vm0: QEMU, 48 MiB of RAM in pkernfs" pkt_qemu_start vm0 $M/vm0.ram 48M &&
 	pkt_must "vm1: QEMU, 32 MiB of RAM in pkernfs" pkt_qemu_start vm1 $M/vm1.ram 32M || return
 	for v in vm0 vm1; do
 		pkt_check "$v runs: tick 3" pkt_qemu_wait $v 3 180 || return
 	done
 	for v in vm0 vm1; do
-		pkt_must "$v: stop, save the state; QEMU left running" sh -c \
-			". /pkt/lib.sh; pkt_qmp $v stop > /dev/null &&
-			 pkt_qmp $v 'migrate_set_capability x-ignore-shared on' > /dev/null &&
-			 pkt_qmp $v 'migrate \"exec:cat > $M/$v.state\"' > /dev/null &&
-			 pkt_qemu_poll $v 'info migrate' 'Migration status: completed' > /dev/null" || return
+		pkt_must "$v: stop, save the state; QEMU left running" \
+			pkt_qemu_pause $v $M/$v.state || return
 		set -- $(pkt_qemu_tick $v)
 		at="$at pkt.$v=$1:$2"
 	done
-	pkt_check "both QEMUs still run" sh -c ". /pkt/lib.sh; pkt_qemu_alive vm0 && pkt_qemu_alive vm1"
+	pkt_check "vm0's QEMU still runs" pkt_qemu_alive vm0
+	pkt_check "vm1's QEMU still runs" pkt_qemu_alive vm1
 	PKT_EXTRA_APPEND="$at"
 	pkt_kexec
 }

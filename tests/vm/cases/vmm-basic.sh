@@ -21,9 +21,7 @@ T=/sys/kernel/tracing
 faults() { grep -c "order=$1 " $T/trace; }
 
 stage_1() {
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "format and mount" mount -t pkernfs -o format dax0.0 $M || return
+	pkt_pkernfs_format || return
 	echo 1 > $T/events/pkernfs/pkernfs_fault/enable
 	echo > $T/trace
 	pkt_must "QEMU runs the guest, its RAM in pkernfs" pkt_qemu_start vm0 $RAM 64M || return

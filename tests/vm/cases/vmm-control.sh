@@ -13,9 +13,7 @@ RAM=/run/vm0.ram
 STATE=$M/vm0.state
 
 stage_1() {
-	pkt_must "devdax namespace" pkt_ns_devdax &&
-	pkt_must "bind dax0.0" pkt_bind dax0.0 && mkdir -p $M &&
-	pkt_must "format and mount" mount -t pkernfs -o format dax0.0 $M || return
+	pkt_pkernfs_format || return
 	pkt_must "QEMU runs the guest, its RAM on tmpfs" pkt_qemu_start vm0 $RAM 64M || return
 	pkt_check "the guest runs: tick 3" pkt_qemu_wait vm0 3 180 || return
 	pkt_must "pause, save, quit" pkt_qemu_save vm0 $STATE || return

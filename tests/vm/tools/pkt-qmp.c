@@ -6,10 +6,9 @@
  *   pkt-qmp CHANNEL 'HMP COMMAND'    e.g. 'stop', 'info status',
  *                                    'migrate "exec:cat > FILE"'
  *
- * CHANNEL is a unix socket (-qmp unix:CHANNEL,server=on,wait=off), or the
- * base name of two FIFOs, CHANNEL.in and CHANNEL.out (-chardev
- * pipe,path=CHANNEL -mon mode=control): the test kernels have no sockets.
- * On a pipe the QMP session outlives each call, so the greeting and the
+ * CHANNEL is the base name of two FIFOs, CHANNEL.in and CHANNEL.out
+ * (-chardev pipe,path=CHANNEL -mon mode=control): the test kernels have
+ * no sockets. The QMP session outlives each call, so the greeting and the
  * capabilities' reply may come once or not at all: the command carries an
  * id, and only the reply with that id counts.
  *
@@ -24,8 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static char buf[1 << 16];
@@ -138,12 +135,11 @@ static void print_json_string(const char *p)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char cmd[4096], esc[2048], id[32], path[sizeof(sa.sun_path) + 8], *l, *r;
-	int fd, out;
+	char cmd[4096], esc[2048], id[32], path[256], *l, *r;
+	int fd, out = -1;
 	size_t i, j;
 
-	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+	if (argc != 3 || strlen(argv[1]) >= sizeof(path) - 8) {
 		fprintf(stderr, "usage: pkt-qmp CHANNEL 'HMP COMMAND'\n");
 		return 2;
 	}
@@ -160,24 +156,16 @@ int main(int argc, char **argv)
 		 "\"arguments\":{\"command-line\":\"%s\"}}\n", id, esc);
 	alarm(20);
 	pidfile = getenv("PKT_QMP_PIDFILE");
+	/* Opened read-write, so neither open waits for the other side. */
 	snprintf(path, sizeof(path), "%s.in", argv[1]);
-	if (!access(path, F_OK)) {
-		/* FIFOs: opened read-write, so neither open waits for the other side. */
-		fd = open(path, O_RDWR);
+	fd = open(path, O_RDWR);
+	if (fd >= 0) {
 		snprintf(path, sizeof(path), "%s.out", argv[1]);
 		out = open(path, O_RDWR);
-		if (fd < 0 || out < 0) {
-			fprintf(stderr, "pkt-qmp: %s: %s\n", path, strerror(errno));
-			return 1;
-		}
-	} else {
-		strcpy(sa.sun_path, argv[1]);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			fprintf(stderr, "pkt-qmp: %s: %s\n", argv[1], strerror(errno));
-			return 1;
-		}
-		out = fd;
+	}
+	if (fd < 0 || out < 0) {
+		fprintf(stderr, "pkt-qmp: %s: %s\n", path, strerror(errno));
+		return 1;
 	}
 	if (send_all(fd, cmd) || !(l = reply(out, id))) {
 		fprintf(stderr, "pkt-qmp: %s: no reply\n", argv[1]);
