@@ -158,7 +158,15 @@ build() {
 	local t0=$SECONDS
 	forget_other_checkout
 	log "building bzImage in $KOUT with -j$JOBS (first build ~20 min, then incremental)"
-	make -s -C "$KSRC" O="$KOUT" -j"$JOBS" bzImage
+	# ccache (by content, in preprocessor mode) turns a config change that
+	# touches a widely included header into mostly hits; kbuild still
+	# decides what to rebuild, so its command lines stay "gcc".
+	if [ -d /usr/lib/ccache ]; then
+		PATH=/usr/lib/ccache:$PATH CCACHE_DIR=$CACHE/ccache CCACHE_BASEDIR=$CACHE \
+			make -s -C "$KSRC" O="$KOUT" -j"$JOBS" bzImage
+	else
+		make -s -C "$KSRC" O="$KOUT" -j"$JOBS" bzImage
+	fi
 	[ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no bzImage"
 	log "kernel ready: $KOUT/arch/x86/boot/bzImage ($((SECONDS - t0)) s)"
 }

@@ -3,9 +3,9 @@
 # the initial user namespace: a VMM that was handed /dev/iommu, the VFIO
 # cdev and a pkernfs fd but runs as an unprivileged user, as root without
 # CAP_SYS_ADMIN, or with every capability of its own user namespace only,
-# is refused with EPERM and a message. (The test kernels are built without
-# CONFIG_USER_NS: that one says SKIP.) A read-only mapping of guest RAM cannot be held for persistent
-# DMA (EACCES). Nothing is marked by a refused call, and the same VMM
+# is refused with EPERM and a message (a kernel without CONFIG_USER_NS
+# would SKIP that one; the test kernels have it). A read-only mapping of
+# guest RAM cannot be held for persistent DMA (EACCES). Nothing is marked by a refused call, and the same VMM
 # with the privilege and a writable mapping succeeds.
 # pkt-stages: 1
 # pkt-nvdimm: 512M
