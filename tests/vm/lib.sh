@@ -432,6 +432,20 @@ pkt_edu_round_trip() {
 	pkt-edu verify "$2" $(($3 * 4096)) "$4"
 }
 
+# pkt_edu_dma_faults DEV FILE WHY: a DMA from DEV to FILE's page 20
+# through its old IOVA (where pkt_edu_persist mapped it) must fault, for
+# WHY, and leave the file's page as it was.
+pkt_edu_dma_faults() {
+	pkt-edu pattern "$2" $((20 * 4096)) 99
+	pkt_kmsg_mark "late dma"
+	pkt_must "a DMA through the old IOVA" pkt_edu "$1" to-ram "$(pkt_iova 20)" $PKT_EDU_LEN ||
+		return
+	sleep 1
+	pkt_refuse "it did not reach the file" pkt-edu verify "$2" $((20 * 4096)) 11
+	pkt_check "it faulted: $3" sh -c \
+		"dmesg | sed -n '/PKT MARK late dma/,\$p' | grep -q 'DMAR: \[DMA Write'"
+}
+
 # pkt_adopted: the kernel adopted the last one's IOMMU handover.
 pkt_adopted() {
 	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
@@ -618,10 +632,10 @@ pkt_qemu_wait() {
 # pkt_qemu_poll NAME COMMAND TEXT: until COMMAND's answer holds TEXT (30 s).
 pkt_qemu_poll() {
 	local i
-	for i in $(seq 1 150); do
+	for i in $(seq 1 600); do
 		case "$(pkt_qmp "$1" "$2")" in *"$3"*) return 0 ;; esac
 		pkt_qemu_alive "$1" || break
-		sleep 0.2
+		sleep 0.05
 	done
 	echo "$1: '$2' never said '$3': $(pkt_qmp "$1" "$2")"
 	return 1
@@ -631,9 +645,9 @@ pkt_qemu_poll() {
 pkt_qemu_quit() {
 	local i
 	pkt_qmp "$1" quit > /dev/null 2>&1
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		pkt_qemu_alive "$1" || return 0
-		sleep 0.2
+		sleep 0.05
 	done
 	echo "$1: QEMU still there after quit"
 	return 1
@@ -653,19 +667,26 @@ pkt_qemu_save() {
 	pkt_qemu_pause "$1" "$2" && pkt_qemu_quit "$1" && sync
 }
 
+# pkt_qemu_load NAME STATE: a QEMU started with -incoming defer loads the
+# device state from STATE over the RAM it maps, and stays paused.
+pkt_qemu_load() {
+	pkt_qmp "$1" "migrate_set_capability x-ignore-shared on" > /dev/null &&
+	pkt_qmp "$1" "migrate_incoming \"exec:cat $2\"" > /dev/null || return
+	# "paused (inmigrate)" while loading, "paused" once loaded.
+	local i st
+	for i in $(seq 1 600); do
+		st=$(pkt_qmp "$1" "info status") || break
+		[ "$st" = "VM status: paused" ] && return 0
+		sleep 0.05
+	done
+	echo "$1: not loaded: $st"
+	return 1
+}
+
 # pkt_qemu_resume NAME RAMFILE SIZE STATE: a new QEMU for the same guest:
 # the device state loaded from STATE over the RAM in RAMFILE, then cont.
 pkt_qemu_resume() {
 	pkt_qemu_start "$1" "$2" "$3" -incoming defer &&
-	pkt_qmp "$1" "migrate_set_capability x-ignore-shared on" > /dev/null &&
-	pkt_qmp "$1" "migrate_incoming \"exec:cat $4\"" > /dev/null || return
-	# "paused (inmigrate)" while loading, "paused" once loaded.
-	local i st
-	for i in $(seq 1 150); do
-		st=$(pkt_qmp "$1" "info status") || break
-		[ "$st" = "VM status: paused" ] && break
-		sleep 0.2
-	done
-	[ "$st" = "VM status: paused" ] || { echo "$1: not loaded: $st"; return 1; }
+	pkt_qemu_load "$1" "$4" &&
 	pkt_qmp "$1" cont > /dev/null
 }

@@ -213,6 +213,9 @@ struct pkernfs_iommu_saved {
 	struct pk_tree *tree;
 	u32 nr_tree;
 	DECLARE_BITMAP(abandoned, PKVTD_MAX_DEVS);	/* restored flag set too */
+	/* Copied context cleared by another domain's attach; never cleared. */
+	DECLARE_BITMAP(torn, PKVTD_MAX_DEVS);
+	DECLARE_BITMAP(replaced, PKVTD_MAX_DEVS);	/* finished for that; restored set */
 };
 
 static DEFINE_MUTEX(pk_mutex);		/* pool set-up, persist, restore */
@@ -239,16 +242,22 @@ static unsigned long pk_saved_open;	/* saved devices not yet restored */
  */
 static DEFINE_SPINLOCK(pk_held_lock);
 static unsigned int pk_trees_live;
+/* Some saved->torn bit is set that pk_reap_torn() has not seen. */
+static atomic_t pk_torn_pending = ATOMIC_INIT(0);
 
 /* Fault injection for tests: how the next handover is damaged. */
 enum {
 	PK_INJECT_NONE, PK_INJECT_CRC, PK_INJECT_VERSION, PK_INJECT_REGBASE, PK_INJECT_DID0,
 	PK_INJECT_DATA,
-	/* Written as a format 1.1 kernel does: version 1; then one leaf into metadata. */
-	PK_INJECT_V1, PK_INJECT_V1_META,
+	/*
+	 * Written as a format 1.1 kernel does: version 1; then one leaf into
+	 * metadata; then one leaf at pk_inject_pa (another pkernfs).
+	 */
+	PK_INJECT_V1, PK_INJECT_V1_META, PK_INJECT_V1_AT,
 };
 
 static int pk_inject;
+static u64 pk_inject_pa;
 
 /*
  * crc32c of the page with the crc field zero. The library's crc32c() needs
@@ -360,6 +369,7 @@ static void pk_free_tree(struct dma_pte *table, int level)
 }
 
 static void pk_pool_put(void);
+static void pk_reap_torn(void);
 
 /*
  * Record @i of @s is finished: abandoned, or its restored domain freed.
@@ -398,7 +408,8 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 	list_del(&pk->list);
 	spin_unlock(&pk_list_lock);
 	mutex_lock(&pk_mutex);
-	if (pk->restored && !pk->adopted) {
+	pk_reap_torn();
+	if (pk->restored && !pk->adopted && !test_bit(pk->rec, pk->saved->torn)) {
 		/*
 		 * Restored but never attached: the device still walks these
 		 * tables through its copied context. Keep them claimed and
@@ -799,7 +810,8 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
 				continue;
 			if (u == iommu->seq_id && s->dev[i].bus == bus &&
 			    s->dev[i].devfn == devfn) {
-				*err = test_bit(i, s->abandoned) ? -ESTALE :
+				*err = test_bit(i, s->abandoned) ||
+				       test_bit(i, s->replaced) ? -ESTALE :
 				       s->restored[i] ? -EBUSY : 0;
 				*done = &s->restored[i];
 				*sp = s;
@@ -847,6 +859,7 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
 		return ERR_PTR(-ENODEV);
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err, &s, &i);
 	if (!rec && err == -ENOENT && pk_refused[info->iommu->seq_id].err) {
 		mutex_unlock(&pk_mutex);
@@ -861,6 +874,9 @@ struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct sup
 				token);
 		else if (err == -ENODEV)
 			dev_err(dev, "pkernfs-iommu: token %#llx was handed over for another device\n",
+				token);
+		else if (err == -ESTALE && test_bit(i, s->replaced))
+			dev_err(dev, "pkernfs-iommu: domain %#llx: the device's handed-over context was replaced by another domain: nothing to restore\n",
 				token);
 		else if (err == -ESTALE)
 			dev_err(dev, "pkernfs-iommu: domain %#llx was abandoned (pkernfs_iommu.abandon): nothing to restore\n",
@@ -1111,6 +1127,7 @@ bool pkernfs_dma_handed_over(struct device *dev)
 	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
 		return false;
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	s = pk_saved[info->iommu->seq_id];
 	for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++)
 		if (s->dev[i].bus == info->bus && s->dev[i].devfn == info->devfn &&
@@ -1422,6 +1439,8 @@ static bool pk_stop_all(struct intel_iommu *iommu, const char *why)
  * PK_INJECT_V1_META: the first leaf of dev[0]'s table now maps the page
  * (or superpage) below the data area, outside the pool: pkernfs metadata
  * that a version 1 handover cannot be told from data at boot.
+ * PK_INJECT_V1_AT: it maps pk_inject_pa instead, for a test that names
+ * memory of another pkernfs in the same persistent range.
  */
 static void pk_inject_leaf(struct intel_iommu *iommu, const struct pkvtd_handover *h)
 {
@@ -1451,7 +1470,7 @@ static void pk_inject_leaf(struct intel_iommu *iommu, const struct pkvtd_handove
 	size = VTD_PAGE_SIZE << (9 * (level - 1));
 	if (data < 2 * size)
 		return;
-	pa = ALIGN_DOWN(data - size, size);
+	pa = ALIGN_DOWN(pk_inject == PK_INJECT_V1_AT ? pk_inject_pa : data - size, size);
 	while (pa < end && pool < pa + size) {
 		if (pa < size)
 			return;
@@ -1610,9 +1629,9 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	}
 	if (pk_inject == PK_INJECT_DATA)
 		h->data_len = cpu_to_le64(PAGE_SIZE);
-	if (pk_inject == PK_INJECT_V1_META)
+	if (pk_inject == PK_INJECT_V1_META || pk_inject == PK_INJECT_V1_AT)
 		pk_inject_leaf(iommu, h);
-	if (pk_inject == PK_INJECT_V1 || pk_inject == PK_INJECT_V1_META) {
+	if (pk_inject >= PK_INJECT_V1) {
 		memmove((u8 *)h + PKVTD_V1_DEV_OFFSET, h->dev, n * sizeof(*h->dev));
 		memset((u8 *)h + PKVTD_V1_DEV_OFFSET + n * sizeof(*h->dev), 0,
 		       sizeof(h->data_phys) + sizeof(h->data_len));
@@ -2416,6 +2435,7 @@ unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data, u
 	if (!READ_ONCE(pk_trees_live))
 		return 0;
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
 		struct pkernfs_iommu_saved *s = pk_saved[u];
 		u64 pool, rs = region, rl = size, dl = 0;
@@ -2462,6 +2482,7 @@ void pkernfs_iommu_release_device(struct device_domain_info *info)
 	    !dev_is_pci(info->dev))
 		return;
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	s = pk_saved[info->iommu->seq_id];
 	for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
 		if (s->dev[i].bus != info->bus || s->dev[i].devfn != info->devfn ||
@@ -2490,6 +2511,7 @@ static unsigned int pk_abandon_all(void)
 
 	down_read(&dmar_global_lock);
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	for_each_active_iommu(iommu, drhd) {
 		struct pkernfs_iommu_saved *s;
 
@@ -2558,6 +2580,84 @@ static const struct kernel_param_ops pk_abandon_ops = {
 module_param_cb(abandon, &pk_abandon_ops, NULL, 0200);
 MODULE_PARM_DESC(abandon, "Write 1: stop every handed-over device not yet restored, and block it");
 
+/* ---- a copied context replaced by another domain ---- */
+
+/*
+ * Finish each open record whose copied context another domain's attach
+ * cleared: no device walks its tables any more, so they, their domain id
+ * and the memory they map are no longer held, and a restore is refused.
+ * A restored domain's own record is left to pkernfs_iommu_domain_exit().
+ * Caller holds pk_mutex.
+ */
+static void pk_reap_torn(void)
+{
+	struct pkernfs_iommu_saved *s;
+	int u;
+	u32 i;
+
+	lockdep_assert_held(&pk_mutex);
+	/* Fully ordered: the torn bits set before the flag are seen below. */
+	if (!atomic_xchg(&pk_torn_pending, 0))
+		return;
+	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
+		s = pk_saved[u];
+		for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			if (!test_bit(i, s->torn) || s->restored[i])
+				continue;
+			s->restored[i] = true;
+			set_bit(i, s->replaced);
+			pk_saved_open--;
+			pk_tree_put(s, i);
+			pr_info("%s: %02x:%02x.%d: its handed-over context was replaced by another domain (token %#llx): its tables and memory are no longer held\n",
+				s->iommu->name, s->dev[i].bus, PCI_SLOT(s->dev[i].devfn),
+				PCI_FUNC(s->dev[i].devfn), le64_to_cpu(s->dev[i].token));
+		}
+	}
+}
+
+static void pk_torn_work_fn(struct work_struct *work)
+{
+	mutex_lock(&pk_mutex);
+	pk_reap_torn();
+	mutex_unlock(&pk_mutex);
+}
+
+static DECLARE_WORK(pk_torn_work, pk_torn_work_fn);
+
+/**
+ * pkernfs_iommu_context_torn() - a copied context entry was torn down
+ * @iommu: its unit; iommu->lock held
+ * @bus: the bus of the entry
+ * @devfn: its device and function
+ *
+ * Called by copied_context_tear_down() once the entry is cleared and
+ * flushed, when a domain other than the restored one is attached (the
+ * stock attach, an identity domain): the record the entry came from is
+ * finished by pk_reap_torn(), which needs pk_mutex.
+ */
+void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn)
+{
+	struct pkernfs_iommu_saved *s;
+	bool any = false;
+	u32 i;
+
+	lockdep_assert_held(&iommu->lock);
+	if (iommu->seq_id >= PKVTD_MAX_UNITS)
+		return;
+	/* Set once at DMAR init and never freed: no lock to read it. */
+	s = pk_saved[iommu->seq_id];
+	for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+		if (s->dev[i].bus == bus && s->dev[i].devfn == devfn) {
+			set_bit(i, s->torn);
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	atomic_set_release(&pk_torn_pending, 1);
+	schedule_work(&pk_torn_work);
+}
+
 /* ---- debugfs: state, and fault injection for tests ---- */
 
 static int pk_state_show(struct seq_file *m, void *unused)
@@ -2566,6 +2666,7 @@ static int pk_state_show(struct seq_file *m, void *unused)
 	int u, i;
 
 	mutex_lock(&pk_mutex);
+	pk_reap_torn();
 	seq_printf(m, "liveupdate %d\n", pkernfs_iommu_liveupdate);
 	if (pk_pool) {
 		phys_addr_t pa = pkernfs_kroot_phys(pk_pool);
@@ -2605,6 +2706,7 @@ static int pk_state_show(struct seq_file *m, void *unused)
 				   le64_to_cpu(s->dev[i].token),
 				   (u32)(le64_to_cpu(s->dev[i].ctx_hi) >> 8) & 0xffff,
 				   test_bit(i, s->abandoned) ? "abandoned" :
+				   test_bit(i, s->replaced) ? "replaced" :
 				   s->restored[i] ? "restored" : "open");
 		for (i = 0; s && i < s->nr_tree; i++) {
 			struct pk_tree *t = &s->tree[i];
@@ -2629,8 +2731,13 @@ static int __init pkernfs_iommu_debugfs(void)
 	struct dentry *d = debugfs_create_dir("pkernfs_iommu", NULL);
 
 	debugfs_create_file("state", 0400, d, NULL, &pk_state_fops);
-	/* Damages the next handover: 1 crc, 2 version, 3 regs, 4 did 0, 5 data area */
+	/*
+	 * Damages the next handover: 1 crc, 2 version, 3 regs, 4 did 0,
+	 * 5 data area, 6 version 1, 7 and a leaf into metadata, 8 and a leaf
+	 * at inject_pa.
+	 */
 	debugfs_create_u32("inject", 0600, d, (u32 *)&pk_inject);
+	debugfs_create_x64("inject_pa", 0600, d, &pk_inject_pa);
 	return 0;
 }
 late_initcall(pkernfs_iommu_debugfs);

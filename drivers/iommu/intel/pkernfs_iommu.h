@@ -125,6 +125,7 @@ void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iomm
 bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did);
 struct device_domain_info;
 void pkernfs_iommu_release_device(struct device_domain_info *info);
+void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn);
 bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
@@ -174,6 +175,10 @@ static inline bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
 
 struct device_domain_info;
 static inline void pkernfs_iommu_release_device(struct device_domain_info *info)
+{
+}
+
+static inline void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn)
 {
 }
 

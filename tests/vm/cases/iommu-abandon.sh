@@ -35,13 +35,7 @@ stage_2() {
 	pkt_must "load pkt_edu (it turns bus mastering on again)" pkt_edu_load || return
 	pkt_expect_error "restore after abandon" "domain $TOKEN was abandoned" edu restore $TOKEN $F
 	pkt_check "restore gives ENOENT" sh -c "grep -qx 'error -2' /sys/kernel/debug/pkt_edu/$EDU"
-	pkt_kmsg_mark "late dma"
-	pkt-edu pattern $F $((20 * 4096)) 99
-	pkt_must "a DMA through the old IOVA" edu to-ram "$(pkt_iova 20)" $PKT_EDU_LEN || return
-	sleep 1
-	pkt_refuse "it did not reach the file" pkt-edu verify $F $((20 * 4096)) 11
-	pkt_check "it faulted: the context is gone" sh -c \
-		"dmesg | sed -n '/PKT MARK late dma/,\$p' | grep -q 'DMAR: \[DMA Write'"
+	pkt_edu_dma_faults "$EDU" $F "the context is gone"
 	pkt_check "the file is no longer held" truncate -s 2M $F
 	pkt_must "release" pkt_edu "$EDU" release &&
 	pkt_must "a new persistent domain" truncate -s 4M $F &&

@@ -3,8 +3,12 @@
 # kernel area. A restore that names a file on the second is refused with
 # EXDEV and a message (it used to make a fresh pool there and give the
 # domain a NULL page table), and leaves no pool behind; the restore on the
-# right filesystem then works and DMA goes on.
-# pkt-stages: 2
+# right filesystem then works and DMA goes on. Then a version 1 handover
+# (no data area recorded, so boot bounds its leaves only by the persistent
+# range) whose table maps B's superblock: the mount of B, the pkernfs
+# that does not hold the pool, gives the device up before it reads its
+# metadata, and B is whole.
+# pkt-stages: 3
 # pkt-nvdimm: 1G
 # pkt-nvdimm-label: 128K
 # pkt-timeout: 200
@@ -12,6 +16,7 @@
 F=/mnt/pk/guest-ram
 G=/mnt/q/other
 TOKEN=0x5eed0061
+INJECT=/sys/kernel/debug/pkernfs_iommu/inject
 
 stage_1() {
 	EDU=$(pkt_edu_devs | head -n 1)
@@ -46,5 +51,35 @@ stage_2() {
 	pkt_must "mount A" mount -t pkernfs dax0.0 /mnt/pk || return
 	pkt_must "restore on A" pkt_edu "$EDU" restore $TOKEN $F || return
 	pkt_check "DMA both ways through the restored domain" pkt_edu_round_trip "$EDU" $F 3 21
+	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""
+	pkt_must "a file on B" sh -c "echo kept > $G.txt" || return
+	B0=$(cat /sys/bus/dax/devices/dax0.1/resource)
+	pkt_info "B's data starts at $B0"
+	pkt_must "the next handover: version 1, its first leaf at B's superblock" sh -c \
+		"echo $B0 > $INJECT""_pa && echo 8 > $INJECT" || return
+	pkt_liveupdate_kexec
+}
+
+stage_3() {
+	EDU=$(pkt_edu_devs | head -n 1)
+	pkt_check "read as version 1" sh -c "dmesg | grep -q 'dmar0: handover version 1'"
+	pkt_adopted
+	pkt_eq "edu still bus-mastering before any mount" "$(( $(pkt_pci_command "$EDU") & 4 ))" 4
+	mkdir -p /mnt/pk /mnt/q
+	pkt_kmsg_mark mountB
+	pkt_must "bind B" pkt_bind dax0.1 &&
+	pkt_must "mount B, the pkernfs without the pool, first" mount -t pkernfs dax0.1 /mnt/q ||
+		return
+	pkt_check "B's mount gave the device up: its tables map B" sh -c \
+		"dmesg | sed -n '/PKT MARK mountB/,\$p' | grep -q 'the tables handed over map pkernfs metadata'"
+	pkt_eq "edu's bus mastering is off" "$(( $(pkt_pci_command "$EDU") & 4 ))" 0
+	pkt_check "the record is closed" grep -q "saved dmar0 .* token $TOKEN .* abandoned" $PKT_IOMMU_STATE
+	pkt_check "nothing is held any more" grep -q "^tree dmar0 .* users 0 held 0 span(s)" $PKT_IOMMU_STATE
+	pkt_eq "B's file" "$(cat $G.txt)" kept
+	pkt_must "umount B" umount /mnt/q &&
+	pkt_check "fsck finds B clean" pkernfsctl fsck dax0.1
+	pkt_must "bind A" pkt_bind dax0.0 &&
+	pkt_must "mount A" mount -t pkernfs dax0.0 /mnt/pk || return
+	pkt_check "A's guest RAM is whole" pkt-edu verify $F $((3 * 4096)) 21
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""
 }
