@@ -210,7 +210,7 @@ lint: deps
 
 # Figures, not pass/fail: see tests/vm/bench/. make check runs only
 # bench-quick, to show the tooling works.
-bench: initramfs-bench
+bench: initramfs-bench vmm-cpio
 	@rm -rf $(BUILD)/bench && mkdir -p $(BUILD)/bench
 	@for b in tests/vm/bench/*.sh; do \
 		PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh -v $$(basename $$b .sh) || exit 1; \

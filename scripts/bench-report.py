@@ -27,6 +27,8 @@ PEERS = [
     ("iommu-", "persistent", "stock"),
     ("kexec-", "pkernfs", "none"),
     ("stall-create", "pkernfs", "control-tmpfs"),
+    # A VM's blackout across a host kexec, against a QEMU restart alone.
+    ("vmm-", "kexec", "restart"),
 ]
 
 # The targets: (label, group, subject, peer, op, bound). A ratio
