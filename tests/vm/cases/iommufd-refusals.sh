@@ -2,6 +2,8 @@
 # What IOMMU_HWPT_PKERNFS_PERSIST and _RESTORE refuse, each with an errno
 # and a message: a HWPT over anonymous memory; a restore before pkernfs is
 # mounted (the fd is on tmpfs); a restore under a token never handed over.
+# Each refused VMM exits without a restore: the record stays open (the
+# default domain stays deferred rather than replace the copied context).
 # Then the right restore works, and its HWPT is unmarked: the next kexec
 # hands nothing over.
 # pkt-stages: 3
@@ -32,6 +34,9 @@ stage_2() {
 	pkt_check "the DMA in flight landed" pkt-edu verify $F $((16 * 4096)) 11
 	pkt_expect_error "RESTORE with the wrong token: ENOENT" "no domain was handed over under token 0xbad" \
 		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0xbad 0x7002
+	# Each refused VMM exited, releasing DMA ownership: the default domain
+	# must stay deferred, not replace the copied context.
+	pkt_check "the record is still open" grep -q "token 0x7001 .* open" $PKT_IOMMU_STATE
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
