@@ -251,7 +251,7 @@ static int cmdline_has_word(const char *cmdline, const char *word)
 }
 
 /*
- * IOMMU state in the kernel-only area (drivers/iommu/intel/pkernfs_iommu.c
+ * IOMMU state in the kernel-only area (drivers/iommu/intel/pkernfs/
  * keeps its pool there while persistent domains exist): the next kernel
  * adopts it only when asked to, on its command line. Returns whether @dev
  * holds such state.

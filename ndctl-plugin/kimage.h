@@ -7,7 +7,7 @@
 
 /* Must match the string fs/pkernfs/super.c builds. */
 #define PKERNFS_NOTE_TAG "PKERNFS_FORMAT_NOTE"
-/* And drivers/iommu/intel/pkernfs_iommu.c's: the handover it adopts. */
+/* And drivers/iommu/intel/pkernfs/'s: the handover it adopts. */
 #define PKERNFS_IOMMU_NOTE_TAG "PKERNFS_IOMMU_NOTE"
 
 /**

@@ -68,8 +68,14 @@ lay() {
 			rm -f "$KSRC/$d"
 		fi
 	done
-	# New files beside upstream ones; the hook patches wire them in.
-	for d in drivers/iommu/intel drivers/iommu/iommufd include/linux include/uapi/linux; do
+	# New files beside upstream ones; the hook patches wire them in. A
+	# link to a file the repo no longer has goes. drivers/iommu/intel/pkernfs
+	# is a real directory of links: its "../iommu.h" must mean the tree's.
+	[ -L "$KSRC/drivers/iommu/intel/pkernfs" ] && rm -f "$KSRC/drivers/iommu/intel/pkernfs"
+	mkdir -p "$KSRC/drivers/iommu/intel/pkernfs"
+	for d in drivers/iommu/intel drivers/iommu/intel/pkernfs drivers/iommu/iommufd \
+		 include/linux include/uapi/linux; do
+		find "$KSRC/$d" -maxdepth 1 -xtype l -delete
 		for f in "$REPO/$d"/*; do
 			[ -f "$f" ] && ln -sfn "$f" "$KSRC/$d/$(basename "$f")"
 		done
@@ -147,7 +153,7 @@ configure() {
 # objects built from a newer one, so a change of checkout rebuilds ours.
 forget_other_checkout() {
 	if [ "$(cat "$KOUT/.pkernfs-repo" 2>/dev/null)" != "$REPO" ]; then
-		rm -rf "$KOUT/fs/pkernfs" "$KOUT/drivers/dax/pkernfs"
+		rm -rf "$KOUT/fs/pkernfs" "$KOUT/drivers/dax/pkernfs" "$KOUT/drivers/iommu/intel/pkernfs"
 		find "$KOUT/drivers/iommu/intel" "$KOUT/drivers/iommu/iommufd" -name '*.o' \
 			-newer "$KOUT/.config" -delete 2>/dev/null || true
 		echo "$REPO" > "$KOUT/.pkernfs-repo"

@@ -3,7 +3,8 @@
 #
 # The kernel-side checks every patch to pkernfs must pass:
 #   checkpatch.pl --strict, sparse (C=2), W=1 and kernel-doc -Wall
-# over fs/pkernfs, drivers/dax/pkernfs and drivers/iommu/intel/pkernfs*.
+# over fs/pkernfs, drivers/dax/pkernfs, drivers/iommu/intel/pkernfs and
+# the hook headers.
 # Exits non-zero on any finding.
 set -uo pipefail
 
@@ -16,7 +17,7 @@ files=$(git ls-files 'fs/pkernfs/*.[ch]' 'drivers/dax/pkernfs/*.[ch]' \
 	'drivers/iommu/intel/*.[ch]' 'drivers/iommu/iommufd/*.[ch]' 'include/linux/*.h' \
 	'include/uapi/linux/*.h' 'tests/kmod/*.c' 2> /dev/null)
 dirs=""
-for d in fs/pkernfs drivers/dax/pkernfs; do
+for d in fs/pkernfs drivers/dax/pkernfs drivers/iommu/intel/pkernfs; do
 	[ -d "$d" ] && dirs+=" $d/"
 done
 if [ -z "$files" ]; then
@@ -42,9 +43,9 @@ fi
 
 if [ -n "$dirs" ]; then
 	echo "== sparse (C=2) and W=1 on$dirs"
-	# The IOMMU file alone: its directory is upstream code.
+	# iommufd's file alone: its directory is upstream code.
 	out=$(make -s -C "$KSRC" O="$KOUT" C=2 W=1 -j"$(nproc)" $dirs \
-		drivers/iommu/intel/pkernfs_iommu.o drivers/iommu/iommufd/pkernfs.o 2>&1)
+		drivers/iommu/iommufd/pkernfs.o 2>&1)
 	if echo "$out" | grep -E 'warning:|error:'; then
 		bad=1
 	fi

@@ -99,7 +99,7 @@ void pkernfs_dma_release(struct file *file);
 
 /*
  * Intel IOMMU domains whose DMA goes on through kexec. See
- * drivers/iommu/intel/pkernfs_iommu.c.
+ * drivers/iommu/intel/pkernfs/.
  */
 struct device;
 struct iommu_domain;

@@ -3,7 +3,7 @@
  * Intel IOMMU state kept in pkernfs's kernel-only area across kexec.
  *
  * The hooks iommu.c calls, and the handover page format. See
- * pkernfs_iommu.c and Documentation/filesystems/pkernfs.rst.
+ * pkernfs/ and Documentation/filesystems/pkernfs.rst.
  */
 #ifndef _INTEL_PKERNFS_IOMMU_H
 #define _INTEL_PKERNFS_IOMMU_H
@@ -11,6 +11,9 @@
 #include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/types.h>
+
+#include "iommu.h"
+#include "../iommu-pages.h"
 
 /* "PKVTDHO1" read as a little-endian u64. */
 #define PKVTD_MAGIC		0x314f484454564b50ULL
@@ -108,10 +111,6 @@ static_assert(sizeof(struct pkvtd_handover) == 96);
 static_assert(PKVTD_V1_DEV_OFFSET == 80);
 static_assert((4096 - PKVTD_V1_DEV_OFFSET) / sizeof(struct pkvtd_dev) >= PKVTD_MAX_DEVS);
 
-struct dmar_domain;
-struct intel_iommu;
-struct context_entry;
-
 #ifdef CONFIG_INTEL_IOMMU_PKERNFS
 bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu);
 bool pkernfs_iommu_handover(struct intel_iommu *iommu);
@@ -123,7 +122,6 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
 			    int *did);
 bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did);
-struct device_domain_info;
 void pkernfs_iommu_release_device(struct device_domain_info *info);
 void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn);
 bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu);
@@ -173,7 +171,6 @@ static inline bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
 	return false;
 }
 
-struct device_domain_info;
 static inline void pkernfs_iommu_release_device(struct device_domain_info *info)
 {
 }

@@ -4,7 +4,7 @@
  * (include/uapi/linux/iommufd_pkernfs.h).
  *
  * PERSIST allocates a paging HWPT as IOMMU_HWPT_ALLOC does, but marks its
- * domain persistent (drivers/iommu/intel/pkernfs_iommu.c) while it is
+ * domain persistent (drivers/iommu/intel/pkernfs/) while it is
  * still empty, before the IOAS's mappings are filled in. Every mapping
  * must be memory of shared pkernfs file mappings: the files are found
  * through the VMAs now, held against truncate and unlink, and the IOMMU

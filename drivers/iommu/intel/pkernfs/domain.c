@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Persistent domains: marking one, restoring one after kexec, and the
+ * hooks iommu.c calls while they are attached and mapped.
+ */
+#define pr_fmt(fmt) "pkernfs-iommu: " fmt
+
+#include <linux/slab.h>
+
+#include "internal.h"
+
+void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
+{
+	struct pkernfs_iommu_dom *pk = to_pk(domain);
+
+	spin_lock(&pkvtd_list_lock);
+	list_del(&pk->list);
+	spin_unlock(&pkvtd_list_lock);
+	mutex_lock(&pkvtd_mutex);
+	pkvtd_reap_torn();
+	if (pk->restored && !pk->adopted && !test_bit(pk->rec, pk->saved->torn)) {
+		/*
+		 * Restored but never attached: the device still walks these
+		 * tables through its copied context. Keep them claimed and
+		 * the record open, as before the restore.
+		 */
+		*pk->restored = false;
+		pkvtd_saved_open++;
+	} else if (pk->restored) {
+		/* Other records' devices may still walk a shared tree. */
+		if (pkvtd_tree_put(pk->saved, pk->rec) && domain->pgd)
+			pkvtd_free_tree(domain->pgd, agaw_to_level(domain->agaw));
+	} else if (domain->pgd) {
+		pkvtd_free_tree(domain->pgd, agaw_to_level(domain->agaw));
+	}
+	domain->pgd = NULL;
+	domain->pk = NULL;
+	kfree(pk->deferred);
+	kfree(pk);
+	pkvtd_pool_put();
+	mutex_unlock(&pkvtd_mutex);
+}
+
+static struct pkernfs_iommu_dom *pk_find_token(u64 token)
+{
+	struct pkernfs_iommu_dom *pk;
+
+	lockdep_assert_held(&pkvtd_list_lock);
+	list_for_each_entry(pk, &pkvtd_domains, list)
+		if (pk->token == token)
+			return pk;
+	return NULL;
+}
+
+static bool pk_intel_paging(struct iommu_domain *domain)
+{
+	return domain && domain->owner == &intel_iommu_ops &&
+	       (domain->type & __IOMMU_DOMAIN_PAGING) &&
+	       domain->type != IOMMU_DOMAIN_SVA;
+}
+
+static int pk_attach_new(struct dmar_domain *dmar, u64 token)
+{
+	struct pkernfs_iommu_dom *pk;
+	int i;
+
+	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
+	if (!pk)
+		return -ENOMEM;
+	pk->domain = dmar;
+	pk->token = token;
+	spin_lock_init(&pk->defer_lock);
+	for (i = 0; i < PKVTD_MAX_UNITS; i++)
+		pk->did[i] = -1;
+	spin_lock(&pkvtd_list_lock);
+	if (pk_find_token(token)) {
+		spin_unlock(&pkvtd_list_lock);
+		kfree(pk);
+		return -EEXIST;
+	}
+	list_add(&pk->list, &pkvtd_domains);
+	dmar->pk = pk;
+	spin_unlock(&pkvtd_list_lock);
+	return 0;
+}
+
+/**
+ * pkernfs_iommu_domain_persist() - keep a domain's DMA going through kexec
+ * @domain: an Intel paging domain (second-stage), not attached, not mapped
+ * @sb: the pkernfs whose kernel area holds the tables (the memory the
+ *	domain will map should live there too)
+ * @token: the caller's non-zero name for the domain across kexec
+ *
+ * May sleep. From here on the domain's tables live in pkernfs; at kexec
+ * every device attached to it keeps its translation and bus mastering.
+ * Attaching a device the handover cannot keep (pkernfs_iommu_dev_check())
+ * is refused with -EINVAL.
+ *
+ * Return: 0; -EINVAL (not an Intel second-stage paging domain, token 0,
+ * or @sb not a pkernfs), -EBUSY (attached or mapped already), -EEXIST
+ * (token in use), -EALREADY (already persistent), -ENOSPC, -EROFS, -EIO,
+ * -ENOMEM.
+ */
+int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block *sb,
+				 u64 token)
+{
+	struct dmar_domain *dmar;
+	phys_addr_t pa;
+	void *pgd;
+	int err;
+
+	if (!pk_intel_paging(domain) || !token)
+		return -EINVAL;
+	dmar = to_dmar_domain(domain);
+	if (dmar->use_first_level || dmar->nested_parent || dmar->dirty_tracking)
+		return -EINVAL;
+	if (dmar->pk)
+		return -EALREADY;
+	if (!list_empty(&dmar->devices) || dmar->has_mappings) {
+		pr_err("token %#llx: mark a domain persistent before attaching or mapping it\n",
+		       token);
+		return -EBUSY;
+	}
+	mutex_lock(&pkvtd_mutex);
+	err = pkvtd_pool_get(sb);
+	if (err)
+		goto out;
+	pgd = pkernfs_kroot_page_alloc_keep(pkvtd_pool, PKVTD_HANDOVER_KEEP, &pa);
+	if (!pgd) {
+		err = -ENOSPC;
+		goto put;
+	}
+	err = pk_attach_new(dmar, token);
+	if (err) {
+		pkernfs_kroot_page_free(pkvtd_pool, pa);
+		goto put;
+	}
+	iommu_free_page(dmar->pgd);
+	dmar->pgd = pgd;
+	pr_info("domain %#llx is persistent, its tables in pkernfs at %pa\n", token, &pa);
+	mutex_unlock(&pkvtd_mutex);
+	return 0;
+put:
+	pkvtd_pool_put();
+out:
+	mutex_unlock(&pkvtd_mutex);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_persist);
+
+/**
+ * pkernfs_iommu_domain_unmark() - stop handing a domain over at kexec
+ * @domain: a domain made persistent by pkernfs_iommu_domain_persist() or
+ *	pkernfs_iommu_domain_restore()
+ *
+ * Its tables stay in the pool until the domain is freed.
+ *
+ * Return: 0, or -EINVAL if the domain was not marked.
+ */
+int pkernfs_iommu_domain_unmark(struct iommu_domain *domain)
+{
+	struct pkernfs_iommu_dom *pk;
+	int err = -EINVAL;
+
+	if (!pk_intel_paging(domain))
+		return -EINVAL;
+	spin_lock(&pkvtd_list_lock);
+	pk = to_pk(to_dmar_domain(domain));
+	if (pk && pk->token) {
+		pk->token = 0;
+		err = 0;
+	}
+	spin_unlock(&pkvtd_list_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_unmark);
+
+int pkvtd_count_alias(struct pci_dev *pdev, u16 alias, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+/* Why the handover could not keep @dev's DMA, or NULL. */
+const char *pkvtd_dev_why(struct device *dev)
+{
+	struct device_domain_info *info;
+	int aliases = 0;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
+		return "not behind an Intel IOMMU";
+	info = dev_iommu_priv_get(dev);
+	if (!info || !info->iommu)
+		return "not probed by the IOMMU";
+	if (sm_supported(info->iommu))
+		return "its IOMMU runs in scalable mode";
+	if (info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return "its IOMMU is past the 8th unit";
+	if (info->ats_supported)
+		return "it has a device-TLB (ATS)";
+	if (!dev_is_pci(dev))
+		return "not a PCI device";
+	pci_for_each_dma_alias(to_pci_dev(dev), pkvtd_count_alias, &aliases);
+	return aliases != 1 ? "it has DMA aliases" : NULL;
+}
+
+/**
+ * pkernfs_iommu_dev_check() - can @dev's DMA be handed over at all?
+ * @dev: the device a persistent domain is for
+ *
+ * The handover keeps legacy-mode, multi-level contexts of the first 8
+ * units only, one requester id per device, without device-TLBs. Refusing
+ * here, at PERSIST, beats a device silently stopped at kexec.
+ *
+ * Return: 0, or -EOPNOTSUPP with a message naming the reason.
+ */
+int pkernfs_iommu_dev_check(struct device *dev)
+{
+	const char *why = pkvtd_dev_why(dev);
+
+	if (!why)
+		return 0;
+	dev_err(dev, "pkernfs-iommu: its DMA cannot be kept across kexec: %s\n", why);
+	return -EOPNOTSUPP;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_dev_check);
+
+/* The saved record of @token for this device; its restored flag in *@done. */
+static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devfn,
+				      u64 token, bool **done, int *err,
+				      struct pkernfs_iommu_saved **sp, u32 *ip)
+{
+	struct pkernfs_iommu_saved *s;
+	int u, i;
+
+	*err = -ENOENT;
+	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
+		s = pkvtd_saved[u];
+		for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			if (le64_to_cpu(s->dev[i].token) != token)
+				continue;
+			if (u == iommu->seq_id && s->dev[i].bus == bus &&
+			    s->dev[i].devfn == devfn) {
+				*err = test_bit(i, s->abandoned) ||
+				       test_bit(i, s->replaced) ? -ESTALE :
+				       s->restored[i] ? -EBUSY : 0;
+				*done = &s->restored[i];
+				*sp = s;
+				*ip = i;
+				return *err ? NULL : &s->dev[i];
+			}
+			*err = -ENODEV;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * pkernfs_iommu_domain_restore() - take back a domain after kexec
+ * @dev: the preserved device, probed by the IOMMU and not yet attached
+ * @sb: the mounted pkernfs whose kernel area holds the tables
+ * @token: the token the domain was marked with
+ *
+ * May sleep. The result maps what it mapped before kexec and is still
+ * persistent; attach it with iommu_attach_device(), which keeps the
+ * device's context entry as it is, so DMA does not fault meanwhile.
+ *
+ * Return: the domain, or ERR_PTR: -ENOENT (no domain was handed over
+ * under @token: no live update requested, or unknown token),
+ * -EPROTONOSUPPORT (the handover was refused at boot: a format version
+ * this kernel does not know), -EBADMSG (refused at boot: damaged, or not
+ * for this hardware), -ENODEV (@token was handed over for another device), -EBUSY
+ * (already restored), -EINVAL (@sb not a pkernfs, or a mismatched address
+ * width), -EXDEV (the tables are in another pkernfs), -EUCLEAN (the saved
+ * tables point outside the pool), -ENOMEM.
+ */
+struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct super_block *sb,
+						  u64 token)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct pkernfs_iommu_saved *s;
+	struct iommu_domain *domain;
+	struct dmar_domain *dmar;
+	struct pkvtd_tree *tree;
+	struct pkvtd_dev *rec;
+	bool *done;
+	int err;
+	u32 i;
+
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return ERR_PTR(-ENODEV);
+	mutex_lock(&pkvtd_mutex);
+	pkvtd_reap_torn();
+	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err, &s, &i);
+	if (!rec && err == -ENOENT && pkvtd_refused[info->iommu->seq_id].err) {
+		mutex_unlock(&pkvtd_mutex);
+		dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx: %s's handover was not adopted at boot (%s)\n",
+			token, info->iommu->name, pkvtd_refused[info->iommu->seq_id].why);
+		return ERR_PTR(pkvtd_refused[info->iommu->seq_id].err);
+	}
+	if (!rec) {
+		mutex_unlock(&pkvtd_mutex);
+		if (err == -ENOENT)
+			dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx\n",
+				token);
+		else if (err == -ENODEV)
+			dev_err(dev, "pkernfs-iommu: token %#llx was handed over for another device\n",
+				token);
+		else if (err == -ESTALE && test_bit(i, s->replaced))
+			dev_err(dev, "pkernfs-iommu: domain %#llx: the device's handed-over context was replaced by another domain: nothing to restore\n",
+				token);
+		else if (err == -ESTALE)
+			dev_err(dev, "pkernfs-iommu: domain %#llx was abandoned (pkernfs_iommu.abandon): nothing to restore\n",
+				token);
+		else
+			dev_err(dev, "pkernfs-iommu: domain %#llx is already restored\n", token);
+		return ERR_PTR(err == -ESTALE ? -ENOENT : err);
+	}
+	/* What the check at boot found the device's context to use. */
+	tree = &s->tree[s->tree_of[i]];
+	err = pkvtd_pool_get(sb);
+	if (err)
+		goto undo;
+	/* A pool this kernel just made on another pkernfs holds nothing of it. */
+	if (!pkernfs_kroot_contains(pkvtd_pool, tree->pgd)) {
+		dev_err(dev, "pkernfs-iommu: domain %#llx was handed over in another pkernfs's kernel area (tables at %#llx): restore it on that one\n",
+			token, tree->pgd);
+		err = -EXDEV;
+		goto put;
+	}
+	domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(domain)) {
+		err = PTR_ERR(domain);
+		goto put;
+	}
+	dmar = to_dmar_domain(domain);
+	if (tree->aw != info->iommu->agaw) {
+		dev_err(dev, "pkernfs-iommu: saved address width %u, the IOMMU's %d\n",
+			tree->aw, info->iommu->agaw);
+		err = -EINVAL;
+		goto free;
+	}
+	err = pk_attach_new(dmar, token);
+	if (err)
+		goto free;
+	dmar->pk->did[info->iommu->seq_id] = tree->did;
+	iommu_free_page(dmar->pgd);
+	dmar->pgd = pkernfs_kroot_page_va(pkvtd_pool, tree->pgd);
+	dmar->agaw = tree->aw;
+	dmar->has_mappings = true;
+	*done = true;
+	dmar->pk->restored = done;
+	dmar->pk->saved = s;
+	dmar->pk->rec = i;
+	pkvtd_saved_open--;
+	mutex_unlock(&pkvtd_mutex);
+	dev_info(dev, "pkernfs-iommu: restored domain %#llx (did %d, tables at %#llx)\n",
+		 token, tree->did, tree->pgd);
+	return domain;
+
+free:
+	iommu_domain_free(domain);
+put:
+	pkvtd_pool_put();
+undo:
+	/* Not restored: the record stays for another try. */
+	mutex_unlock(&pkvtd_mutex);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_restore);
+
+/*
+ * intel_iommu_map() on a persistent domain: only pkernfs file memory may
+ * be mapped, or the next kernel's DMA would reach memory it reuses. This
+ * check sees every page that reaches the tables, whoever pinned it.
+ */
+int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size)
+{
+	/* The domain holds a pool user: pkvtd_pool is stable under it. */
+	if (pkernfs_kroot_data_contains(READ_ONCE(pkvtd_pool), hpa, size))
+		return 0;
+	pr_err_ratelimited("token %#llx: %pa (+%zu) is not pkernfs file memory: a persistent domain maps nothing else\n",
+			   domain->pk->token, &hpa, size);
+	return -EINVAL;
+}
+
+/*
+ * prepare_domain_attach_device(): a unit with a narrower address width
+ * knocks top levels off the tables. An empty top level is only narrowed;
+ * a used one would go to the page allocator, and it is a pool page that
+ * other units may walk. True: refuse the attach.
+ */
+bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu)
+{
+	if (iommu->agaw >= domain->agaw || !dma_pte_present(domain->pgd))
+		return false;
+	pr_err("token %#llx: %s uses a narrower address width (agaw %d) than the persistent domain (agaw %d), whose top level is in use: attach refused\n",
+	       domain->pk->token, iommu->name, iommu->agaw, domain->agaw);
+	return true;
+}
+
+/*
+ * domain_detach_iommu(), iommu->lock held: a restored domain's id is also
+ * the one the copied contexts of other records of its tree use, until the
+ * tree's last user is finished (pkvtd_tree_put() frees it then).
+ */
+bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did)
+{
+	struct pkernfs_iommu_saved *s;
+	bool kept = false;
+	u32 i;
+
+	lockdep_assert_held(&iommu->lock);
+	if (iommu->seq_id >= PKVTD_MAX_UNITS)
+		return false;
+	/* Set once at DMAR init and never freed: no lock to read it. */
+	s = pkvtd_saved[iommu->seq_id];
+	if (!s)
+		return false;
+	spin_lock(&pkvtd_held_lock);
+	for (i = 0; i < s->nr_tree; i++)
+		if (s->tree[i].did == did && s->tree[i].users)
+			kept = true;
+	spin_unlock(&pkvtd_held_lock);
+	return kept;
+}
+
+void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu, int *did)
+{
+	struct pkernfs_iommu_dom *pk = to_pk(domain);
+
+	/* Once: after a detach the id may be another domain's. */
+	if (pk && iommu->seq_id < PKVTD_MAX_UNITS && pk->did[iommu->seq_id] >= 0) {
+		*did = pk->did[iommu->seq_id];
+		pk->did[iommu->seq_id] = -1;
+	}
+}
+
+/*
+ * Attaching a restored domain to its device: the copied context entry
+ * already says what the new one would (same table, domain id and width).
+ * Keep it rather than tear it down, so DMA in flight does not fault.
+ */
+bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
+				struct context_entry *context, u8 bus, u8 devfn, u16 did)
+{
+	if (!domain->pk || !context_copied(iommu, bus, devfn) || !context_present(context))
+		return false;
+	if (context_address_root(context) != virt_to_phys(domain->pgd) ||
+	    context_domain_id(context) != did || context_address_width(context) != domain->agaw ||
+	    context_translation_type(context) != CONTEXT_TT_MULTI_LEVEL)
+		return false;
+	clear_context_copied(iommu, bus, devfn);
+	domain->pk->adopted = true;
+	return true;
+}

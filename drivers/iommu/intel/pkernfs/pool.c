@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The pool of IOMMU table pages in pkernfs's kernel area, and the
+ * handed-over page tables it holds until their last user is finished.
+ */
+#define pr_fmt(fmt) "pkernfs-iommu: " fmt
+
+#include <linux/slab.h>
+
+#include "internal.h"
+
+static unsigned int pkernfs_iommu_pool_pages = 256;
+module_param_named(pool_pages, pkernfs_iommu_pool_pages, uint, 0644);
+MODULE_PARM_DESC(pool_pages, "Pages of the kernel-area pool for IOMMU tables");
+
+DEFINE_MUTEX(pkvtd_mutex);		/* pool set-up, persist, restore */
+DEFINE_SPINLOCK(pkvtd_list_lock);	/* pkvtd_domains; taken at shutdown */
+LIST_HEAD(pkvtd_domains);
+/*
+ * The pool, once set up, lives until the last persistent domain goes.
+ * Writers hold pkvtd_mutex; table alloc/free reach it only through a domain
+ * that holds a pool user (pkvtd_pool_users), so it cannot go under them.
+ */
+struct pkernfs_kroot *pkvtd_pool;
+unsigned int pkvtd_pool_users;
+struct pkernfs_iommu_saved *pkvtd_saved[PKVTD_MAX_UNITS];
+/* Why a unit's handover was not adopted at boot, for restore's errno. */
+struct pkvtd_refusal pkvtd_refused[PKVTD_MAX_UNITS];
+unsigned long pkvtd_saved_open;	/* saved devices not yet restored */
+/*
+ * Trees with users, and their users and spans. Innermost: taken under
+ * iommu->lock (domain_detach_iommu()) and by pkernfs's free path; takes
+ * nothing and never sleeps.
+ */
+DEFINE_SPINLOCK(pkvtd_held_lock);
+unsigned int pkvtd_trees_live;
+void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
+{
+	phys_addr_t pa;
+	void *va;
+
+	/* The domain holds a pool user: pkvtd_pool is stable under it. */
+	va = pkernfs_kroot_page_alloc_keep(READ_ONCE(pkvtd_pool), PKVTD_HANDOVER_KEEP, &pa);
+	if (!va)
+		pr_warn_ratelimited("token %#llx: the IOMMU table pool is full (its last %d pages are kept for the kexec handover): map refused\n",
+				    domain->pk->token, PKVTD_HANDOVER_KEEP);
+	if (va && phys)
+		*phys = pa;
+	return va;
+}
+
+void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)
+{
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	phys_addr_t *d;
+
+	spin_lock(&pk->defer_lock);
+	if (pk->defer_depth) {
+		if (pk->nr_deferred == pk->max_deferred) {
+			d = krealloc_array(pk->deferred, pk->max_deferred + 64, sizeof(*d),
+					   GFP_ATOMIC | __GFP_NOWARN);
+			if (!d) {
+				spin_unlock(&pk->defer_lock);
+				/* Lost to the pool until it is released: never reused early. */
+				pr_warn_ratelimited("token %#llx: out of memory deferring a table page's free: kept\n",
+						    pk->token);
+				return;
+			}
+			pk->deferred = d;
+			pk->max_deferred += 64;
+		}
+		pk->deferred[pk->nr_deferred++] = virt_to_phys(va);
+		spin_unlock(&pk->defer_lock);
+		return;
+	}
+	spin_unlock(&pk->defer_lock);
+	/* As for alloc: the domain's pool user keeps pkvtd_pool. */
+	pkernfs_kroot_page_free(READ_ONCE(pkvtd_pool), virt_to_phys(va));
+}
+
+/*
+ * switch_to_super_page() unlinks and frees lower tables, then flushes the
+ * IOTLB. A pool page freed before the flush could be handed to another
+ * table while the IOMMU may still walk it through its paging-structure
+ * cache: hold frees from @begin until the last caller has flushed.
+ */
+void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
+{
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	unsigned int i, n = 0;
+	phys_addr_t *d = NULL;
+
+	spin_lock(&pk->defer_lock);
+	if (begin) {
+		pk->defer_depth++;
+	} else if (!--pk->defer_depth) {
+		d = pk->deferred;
+		n = pk->nr_deferred;
+		pk->deferred = NULL;
+		pk->nr_deferred = 0;
+		pk->max_deferred = 0;
+	}
+	spin_unlock(&pk->defer_lock);
+	for (i = 0; i < n; i++)
+		pkernfs_kroot_page_free(READ_ONCE(pkvtd_pool), d[i]);
+	kfree(d);
+}
+
+/**
+ * pkvtd_pgtable_walk() - visit a second-stage page table
+ * @pw: what to do at each table page and leaf
+ * @pa: the table page at @level
+ * @level: 1 for a last-level table
+ * @iova: the first IOVA the page translates
+ *
+ * The one walker of every page table pkernfs keeps: claim, free, the
+ * boot-time check, injection and the replace check. Depth-first, in IOVA
+ * order; stops at the first non-zero return.
+ *
+ * Return: 0, or what a callback returned.
+ */
+int pkvtd_pgtable_walk(struct pkvtd_pgwalk *pw, u64 pa, int level, u64 iova)
+{
+	u64 step = level_size(level) << VTD_PAGE_SHIFT;
+	struct dma_pte *table = pw->table(pw, pa);
+	int i, ret = 0;
+
+	if (IS_ERR_OR_NULL(table))
+		return table ? PTR_ERR(table) : -EFAULT;
+	for (i = 0; i < BIT(LEVEL_STRIDE) && !ret; i++) {
+		struct dma_pte *pte = &table[i];
+
+		if (!dma_pte_present(pte))
+			continue;
+		if (level > 1 && !dma_pte_superpage(pte))
+			ret = pkvtd_pgtable_walk(pw, dma_pte_addr(pte), level - 1, iova + i * step);
+		else if (pw->leaf)
+			ret = pw->leaf(pw, pte, iova + i * step, level);
+	}
+	if (!ret && pw->leave)
+		pw->leave(pw, table);
+	return ret;
+}
+
+static void *pk_pool_table(struct pkvtd_pgwalk *pw, u64 pa)
+{
+	return pkernfs_kroot_page_va(pkvtd_pool, pa);
+}
+
+static void pk_free_table(struct pkvtd_pgwalk *pw, struct dma_pte *table)
+{
+	pkernfs_kroot_page_free(pkvtd_pool, virt_to_phys(table));
+}
+
+/* Give every table page of the page table at @pgd back to the pool. */
+void pkvtd_free_tree(struct dma_pte *pgd, int level)
+{
+	struct pkvtd_pgwalk pw = { .table = pk_pool_table, .leave = pk_free_table };
+
+	pkvtd_pgtable_walk(&pw, virt_to_phys(pgd), level, 0);
+}
+
+/*
+ * Record @i of @s is finished: abandoned, or its restored domain freed.
+ * Return true if it was the last user of its tree: nothing walks the
+ * tree any more, its memory is no longer held and its domain id is free.
+ * Caller holds pkvtd_mutex, and not iommu->lock.
+ */
+bool pkvtd_tree_put(struct pkernfs_iommu_saved *s, u32 i)
+{
+	struct pkvtd_tree *t = &s->tree[s->tree_of[i]];
+	struct pkvtd_span *span = NULL;
+
+	spin_lock(&pkvtd_held_lock);
+	if (!WARN_ON_ONCE(!t->users) && !--t->users) {
+		span = t->span;
+		t->span = NULL;
+		t->nr = 0;
+		pkvtd_trees_live--;
+	}
+	spin_unlock(&pkvtd_held_lock);
+	if (!span)
+		return false;
+	kvfree(span);
+	/* Kept by pkernfs_iommu_did_kept() while the tree had users. */
+	spin_lock(&s->iommu->lock);
+	clear_bit(t->did, s->iommu->domain_ids);
+	spin_unlock(&s->iommu->lock);
+	return true;
+}
+
+static void *pk_claim_table(struct pkvtd_pgwalk *pw, u64 pa)
+{
+	int err = pkernfs_kroot_claim(pkvtd_pool, pa);
+
+	return err ? ERR_PTR(err) : pkernfs_kroot_page_va(pkvtd_pool, pa);
+}
+
+/*
+ * Claim every handed-over tree that a record still uses. The pool is
+ * adopted only while no domain holds it, so no restored domain is alive:
+ * a tree with users is one an open record's device walks.
+ */
+static int pk_claim_saved(void)
+{
+	struct pkvtd_pgwalk claim = { .table = pk_claim_table };
+	unsigned int users;
+	int u, i, err;
+
+	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
+		struct pkernfs_iommu_saved *s = pkvtd_saved[u];
+
+		for (i = 0; s && i < s->nr_tree; i++) {
+			spin_lock(&pkvtd_held_lock);
+			users = s->tree[i].users;
+			spin_unlock(&pkvtd_held_lock);
+			if (!users)
+				continue;
+			err = pkvtd_pgtable_walk(&claim, s->tree[i].pgd,
+						 agaw_to_level(s->tree[i].aw), 0);
+			if (err) {
+				pr_err("dmar%d: saved page table at %#llx (did %u) is not within the pool (%d): not restored\n",
+				       u, s->tree[i].pgd, s->tree[i].did, err);
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Take a pool user, setting the pool up on @sb first: adopt it if an
+ * earlier kernel made one (claiming what the saved contexts still use),
+ * else create it. Caller holds pkvtd_mutex.
+ */
+int pkvtd_pool_get(struct super_block *sb)
+{
+	struct pkernfs_kroot *kr;
+	phys_addr_t pa, data_pa;
+	bool adopted = false;
+	u64 data_len, cookie;
+	int i, err;
+
+	if (pkvtd_pool) {
+		/* One pool per kernel: every persistent domain lives on one pkernfs. */
+		if (!pkernfs_kroot_on(pkvtd_pool, sb)) {
+			pr_err("persistent domains must all keep their tables in one pkernfs\n");
+			return -EXDEV;
+		}
+		pkvtd_pool_users++;
+		return 0;
+	}
+	/* A format 1.1 kernel's pool: the same layout under its own cookie. */
+	if (pkernfs_kroot_cookie(sb, PKVTD_POOL_NAME, &cookie) || cookie != PKVTD_POOL_COOKIE_1)
+		cookie = PKVTD_POOL_COOKIE;
+	kr = pkernfs_kroot_adopt(sb, PKVTD_POOL_NAME, cookie);
+	/* The one pool must be the one the open records' tables are in. */
+	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT && pkvtd_saved_open) {
+		pr_err("the tables the last kernel handed over are in another pkernfs's kernel area: restore there first (or abandon them)\n");
+		return -EXDEV;
+	}
+	if (IS_ERR(kr) && PTR_ERR(kr) == -ENOENT)
+		kr = pkernfs_kroot_create(sb, PKVTD_POOL_NAME, PKVTD_POOL_COOKIE,
+					  max(pkernfs_iommu_pool_pages, PKVTD_MIN_POOL_PAGES));
+	else if (!IS_ERR(kr))
+		adopted = true;
+	if (IS_ERR(kr)) {
+		pr_err("cannot set up the IOMMU table pool in pkernfs's kernel area: %pe\n", kr);
+		return PTR_ERR(kr);
+	}
+	pkvtd_pool = kr;
+	/* 1.1 kernels made pools down to the reserved pages and 8 more. */
+	if (pkernfs_kroot_npages(kr) < (cookie == PKVTD_POOL_COOKIE_1 ?
+					PKVTD_RESERVED_PAGES + 8 : PKVTD_MIN_POOL_PAGES)) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	if (adopted) {
+		pkernfs_kroot_data_range(kr, &data_pa, &data_len);
+		for (i = 0; i < PKVTD_RESERVED_PAGES; i++) {
+			err = pkernfs_kroot_claim(kr, pkernfs_kroot_phys(kr) + i * PAGE_SIZE);
+			if (err)
+				goto fail;
+		}
+		for (i = 0; i < PKVTD_MAX_UNITS; i++) {
+			struct pkernfs_iommu_saved *s = pkvtd_saved[i];
+
+			/*
+			 * Version 1 recorded no data area: the mount of this
+			 * pkernfs already gave up whatever maps outside its own
+			 * (pkernfs_dma_guard()).
+			 */
+			if (s && (le64_to_cpu(s->hdr.pool_phys) != pkernfs_kroot_phys(kr) ||
+				  le64_to_cpu(s->hdr.pool_pages) != pkernfs_kroot_npages(kr) ||
+				  (le16_to_cpu(s->hdr.version) != PKVTD_VERSION_1 &&
+				   (le64_to_cpu(s->hdr.data_phys) != data_pa ||
+				    le64_to_cpu(s->hdr.data_len) != data_len)))) {
+				pr_err("dmar%d: the handed-over tables are in another pool (%#llx+%llu pages), not this pkernfs's\n",
+				       i, le64_to_cpu(s->hdr.pool_phys),
+				       le64_to_cpu(s->hdr.pool_pages));
+				err = -EXDEV;
+				goto fail;
+			}
+		}
+		err = pk_claim_saved();
+		if (err)
+			goto fail;
+		/* This kernel writes version 2: later ones adopt it as such. */
+		if (cookie != PKVTD_POOL_COOKIE)
+			pr_info("the IOMMU table pool of a version 1 handover %s\n",
+				pkernfs_kroot_recookie(sb, kr, PKVTD_POOL_COOKIE) ?
+				"keeps version 1's cookie" : "now carries version 2's cookie");
+		pkernfs_kroot_ready(kr);
+	} else {
+		/* A fresh pool hands out pages in order: the reserved ones first. */
+		for (i = 0; i < PKVTD_RESERVED_PAGES; i++) {
+			if (!pkernfs_kroot_page_alloc(kr, &pa) ||
+			    pa != pkernfs_kroot_phys(kr) + i * PAGE_SIZE) {
+				err = -ENOSPC;
+				goto fail;
+			}
+		}
+	}
+	pkvtd_pool_users = 1;
+	return 0;
+
+fail:
+	pa = pkernfs_kroot_phys(kr);
+	pr_err("IOMMU table pool at %pa refused: %d\n", &pa, err);
+	WRITE_ONCE(pkvtd_pool, NULL);
+	pkernfs_kroot_put(kr);
+	return err;
+}
+
+/* Drop a pool user; the last one gives the pool back. Caller holds pkvtd_mutex. */
+void pkvtd_pool_put(void)
+{
+	struct pkernfs_kroot *kr;
+
+	if (WARN_ON_ONCE(!pkvtd_pool_users) || --pkvtd_pool_users)
+		return;
+	kr = pkvtd_pool;
+	/* Before the root goes: the kexec shutdown reads pkvtd_pool unlocked. */
+	WRITE_ONCE(pkvtd_pool, NULL);
+	/* Saved tables nobody restored yet keep the root on media. */
+	if (pkvtd_saved_open)
+		pkernfs_kroot_put(kr);
+	else
+		pkernfs_kroot_release(kr);
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Switching a device between persistent domains without a window in
+ * which its DMA faults.
+ */
+#define pr_fmt(fmt) "pkernfs-iommu: " fmt
+
+#include "internal.h"
+
+/* The leaf entry translating @iova in @domain, and its level, or NULL. */
+static struct dma_pte *pk_leaf(struct dmar_domain *domain, u64 iova, int *level)
+{
+	struct dma_pte *table = domain->pgd, *pte;
+	int l = agaw_to_level(domain->agaw);
+
+	for (;; l--) {
+		pte = &table[pfn_level_offset(iova >> VTD_PAGE_SHIFT, l)];
+		if (!dma_pte_present(pte))
+			return NULL;
+		if (l == 1 || dma_pte_superpage(pte)) {
+			*level = l;
+			return pte;
+		}
+		table = phys_to_virt(dma_pte_addr(pte));
+	}
+}
+
+struct pk_same {
+	struct pkvtd_pgwalk pw;
+	struct dmar_domain *new;
+};
+
+static void *pk_same_table(struct pkvtd_pgwalk *pw, u64 pa)
+{
+	cond_resched();
+	return phys_to_virt(pa);
+}
+
+/* Does the new domain translate the IOVAs of this leaf of the old one alike? */
+static int pk_same_leaf(struct pkvtd_pgwalk *pw, struct dma_pte *pte, u64 iova, int level)
+{
+	struct dmar_domain *new = container_of(pw, struct pk_same, pw)->new;
+	u64 span = level_size(level) << VTD_PAGE_SHIFT, off, step;
+	struct dma_pte *npte;
+	int nlevel;
+
+	/* The new leaves may be smaller or larger: step by theirs. */
+	for (off = 0; off < span; off += step) {
+		npte = pk_leaf(new, iova + off, &nlevel);
+		if (!npte || (npte->val & (DMA_PTE_READ | DMA_PTE_WRITE)) !=
+		    (pte->val & (DMA_PTE_READ | DMA_PTE_WRITE)))
+			return -EINVAL;
+		step = level_size(nlevel) << VTD_PAGE_SHIFT;
+		if (dma_pte_addr(npte) + ((iova + off) & (step - 1)) != dma_pte_addr(pte) + off)
+			return -EINVAL;
+		step -= (iova + off) & (step - 1);
+	}
+	return 0;
+}
+
+/*
+ * Does @new translate every IOVA @old translates, to the same page with
+ * the same permissions? Walks @old's leaves; @new may map more.
+ */
+static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new)
+{
+	struct pk_same same = {
+		.pw = { .table = pk_same_table, .leaf = pk_same_leaf },
+		.new = new,
+	};
+
+	return !pkvtd_pgtable_walk(&same.pw, virt_to_phys(old->pgd), agaw_to_level(old->agaw), 0);
+}
+
+/*
+ * intel_iommu_attach_device(), before the stock path, which blocks the
+ * device (clears its context entry) and then writes a new one: DMA in
+ * between faults. When a persistent domain is involved and @new
+ * translates everything the attached domain does identically, switch the
+ * context entry in one 16-byte store instead: every state the hardware
+ * may see, cached or not, translates the same pages. -EOPNOTSUPP: take
+ * the stock path.
+ */
+int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct dmar_domain *new = to_dmar_domain(domain), *old = info->domain;
+	struct intel_iommu *iommu = info->iommu;
+	struct context_entry *ctx, want;
+	unsigned long flags;
+	int aliases = 0, ret;
+	u16 did_old, did_new;
+	const char *why;
+	u128 cur, val;
+
+	/* Whoever made it persistent: never a device the handover cannot keep. */
+	why = new->pk ? pkvtd_dev_why(dev) : NULL;
+	if (why) {
+		dev_err(dev, "pkernfs-iommu: not attached to persistent domain %#llx: %s, so its DMA could not be kept across kexec\n",
+			new->pk->token, why);
+		return -EINVAL;
+	}
+	/*
+	 * info->domain is stable under the caller's group mutex. Both must be
+	 * persistent: their table pages are freed only with the domain, so
+	 * the walk below cannot meet a freed page while a map or unmap runs.
+	 */
+	if (!info->domain_attached || !old || !old->pk || !new->pk)
+		return -EOPNOTSUPP;
+	if (old == new)
+		return 0;	/* the core reverting a replace that failed */
+	if (sm_supported(iommu) || old->use_first_level || new->use_first_level ||
+	    old->agaw != new->agaw || new->agaw != iommu->agaw || info->ats_enabled ||
+	    !dev_is_pci(dev) || pci_real_dma_dev(to_pci_dev(dev)) != to_pci_dev(dev) ||
+	    !system_has_cmpxchg128())
+		return -EOPNOTSUPP;
+	pci_for_each_dma_alias(to_pci_dev(dev), pkvtd_count_alias, &aliases);
+	if (aliases != 1)
+		return -EOPNOTSUPP;
+	if (!pk_same_translation(old, new)) {
+		dev_err(dev, "pkernfs-iommu: the new domain does not map what the attached one does: not replaced\n");
+		return -EINVAL;
+	}
+	ret = prepare_domain_attach_device(domain, dev);
+	if (ret)
+		return ret;
+	ret = domain_attach_iommu(new, iommu);
+	if (ret)
+		return ret;
+	/* Before the switch: from it on, invalidations must reach @new's tags. */
+	ret = cache_tag_assign_domain(new, dev, IOMMU_NO_PASID);
+	if (ret) {
+		domain_detach_iommu(new, iommu);
+		return ret;
+	}
+	did_old = domain_id_iommu(old, iommu);
+	did_new = domain_id_iommu(new, iommu);
+
+	spin_lock(&iommu->lock);
+	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 0);
+	if (!ctx || !context_present(ctx)) {
+		spin_unlock(&iommu->lock);
+		cache_tag_unassign_domain(new, dev, IOMMU_NO_PASID);
+		domain_detach_iommu(new, iommu);
+		return -EOPNOTSUPP;
+	}
+	want = *ctx;
+	context_set_address_root(&want, virt_to_phys(new->pgd));
+	/* The setter only ORs the id in. */
+	want.hi &= ~PKVTD_CTX_HI_DID;
+	context_set_domain_id(&want, did_new);
+	memcpy(&cur, ctx, sizeof(cur));
+	memcpy(&val, &want, sizeof(val));
+	/* Under iommu->lock nothing else writes the entry: this cannot fail. */
+	WARN_ON_ONCE(!try_cmpxchg128((u128 *)ctx, &cur, val));
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(ctx, sizeof(*ctx));
+	spin_unlock(&iommu->lock);
+	intel_context_flush_no_pasid(info, ctx, did_old, PCI_DEVID(info->bus, info->devfn));
+	iommu->flush.flush_iotlb(iommu, did_new, 0, 0, DMA_TLB_DSI_FLUSH);
+
+	cache_tag_unassign_domain(old, dev, IOMMU_NO_PASID);
+	spin_lock_irqsave(&old->lock, flags);
+	list_del(&info->link);
+	spin_unlock_irqrestore(&old->lock, flags);
+	domain_detach_iommu(old, iommu);
+	info->domain = new;
+	spin_lock_irqsave(&new->lock, flags);
+	list_add(&info->link, &new->devices);
+	spin_unlock_irqrestore(&new->lock, flags);
+	/* As dmar_domain_attach_device() would decide; more flushes are harmless. */
+	new->iotlb_sync_map |= cap_caching_mode(iommu->cap) || cap_rwbf(iommu->cap);
+	if (iommu->copied_tables)
+		clear_context_copied(iommu, info->bus, info->devfn);
+	dev_info(dev, "pkernfs-iommu: domain replaced in place (did %u -> %u)\n", did_old, did_new);
+	return 0;
+}
