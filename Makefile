@@ -213,8 +213,12 @@ lint: deps
 bench: initramfs-bench vmm-cpio
 	@rm -rf $(BUILD)/bench && mkdir -p $(BUILD)/bench
 	@for b in tests/vm/bench/*.sh; do \
-		PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh -v $$(basename $$b .sh) || exit 1; \
-		cat $(BUILD)/vm-bench/$$(basename $$b .sh)/result.log >> $(BUILD)/bench/result.log; \
+		n=$$(basename $$b .sh); \
+		grep -q '^# pkt-sm:.*bench' $$b && n="$$n $$n+sm"; \
+		for c in $$n; do \
+			PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh -v $$c || exit 1; \
+			cat $(BUILD)/vm-bench/$$c/result.log >> $(BUILD)/bench/result.log; \
+		done; \
 	done
 	@scripts/bench-report.py $(BUILD)/bench/result.log $(BUILD)/bench
 

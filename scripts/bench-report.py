@@ -60,6 +60,10 @@ TARGETS = [
      "fsync-whole", "pkernfs", "fsync-4k-range", "q>=", 10),
     ("IOMMU map 4K, persistent >= 0.9x stock", "iommu-map-4K", "persistent", "stock", ">=", 0.9),
     ("IOMMU map 2M, persistent >= 0.9x stock", "iommu-map-2048K", "persistent", "stock", ">=", 0.9),
+    ("IOMMU map 4K (scalable mode), persistent >= 0.9x stock", "iommu-sm-map-4K", "persistent",
+     "stock", ">=", 0.9),
+    ("IOMMU map 2M (scalable mode), persistent >= 0.9x stock", "iommu-sm-map-2048K", "persistent",
+     "stock", ">=", 0.9),
 ]
 
 

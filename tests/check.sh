@@ -8,7 +8,9 @@
 #   lint               scripts/lint.sh over the kernel code; counts once
 #   VM cases           tests/vm/cases/*.sh through tests/vm/run.sh, on the
 #                      test kernel and on the debug (KASAN) kernel; each
-#                      case counts once per kernel ("case[debug]")
+#                      case counts once per kernel ("case[debug]"), and
+#                      once more per kernel its "# pkt-sm:" header names,
+#                      in scalable mode ("case+sm")
 #
 # PKT_CASES="a b" limits the VM cases; PKT_LEGS="test debug" the kernels
 # (a case's "# pkt-legs:" header may leave the debug leg out); PKT_JOBS
@@ -107,9 +109,13 @@ queue=$(for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}
 	f=tests/vm/cases/$c.sh
 	t=$(sed -n 's/^# pkt-timeout: *//p' "$f" 2> /dev/null | head -n 1)
 	legs=$(sed -n 's/^# pkt-legs: *//p' "$f" 2> /dev/null | head -n 1)
+	sm=$(sed -n 's/^# pkt-sm: *//p' "$f" 2> /dev/null | head -n 1)
 	for leg in $LEGS; do
 		case " ${legs:-test debug} " in *" $leg "*) ;; *) continue ;; esac
-		[ "$leg" = debug ] && echo "$(( ${t:-300} * SLOW )) $leg $c" || echo "${t:-300} $leg $c"
+		s=${t:-300}
+		[ "$leg" = debug ] && s=$((s * SLOW))
+		echo "$s $leg $c"
+		case " $sm " in *" $leg "*) echo "$s $leg $c+sm" ;; esac
 	done
 done | sort -k1,1nr -k3 | cut -d' ' -f2-)
 mkdir -p "$LOGDIR" "$LOGDIR-debug"

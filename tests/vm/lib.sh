@@ -451,6 +451,12 @@ pkt_adopted() {
 	pkt_check "adopted" sh -c "dmesg | grep -q 'adopting the previous kernel.s translation'"
 }
 
+# pkt_iommu_sm: true when this run is a case's scalable-mode variant
+# (CASE+sm), or the case boots the IOMMU in scalable mode itself.
+pkt_iommu_sm() {
+	grep -qw 'intel_iommu=sm_on' /proc/cmdline
+}
+
 # pkt_expect_error DESC MSG CMD...: CMD must fail and the kernel log it
 # causes must say MSG (the log searched leaves out PKT lines).
 pkt_expect_error() {

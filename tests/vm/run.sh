@@ -5,6 +5,7 @@
 # it from what the guest says, never from a timeout alone.
 #
 #   tests/vm/run.sh [-v] CASE      run tests/vm/cases/CASE.sh
+#   tests/vm/run.sh [-v] CASE+sm   the same in scalable mode (# pkt-sm:)
 #   tests/vm/run.sh --shell        boot to a shell on this terminal
 #
 # Environment: PKT_LEG ("test", the default, or "debug": the KASAN kernel
@@ -30,6 +31,8 @@
 #   # pkt-tcg: single|multi  TCG threading unless PKT_TCG says (default single)
 #   # pkt-qemu: ARGS       extra QEMU arguments
 #   # pkt-iommu: OPTS      more intel-iommu properties (x-scalable-mode=on)
+#   # pkt-sm: LEGS         the kernels (test, debug) that also run CASE+sm: the
+#                          vIOMMU and every kernel in scalable mode
 #   # pkt-mem: SIZE        guest RAM (default 2G)
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
 #                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
@@ -78,6 +81,9 @@ done
 CASE=${1:-}
 [ $shell = 1 ] && CASE=shell
 [ -n "$CASE" ] || { echo "usage: $0 [-v] CASE | --shell" >&2; exit 2; }
+# CASE+sm: the same case with the vIOMMU and every kernel in scalable mode.
+BASE=${CASE%+sm}
+[ "$BASE" != "$CASE" ] && IOMMU_MODE=sm || IOMMU_MODE=legacy
 # What the verdict line calls this run.
 NAME=$CASE
 [ "$LEG" = debug ] && NAME="$CASE[debug]"
@@ -98,8 +104,8 @@ meta() {
 	[ -f "$CASEFILE" ] && v=$(sed -n "s/^# pkt-$1: *//p" "$CASEFILE" | head -n 1)
 	echo "${v:-$2}"
 }
-CASEFILE=$REPO/tests/vm/cases/$CASE.sh
-[ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/bench/$CASE.sh
+CASEFILE=$REPO/tests/vm/cases/$BASE.sh
+[ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/bench/$BASE.sh
 if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
 	echo "FAIL $NAME: no case file $CASEFILE"
 	exit 1
@@ -111,6 +117,14 @@ NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
 EXTRA=$(meta qemu "")
 IOMMU_OPTS=$(meta iommu "")
+if [ "$IOMMU_MODE" = sm ]; then
+	case " $(meta sm "") " in
+	*" $LEG "*) ;;
+	*) echo "FAIL $NAME: the case has no scalable-mode variant on the $LEG kernel (# pkt-sm:)"; exit 1 ;;
+	esac
+	IOMMU_OPTS="x-scalable-mode=on${IOMMU_OPTS:+,$IOMMU_OPTS}"
+	APPEND="intel_iommu=sm_on $APPEND"
+fi
 EXTRA=${EXTRA//@BUILD@/$REPO/build}
 PREPEND=$(meta initrd-prepend "")
 PREPEND=${PREPEND//@BUILD@/$REPO/build}
@@ -160,7 +174,7 @@ rm -f "$LOG"/*.log
 # fresh clone's first run). 300 s still reports a CPU that is really stuck.
 cmdline="console=ttyS0 intel_iommu=on iommu.strict=1 panic=-1 no_timer_check"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
-cmdline+=" kunit.enable=0 pkt.test=$CASE pkt.leg=$LEG pkt.stage=1 pkt.kernel=$FIRST $APPEND"
+cmdline+=" kunit.enable=0 pkt.test=$BASE pkt.leg=$LEG pkt.stage=1 pkt.kernel=$FIRST $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=$MAXMEM"

@@ -2,7 +2,7 @@
 /*
  * Intel IOMMU state kept in pkernfs's kernel-only area across kexec.
  *
- * The hooks iommu.c calls, and the handover page format. See
+ * The hooks iommu.c and pasid.c call, and the handover page format. See
  * pkernfs/ and Documentation/filesystems/pkernfs.rst.
  */
 #ifndef _INTEL_PKERNFS_IOMMU_H
@@ -17,8 +17,18 @@
 
 /* "PKVTDHO1" read as a little-endian u64. */
 #define PKVTD_MAGIC		0x314f484454564b50ULL
-/* 2: the data area is recorded; every leaf must lie in it. */
+/*
+ * 2: the data area is recorded; every leaf must lie in it. Legacy mode
+ * still writes version 2, so a kernel that reads no further takes it.
+ */
 #define PKVTD_VERSION		2
+/*
+ * 3: scalable mode (PKVTD_FLAG_SCALABLE), version 2's layout. The context
+ * entries are scalable mode's, each naming a one-page PASID directory and
+ * one PASID table of the pool that hold the RID_PASID entry only.
+ */
+#define PKVTD_VERSION_SM	3
+#define PKVTD_FLAG_SCALABLE	BIT(0)
 /*
  * 1 (format 1.1 kernels): no @data_phys and @data_len, the device records
  * start right after @reserved. Still adopted; see pk_handover_from_v1().
@@ -49,8 +59,8 @@
 /**
  * struct pkvtd_dev - one preserved device's context, as handed over
  * @token: the owner's token for the device's domain
- * @ctx_lo: the legacy-mode context entry, low quadword
- * @ctx_hi: high quadword (domain id, address width)
+ * @ctx_lo: the context entry as handed over, low quadword
+ * @ctx_hi: high quadword (legacy mode: domain id, address width)
  * @bus: PCI bus
  * @devfn: PCI device and function
  * @reserved: zero
@@ -68,8 +78,8 @@ struct pkvtd_dev {
  * struct pkvtd_handover - what one IOMMU unit hands to the next kernel
  * @magic: PKVTD_MAGIC
  * @crc: crc32c of the 4 KiB page with this field zero
- * @version: PKVTD_VERSION, checked before @crc
- * @flags: zero: legacy (non-scalable) mode
+ * @version: PKVTD_VERSION or PKVTD_VERSION_SM, checked before @crc
+ * @flags: PKVTD_FLAG_SCALABLE in version 3, else zero
  * @reg_phys: the unit's register base (its DRHD)
  * @root_phys: the root table, the page after this one
  * @pool_phys: the pkernfs pool every table page comes from
@@ -129,6 +139,8 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
 int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
 int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev);
+bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *dev);
+void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev);
 #else
 static inline bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 {
@@ -202,6 +214,15 @@ static inline int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_
 static inline int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *dev)
+{
+	return false;
+}
+
+static inline void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
+{
 }
 #endif
 

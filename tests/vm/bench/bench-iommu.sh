@@ -4,11 +4,13 @@
 # in the same VM: two edu devices, one domain each, both mapping the same
 # pinned 64 MiB pkernfs file. Each figure is the median of 5 runs of 32
 # map+unmap rounds, runs of the two domains interleaved. Figures, not
-# assertions (the issue's target: persistent >= 0.9x stock).
+# assertions (the issue's target: persistent >= 0.9x stock). bench-iommu+sm
+# is the same in scalable mode, its groups named iommu-sm-*.
 # pkt-nvdimm: 512M
 # pkt-qemu: -device edu
 # pkt-timeout: 900
 # pkt-legs: bench
+# pkt-sm: bench
 
 F=/mnt/pk/guest-ram
 LEN=0x4000000
@@ -25,6 +27,8 @@ run() {
 
 stage_1() {
 	local pk stock pg i r
+	local mode=
+	pkt_iommu_sm && mode=sm-
 	pk=$(pkt_edu_devs | sed -n 1p)
 	stock=$(pkt_edu_devs | sed -n 2p)
 	pkt_pkernfs_stage1 $F 64M || return
@@ -45,7 +49,7 @@ stage_1() {
 		for r in map unmap; do
 			col=1; [ $r = unmap ] && col=2
 			for f in st:stock pk:persistent; do
-				pkt_emit "BENCH iommu-$r-$((pg / 1024))K ${f#*:} $(cut -d' ' -f$col /tmp/${f%%:*} |
+				pkt_emit "BENCH iommu-$mode$r-$((pg / 1024))K ${f#*:} $(cut -d' ' -f$col /tmp/${f%%:*} |
 					sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)], a[1], a[NR]}') ns/page"
 			done
 		done

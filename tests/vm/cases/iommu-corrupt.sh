@@ -11,6 +11,7 @@
 # pkt-stages: 6
 # pkt-nvdimm: 512M
 # pkt-timeout: 400
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0005
@@ -61,12 +62,12 @@ stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	refused "checksum mismatch" 74 || return	# EBADMSG
 	setup 22 2 || return
-	damage_and_kexec "format version 3" 2
+	damage_and_kexec "format version 4" 2
 }
 
 stage_3() {
 	EDU=$(pkt_edu_devs | head -n 1)
-	refused "handover format version 3, this kernel reads versions 1 to 2" 93 || return	# EPROTONOSUPPORT
+	refused "handover format version 4, this kernel reads versions 1 to 3" 93 || return	# EPROTONOSUPPORT
 	setup 33 3 || return
 	damage_and_kexec "another unit's register base" 3
 }

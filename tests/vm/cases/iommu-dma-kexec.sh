@@ -10,6 +10,7 @@
 # pkt-stages: 4
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
+# pkt-sm: test debug
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0001

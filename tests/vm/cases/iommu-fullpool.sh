@@ -10,6 +10,7 @@
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
 # pkt-qemu: -device edu
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 G=/mnt/pk/big

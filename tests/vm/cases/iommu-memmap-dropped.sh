@@ -10,6 +10,7 @@
 # pkt-nvdimm: none
 # pkt-append: memmap=512M!1G
 # pkt-timeout: 200
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0011

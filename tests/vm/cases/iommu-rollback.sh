@@ -10,6 +10,7 @@
 # pkt-nvdimm: 512M
 # pkt-timeout: 240
 # pkt-initrd-prepend: @BUILD@/stock/stock-kernel.cpio
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0013

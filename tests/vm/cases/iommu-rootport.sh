@@ -11,6 +11,7 @@
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
 # pkt-qemu: -device pcie-root-port,id=rp1,chassis=1,slot=1 -device edu,bus=rp1
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0014

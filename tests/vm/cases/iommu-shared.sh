@@ -9,6 +9,7 @@
 # pkt-nvdimm: 512M
 # pkt-qemu: -device edu
 # pkt-timeout: 300
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 F2=/mnt/pk/other

@@ -7,6 +7,7 @@
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0081

@@ -7,6 +7,7 @@
 # pkt-nvdimm: 512M
 # pkt-qemu: -device edu
 # pkt-timeout: 200
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0003

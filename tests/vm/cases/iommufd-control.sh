@@ -5,6 +5,7 @@
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 

@@ -9,6 +9,7 @@
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
+# pkt-sm: test
 
 F1=/mnt/pk/f1
 F2=/mnt/pk/f2

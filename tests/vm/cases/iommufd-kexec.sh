@@ -12,6 +12,7 @@
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
+# pkt-sm: test debug
 
 F=/mnt/pk/guest-ram
 

@@ -7,6 +7,7 @@
 # pkt-nvdimm: 1G
 # pkt-nvdimm-label: 128K
 # pkt-timeout: 200
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 

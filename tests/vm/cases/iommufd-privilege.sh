@@ -10,6 +10,7 @@
 # pkt-stages: 1
 # pkt-nvdimm: 512M
 # pkt-timeout: 150
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 

@@ -10,6 +10,7 @@
 #include <linux/io.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
+#include <linux/sysfs.h>
 
 #include "internal.h"
 
@@ -23,11 +24,27 @@ MODULE_PARM_DESC(liveupdate,
  * handover versions this kernel adopts, the newest first.
  */
 static const char pkernfs_iommu_note[] __used =
-	"PKERNFS_IOMMU_NOTE handover=" __stringify(PKVTD_VERSION)
-	" oldest=" __stringify(PKVTD_VERSION_1) " modes=legacy";
+	"PKERNFS_IOMMU_NOTE handover=" __stringify(PKVTD_VERSION_SM)
+	" oldest=" __stringify(PKVTD_VERSION_1) " modes=legacy,scalable";
 
-static unsigned int pkernfs_iommu_handover_version = PKVTD_VERSION;
-module_param_named(handover_version, pkernfs_iommu_handover_version, uint, 0444);
+/* What this kernel writes at kexec: version 3 in scalable mode, else 2. */
+static int pk_version_get(char *buf, const struct kernel_param *kp)
+{
+	struct dmar_drhd_unit *drhd;
+	struct intel_iommu *iommu;
+	bool sm = false;
+
+	rcu_read_lock();
+	for_each_active_iommu(iommu, drhd)
+		sm |= sm_supported(iommu);
+	rcu_read_unlock();
+	return sysfs_emit(buf, "%u\n", sm ? PKVTD_VERSION_SM : PKVTD_VERSION);
+}
+
+static const struct kernel_param_ops pk_version_ops = {
+	.get = pk_version_get,
+};
+module_param_cb(handover_version, &pk_version_ops, NULL, 0444);
 MODULE_PARM_DESC(handover_version, "The IOMMU handover version this kernel writes and adopts");
 
 /*
@@ -191,8 +208,9 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 	struct pkvtd_walk *w = NULL;
 	const char *why;
 	u64 root_pa, pool, pages;
+	bool sm;
 	u16 ver;
-	u32 n;
+	u32 i, n;
 
 	h = pk_map_handover(iommu, &root_pa);
 	/* Tables in System RAM are never legitimate outside kdump: refused below. */
@@ -224,19 +242,18 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		return false;
 	}
 	/* The kdump copy cannot change modes either. */
-	if (dmar_readq(iommu->reg + DMAR_RTADDR_REG) & DMA_RTADDR_SMT) {
-		pk_refuse(iommu, -EBADMSG, "scalable-mode root table (not supported)");
-		goto out;
-	}
-	if (sm_supported(iommu)) {
-		pk_refuse(iommu, -EBADMSG, "this kernel runs the IOMMU in scalable mode");
+	sm = dmar_readq(iommu->reg + DMAR_RTADDR_REG) & DMA_RTADDR_SMT;
+	if (sm != sm_supported(iommu)) {
+		pk_refuse(iommu, -EBADMSG,
+			  "this kernel runs the IOMMU in %s mode, the previous one ran it in %s mode",
+			  sm ? "legacy" : "scalable", sm ? "scalable" : "legacy");
 		goto out;
 	}
 	ver = le16_to_cpu(h->version);
-	if (ver != PKVTD_VERSION && ver != PKVTD_VERSION_1) {
+	if (ver < PKVTD_VERSION_1 || ver > PKVTD_VERSION_SM) {
 		pk_refuse(iommu, -EPROTONOSUPPORT,
 			  "handover format version %u, this kernel reads versions %u to %u",
-			  ver, PKVTD_VERSION_1, PKVTD_VERSION);
+			  ver, PKVTD_VERSION_1, PKVTD_VERSION_SM);
 		goto out;
 	}
 	if (le32_to_cpu(h->crc) != pkvtd_crc(h)) {
@@ -254,6 +271,8 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 			iommu->name, PKVTD_VERSION);
 	}
 	why = pkvtd_check_header(iommu, h, root_pa);
+	if (!why && sm != (bool)(ver == PKVTD_VERSION_SM))
+		why = "a handover of the other mode than the root table's";
 	if (why) {
 		pk_refuse(iommu, -EBADMSG, "%s", why);
 		goto out;
@@ -284,6 +303,7 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 	}
 	w->iommu = iommu;
 	w->h = h;
+	w->sm = sm;
 	w->pool_phys = pool;
 	w->pool_pages = pages;
 	w->data_phys = le64_to_cpu(h->data_phys);
@@ -307,9 +327,11 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		s->restored = kcalloc(n, sizeof(*s->restored), GFP_KERNEL);
 		s->tree_of = kmemdup(w->tree_of, n * sizeof(*s->tree_of), GFP_KERNEL);
 		s->tree = kmemdup(w->tree, w->nr_tree * sizeof(*s->tree), GFP_KERNEL);
+		s->sm_pages = sm ? kcalloc(n, sizeof(*s->sm_pages), GFP_KERNEL) : NULL;
 	}
-	if (!s || !s->dev || !s->restored || !s->tree_of || !s->tree) {
+	if (!s || !s->dev || !s->restored || !s->tree_of || !s->tree || (sm && !s->sm_pages)) {
 		if (s) {
+			kfree(s->sm_pages);
 			kfree(s->dev);
 			kfree(s->restored);
 			kfree(s->tree_of);
@@ -320,6 +342,13 @@ bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 		pk_refuse(iommu, -ENOMEM, "out of memory");
 		goto out;
 	}
+	for (i = 0; sm && i < n; i++) {
+		s->sm_pages[i][0] = w->sm_dir[i];
+		s->sm_pages[i][1] = w->sm_tbl[i];
+	}
+	/* In scalable mode the kdump copy does not reserve them: a PASID entry holds them. */
+	for (i = 0; i < w->nr_tree; i++)
+		set_bit(w->tree[i].did, iommu->domain_ids);
 	/* The spans are s's now. */
 	s->nr_tree = w->nr_tree;
 	w->nr_tree = 0;

@@ -270,16 +270,13 @@ static const char *pk_walk_domain(struct pkvtd_walk *w, u32 rec, u64 pgd, u16 di
 	return pk_walk_pgtable(w, pgd, agaw_to_level(aw));
 }
 
-static const char *pk_walk_context(struct pkvtd_walk *w, u8 bus, u8 devfn,
-				   struct context_entry *ce)
+/* The record of @bus, @devfn in *@rec, if it names @ce as its context entry. */
+static const char *pk_walk_record(struct pkvtd_walk *w, u8 bus, u8 devfn,
+				  const struct context_entry *ce, u32 *rec)
 {
 	const struct pkvtd_handover *h = w->h;
 	u32 i, n = le32_to_cpu(h->nr_dev);
-	u16 did = context_domain_id(ce);
-	u8 aw = context_address_width(ce);
 
-	if (!context_present(ce))
-		return ce->lo || ce->hi ? "a non-present context entry that is not zero" : NULL;
 	for (i = 0; i < n; i++)
 		if (h->dev[i].bus == bus && h->dev[i].devfn == devfn)
 			break;
@@ -287,15 +284,106 @@ static const char *pk_walk_context(struct pkvtd_walk *w, u8 bus, u8 devfn,
 		return "a context entry for a device that was not preserved";
 	if (le64_to_cpu(h->dev[i].ctx_lo) != ce->lo || le64_to_cpu(h->dev[i].ctx_hi) != ce->hi)
 		return "a context entry differs from its record";
-	if (context_translation_type(ce) != CONTEXT_TT_MULTI_LEVEL)
-		return "a context entry with device-TLB or pass-through translation";
-	if (ce->lo & PKVTD_CTX_LO_RSVD || ce->hi & ~(PKVTD_CTX_HI_DID | PKVTD_CTX_HI_AW))
-		return "reserved bits set in a context entry";
+	*rec = i;
+	return NULL;
+}
+
+static const char *pk_walk_did_aw(struct pkvtd_walk *w, u16 did, u8 aw)
+{
 	if (!did || did >= cap_ndoms(w->iommu->cap))
 		return "domain id 0 or out of range";
 	if (aw != w->iommu->agaw || !(cap_sagaw(w->iommu->cap) & BIT(aw)))
 		return "an address width this IOMMU does not use";
-	return pk_walk_domain(w, i, context_address_root(ce), did, aw);
+	return NULL;
+}
+
+/* Legacy mode: the context entry names the page table. */
+static const char *pk_walk_context(struct pkvtd_walk *w, u8 bus, u8 devfn,
+				   struct context_entry *ce)
+{
+	u16 did = context_domain_id(ce);
+	u8 aw = context_address_width(ce);
+	const char *why;
+	u32 i;
+
+	why = pk_walk_record(w, bus, devfn, ce, &i);
+	if (why)
+		return why;
+	if (context_translation_type(ce) != CONTEXT_TT_MULTI_LEVEL)
+		return "a context entry with device-TLB or pass-through translation";
+	if (ce->lo & PKVTD_CTX_LO_RSVD || ce->hi & ~(PKVTD_CTX_HI_DID | PKVTD_CTX_HI_AW))
+		return "reserved bits set in a context entry";
+	why = pk_walk_did_aw(w, did, aw);
+	return why ?: pk_walk_domain(w, i, context_address_root(ce), did, aw);
+}
+
+/*
+ * Scalable mode: the context entry (@ce and its reserved upper half) names
+ * a one-page PASID directory, which names one PASID table, which holds the
+ * RID_PASID entry only: a second-stage entry that names the page table.
+ */
+static const char *pk_walk_sm_context(struct pkvtd_walk *w, u8 bus, u8 devfn,
+				      struct context_entry *ce)
+{
+	struct pasid_dir_entry *dir;
+	struct pasid_entry *tbl, *pe;
+	const char *why;
+	u64 tbl_pa;
+	u16 did;
+	u8 aw;
+	u32 i;
+
+	why = pk_walk_record(w, bus, devfn, ce, &i);
+	if (why)
+		return why;
+	if (ce[1].lo || ce[1].hi || ce->hi ||
+	    ce->lo & ~(VTD_PAGE_MASK | PKVTD_SM_CTX_PDTS | BIT_ULL(0)))
+		return "a scalable-mode context entry with reserved bits or enables set";
+	dir = pk_walk_page(w, context_address_root(ce), &why);
+	if (!dir)
+		return why;
+	tbl_pa = dir[0].val & PDE_PFN_MASK;
+	if (!pasid_pde_is_present(&dir[0]) || dir[0].val & ~(PDE_PFN_MASK | PASID_PTE_PRESENT) ||
+	    memchr_inv(&dir[1], 0, PAGE_SIZE - sizeof(*dir)))
+		return "a PASID directory that holds more, or less, than PASID 0's table";
+	tbl = pk_walk_page(w, tbl_pa, &why);
+	if (!tbl)
+		return why;
+	pe = &tbl[IOMMU_NO_PASID];
+	if (memchr_inv(&tbl[1], 0, PAGE_SIZE - sizeof(*tbl)))
+		return "a PASID table that holds more than the RID_PASID entry";
+	if (!pasid_pte_is_present(pe) || pasid_pte_get_pgtt(pe) != PASID_ENTRY_PGTT_SL_ONLY)
+		return "a RID_PASID entry that does not translate through a second-stage table";
+	if (pe->val[0] & ~PKVTD_PE0_KNOWN || pe->val[1] & ~PKVTD_PE1_KNOWN ||
+	    memchr_inv(&pe->val[2], 0, sizeof(pe->val) - 2 * sizeof(pe->val[0])))
+		return "reserved bits set in a PASID entry";
+	did = pasid_get_domain_id(pe);
+	aw = pasid_get_address_width(pe);
+	w->sm_dir[i] = context_address_root(ce);
+	w->sm_tbl[i] = tbl_pa;
+	return pk_walk_did_aw(w, did, aw) ?: pk_walk_domain(w, i, pasid_get_slptr(pe), did, aw);
+}
+
+/* A context table of @bus: all 256 entries, or scalable mode's 128 of one half. */
+static const char *pk_walk_ctx_table(struct pkvtd_walk *w, u8 bus, u64 pa, bool upper,
+				     u32 *found)
+{
+	int fn, step = w->sm ? 2 : 1, base = upper ? 0x80 : 0;
+	struct context_entry *ctbl;
+	const char *why = NULL;
+
+	ctbl = pk_walk_page(w, pa, &why);
+	for (fn = 0; ctbl && fn < 256 && !why; fn += step) {
+		if (!context_present(&ctbl[fn])) {
+			if (memchr_inv(&ctbl[fn], 0, step * sizeof(*ctbl)))
+				why = "a non-present context entry that is not zero";
+			continue;
+		}
+		why = w->sm ? pk_walk_sm_context(w, bus, base + fn / 2, &ctbl[fn]) :
+			      pk_walk_context(w, bus, fn, &ctbl[fn]);
+		*found += !why;
+	}
+	return why;
 }
 
 const char *pkvtd_check_tables(struct pkvtd_walk *w, u64 root_pa)
@@ -303,25 +391,21 @@ const char *pkvtd_check_tables(struct pkvtd_walk *w, u64 root_pa)
 	struct root_entry *root = (void *)(w->pool + (root_pa - w->pool_phys));
 	const char *why = NULL;
 	u32 found = 0;
-	int bus, fn;
+	int bus;
 
 	for (bus = 0; bus < 256 && !why; bus++) {
-		struct context_entry *ctbl;
+		struct root_entry *re = &root[bus];
 
-		if (root[bus].hi)
-			return "root entry has an upper half (scalable mode)";
-		if (!root_entry_lctp(&root[bus])) {
-			if (root[bus].lo)
-				return "a non-present root entry that is not zero";
-			continue;
-		}
-		if (root[bus].lo & ~(VTD_PAGE_MASK | 1))
+		if ((!root_entry_lctp(re) && re->lo) || (!root_entry_uctp(re) && re->hi))
+			return "a non-present root entry that is not zero";
+		if ((re->lo | re->hi) & ~(VTD_PAGE_MASK | 1))
 			return "reserved bits set in a root entry";
-		ctbl = pk_walk_page(w, root_entry_lctp(&root[bus]), &why);
-		for (fn = 0; ctbl && fn < 256 && !why; fn++) {
-			why = pk_walk_context(w, bus, fn, &ctbl[fn]);
-			found += !why && context_present(&ctbl[fn]);
-		}
+		if (re->hi && !w->sm)
+			return "a legacy-mode root entry with an upper half";
+		if (root_entry_lctp(re))
+			why = pk_walk_ctx_table(w, bus, root_entry_lctp(re), false, &found);
+		if (!why && root_entry_uctp(re))
+			why = pk_walk_ctx_table(w, bus, root_entry_uctp(re), true, &found);
 	}
 	if (!why && found != le32_to_cpu(w->h->nr_dev))
 		why = "a preserved device has no context entry";
@@ -335,8 +419,10 @@ const char *pkvtd_check_header(struct intel_iommu *iommu, const struct pkvtd_han
 	u64 data = le64_to_cpu(h->data_phys), dlen = le64_to_cpu(h->data_len);
 	u32 i, j, n = le32_to_cpu(h->nr_dev);
 
-	if (le16_to_cpu(h->flags))
-		return "scalable mode state (not supported)";
+	/* Version 3 is scalable mode's, and only it. */
+	if (le16_to_cpu(h->flags) != (le16_to_cpu(h->version) == PKVTD_VERSION_SM ?
+				      PKVTD_FLAG_SCALABLE : 0))
+		return "mode flags that do not match the format version";
 	if (h->reserved)
 		return "reserved header field set";
 	if (le64_to_cpu(h->reg_phys) != iommu->reg_phys)

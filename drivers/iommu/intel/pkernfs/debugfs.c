@@ -48,6 +48,10 @@ static int pk_state_show(struct seq_file *m, void *unused)
 	for (u = 0; u < PKVTD_MAX_UNITS; u++) {
 		struct pkernfs_iommu_saved *s = pkvtd_saved[u];
 
+		if (s)
+			seq_printf(m, "handover dmar%d version %u %s\n", u,
+				   le16_to_cpu(s->hdr.version),
+				   s->sm_pages ? "scalable" : "legacy");
 		for (i = 0; s && i < le32_to_cpu(s->hdr.nr_dev); i++)
 			seq_printf(m, "saved dmar%d generation %llu %02x:%02x.%d token %#llx did %u %s\n",
 				   u, le64_to_cpu(s->hdr.generation), s->dev[i].bus,

@@ -60,8 +60,7 @@ bool pkernfs_dma_preserved(struct device *dev)
 		return false;
 	info = dev_iommu_priv_get(dev);
 	/* Only where the handover can keep it: else its DMA must stop. */
-	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS ||
-	    sm_supported(info->iommu))
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
 		return false;
 	/*
 	 * Not info->domain: the domain may be going away. A domain on

@@ -193,8 +193,6 @@ const char *pkvtd_dev_why(struct device *dev)
 	info = dev_iommu_priv_get(dev);
 	if (!info || !info->iommu)
 		return "not probed by the IOMMU";
-	if (sm_supported(info->iommu))
-		return "its IOMMU runs in scalable mode";
 	if (info->iommu->seq_id >= PKVTD_MAX_UNITS)
 		return "its IOMMU is past the 8th unit";
 	if (info->ats_supported)
@@ -454,4 +452,86 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 	clear_context_copied(iommu, bus, devfn);
 	domain->pk->adopted = true;
 	return true;
+}
+
+/* Is @dev the device of @domain's handed-over record, its context still copied? */
+static bool pk_sm_record_dev(struct dmar_domain *domain, struct device_domain_info *info)
+{
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	const struct pkvtd_dev *rec;
+
+	if (!pk || !pk->restored || pk->adopted || info->iommu != pk->saved->iommu)
+		return false;
+	rec = &pk->saved->dev[pk->rec];
+	return rec->bus == info->bus && rec->devfn == info->devfn &&
+	       context_copied(info->iommu, info->bus, info->devfn);
+}
+
+/*
+ * prepare_domain_attach_device(), scalable mode, a copied context: the
+ * stock path clears it and points it at this kernel's PASID table, with
+ * DMA faulting in between. For the restored domain of that device, keep
+ * it until pkernfs_iommu_sm_adopt() can switch it in one store.
+ */
+bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *dev)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct context_entry *ctx;
+	bool keep;
+
+	if (!pk_sm_record_dev(domain, info))
+		return false;
+	spin_lock(&info->iommu->lock);
+	ctx = iommu_context_addr(info->iommu, info->bus, info->devfn, 1);
+	keep = ctx && context_present(ctx) &&
+	       ctx->lo == le64_to_cpu(domain->pk->saved->dev[domain->pk->rec].ctx_lo);
+	spin_unlock(&info->iommu->lock);
+	return keep;
+}
+
+/*
+ * dmar_domain_attach_device(), scalable mode, once the RID_PASID entry of
+ * this kernel's PASID table is written: it translates as the handed-over
+ * one does (same table, domain id and width). Point the copied context at
+ * this kernel's directory in one 8-byte store; every state the IOMMU may
+ * see translates the same pages.
+ */
+void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct intel_iommu *iommu = info->iommu;
+	u16 did = domain_id_iommu(domain, iommu);
+	struct context_entry *ctx, want;
+	struct pasid_entry *pe;
+	bool same;
+
+	if (!pk_sm_record_dev(domain, info))
+		return;
+	spin_lock(&iommu->lock);
+	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 1);
+	pe = intel_pasid_get_entry(dev, IOMMU_NO_PASID);
+	same = ctx && pe && pasid_pte_is_present(pe) &&
+	       pasid_get_slptr(pe) == virt_to_phys(domain->pgd) && pasid_get_domain_id(pe) == did;
+	if (same) {
+		context_entry_set_pasid_table(&want, dev);
+		same = want.hi == ctx->hi;
+	}
+	if (!same) {
+		spin_unlock(&iommu->lock);
+		dev_warn(dev, "pkernfs-iommu: domain %#llx: this kernel's PASID entry does not match the handed-over one: the copied context stays until the device is reset\n",
+			 domain->pk->token);
+		return;
+	}
+	WRITE_ONCE(ctx->lo, want.lo);
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(ctx, sizeof(*ctx));
+	clear_context_copied(iommu, info->bus, info->devfn);
+	spin_unlock(&iommu->lock);
+	iommu->flush.flush_context(iommu, 0, PCI_DEVID(info->bus, info->devfn),
+				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
+	qi_flush_pasid_cache(iommu, did, QI_PC_ALL_PASIDS, 0);
+	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
+	domain->pk->adopted = true;
+	dev_info(dev, "pkernfs-iommu: domain %#llx: the handed-over PASID table replaced by this kernel's, translation kept (did %u)\n",
+		 domain->pk->token, did);
 }

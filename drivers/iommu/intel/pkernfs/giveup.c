@@ -13,21 +13,29 @@
 atomic_t pkvtd_torn_pending = ATOMIC_INIT(0);
 
 /* Clear @rec's copied context entry, and flush. iommu->lock held. */
-static void pk_abandon_one(struct intel_iommu *iommu, const struct pkvtd_dev *rec)
+static void pk_abandon_one(struct intel_iommu *iommu, struct pkernfs_iommu_saved *s, u32 i)
 {
+	const struct pkvtd_dev *rec = &s->dev[i];
 	/* alloc 1: with 0 a copied entry reads as absent; its table exists. */
 	struct context_entry *ctx = iommu_context_addr(iommu, rec->bus, rec->devfn, 1);
-	u16 did;
+	u16 did = s->tree[s->tree_of[i]].did;
 
 	if (!ctx || !context_present(ctx) || !context_copied(iommu, rec->bus, rec->devfn))
 		return;
-	did = context_domain_id(ctx);
 	context_clear_entry(ctx);
 	__iommu_flush_cache(iommu, ctx, sizeof(*ctx));
 	iommu->flush.flush_context(iommu, did, PCI_DEVID(rec->bus, rec->devfn),
 				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
+	if (sm_supported(iommu))
+		qi_flush_pasid_cache(iommu, did, QI_PC_ALL_PASIDS, 0);
 	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
-	clear_context_copied(iommu, rec->bus, rec->devfn);
+	/*
+	 * Scalable mode: left marked copied, so that the next attach points
+	 * the context at the device's own PASID table, which the stock code
+	 * does only for a copied context (legacy mode's attach writes it).
+	 */
+	if (!sm_supported(iommu))
+		clear_context_copied(iommu, rec->bus, rec->devfn);
 	pr_warn("%s: %02x:%02x.%d abandoned (token %#llx): bus mastering off, its context cleared\n",
 		iommu->name, rec->bus, PCI_SLOT(rec->devfn), PCI_FUNC(rec->devfn),
 		le64_to_cpu(rec->token));
@@ -45,7 +53,7 @@ static void pk_abandon_rec(struct intel_iommu *iommu, struct pkernfs_iommu_saved
 	if (pdev)
 		pci_clear_master(pdev);
 	spin_lock(&iommu->lock);
-	pk_abandon_one(iommu, &s->dev[i]);
+	pk_abandon_one(iommu, s, i);
 	spin_unlock(&iommu->lock);
 	/* As if restored: nothing claims or keeps it. */
 	s->restored[i] = true;

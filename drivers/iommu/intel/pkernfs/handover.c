@@ -132,6 +132,91 @@ static bool pk_stop_all(struct intel_iommu *iommu, const char *why)
 	return done;
 }
 
+/*
+ * The pool's context table for @bus and @devfn, allocated on first use. In
+ * scalable mode a bus has two: devfn 0-127 (lower) and 128-255 (upper).
+ */
+static struct context_entry *pk_ctx_table(struct intel_iommu *iommu, struct root_entry *root,
+					  u8 bus, u8 devfn)
+{
+	bool upper = sm_supported(iommu) && devfn >= 0x80;
+	phys_addr_t pa = upper ? root_entry_uctp(&root[bus]) : root_entry_lctp(&root[bus]);
+
+	if (!pa) {
+		if (!pkernfs_kroot_page_alloc(pkvtd_pool, &pa))
+			return NULL;
+		if (upper)
+			root[bus].hi = pa | 1;
+		else
+			root[bus].lo = pa | 1;
+	}
+	return pkernfs_kroot_page_va(pkvtd_pool, pa);
+}
+
+/* Legacy mode: the device's context entry, in a context table of the pool. */
+static const char *pk_hand_legacy(struct intel_iommu *iommu, struct device_domain_info *info,
+				  struct root_entry *root, struct context_entry *ce)
+{
+	/* alloc 1: with 0 a copied entry reads as absent; its table exists. */
+	struct context_entry *live = iommu_context_addr(iommu, info->bus, info->devfn, 1);
+	struct context_entry *ctbl;
+
+	if (!live || !context_present(live))
+		return "has no live context";
+	if (context_translation_type(live) != CONTEXT_TT_MULTI_LEVEL)
+		return "cannot be handed over (ATS)";
+	ctbl = pk_ctx_table(iommu, root, info->bus, info->devfn);
+	if (!ctbl)
+		return "cannot be handed over (pool full)";
+	*ce = *live;
+	ctbl[info->devfn] = *ce;
+	return NULL;
+}
+
+/*
+ * Scalable mode: a context entry, a PASID directory and a PASID table of
+ * the pool's, holding the device's RID_PASID entry only. Its other PASIDs
+ * are not handed over: the entry goes without PASID and page-request
+ * enables, so such DMA faults in the next kernel instead of reaching
+ * memory.
+ */
+static const char *pk_hand_sm(struct intel_iommu *iommu, struct device_domain_info *info,
+			      struct root_entry *root, struct context_entry *ce)
+{
+	struct context_entry *live = iommu_context_addr(iommu, info->bus, info->devfn, 1);
+	struct context_entry *ctbl;
+	struct pasid_dir_entry *dir;
+	struct pasid_entry *pe, *tbl;
+	phys_addr_t dir_pa, tbl_pa;
+
+	if (!live || !context_present(live))
+		return "has no live context";
+	if (live->lo & PKVTD_SM_CTX_DTE || live->hi & PKVTD_SM_CTX_RID_PASID)
+		return "cannot be handed over (ATS, or a RID_PASID other than 0)";
+	/* Its tables are this kernel's, or the pool's: both directly mapped. */
+	pe = get_pasid_table_from_pde(phys_to_virt(context_address_root(live)));
+	if (!pe || !pasid_pte_is_present(pe) || pasid_pte_get_pgtt(pe) != PASID_ENTRY_PGTT_SL_ONLY)
+		return "does not translate through a second-stage table";
+	ctbl = pk_ctx_table(iommu, root, info->bus, info->devfn);
+	dir = ctbl ? pkernfs_kroot_page_alloc(pkvtd_pool, &dir_pa) : NULL;
+	tbl = dir ? pkernfs_kroot_page_alloc(pkvtd_pool, &tbl_pa) : NULL;
+	if (!tbl) {
+		if (dir)
+			pkernfs_kroot_page_free(pkvtd_pool, dir_pa);
+		return "cannot be handed over (pool full)";
+	}
+	tbl[IOMMU_NO_PASID] = *pe;
+	dir[0].val = tbl_pa | PASID_PTE_PRESENT;
+	pkvtd_flush_page(iommu, tbl);
+	pkvtd_flush_page(iommu, dir);
+	/* A one-page directory (PDTS 0) is enough for PASID 0. */
+	*ce = *live;
+	ce->lo = dir_pa | (live->lo & ~(VTD_PAGE_MASK | PKVTD_SM_CTX_PDTS | PKVTD_SM_CTX_PASIDE |
+					 PKVTD_SM_CTX_PRE));
+	ctbl[(info->devfn & 0x7f) * 2] = *ce;
+	return NULL;
+}
+
 /* Everything of the handover header but the device records and the crc. */
 static void pk_fill_header(struct intel_iommu *iommu, struct pkvtd_handover *h,
 			   phys_addr_t hdr_pa, u64 gen, u32 n)
@@ -140,7 +225,13 @@ static void pk_fill_header(struct intel_iommu *iommu, struct pkvtd_handover *h,
 	u64 data_len;
 
 	h->magic = cpu_to_le64(PKVTD_MAGIC);
-	h->version = cpu_to_le16(PKVTD_VERSION);
+	/* Legacy handovers stay version 2: a kernel that reads no further takes them. */
+	if (sm_supported(iommu)) {
+		h->version = cpu_to_le16(PKVTD_VERSION_SM);
+		h->flags = cpu_to_le16(PKVTD_FLAG_SCALABLE);
+	} else {
+		h->version = cpu_to_le16(PKVTD_VERSION);
+	}
 	h->reg_phys = cpu_to_le64(iommu->reg_phys);
 	h->root_phys = cpu_to_le64(hdr_pa + PAGE_SIZE);
 	h->pool_phys = cpu_to_le64(pkernfs_kroot_phys(pkvtd_pool));
@@ -184,7 +275,7 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	struct pkvtd_handover *h;
 	struct root_entry *root;
 	struct pkernfs_iommu_dom *pk;
-	phys_addr_t hdr_pa, pa;
+	phys_addr_t hdr_pa;
 	bool busy = false;
 	u64 gen;
 	u32 n = 0;
@@ -195,8 +286,8 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	 */
 	if (!kexec_in_progress || !pkvtd_pool)
 		return false;
-	if (iommu->seq_id >= PKVTD_MAX_UNITS || sm_supported(iommu)) {
-		pk_stop_all(iommu, "cannot be handed over (scalable mode, or a unit past the 8th)");
+	if (iommu->seq_id >= PKVTD_MAX_UNITS) {
+		pk_stop_all(iommu, "cannot be handed over (a unit past the 8th)");
 		return false;
 	}
 	hdr_pa = pkernfs_kroot_phys(pkvtd_pool) + 2 * iommu->seq_id * PAGE_SIZE;
@@ -224,35 +315,24 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 			break;
 		}
 		list_for_each_entry(info, &pk->domain->devices, link) {
-			struct context_entry *live, *ctbl;
+			struct context_entry ce;
+			const char *why;
 
 			if (info->iommu != iommu)
 				continue;
-			/* alloc 1: with 0 a copied entry reads as absent; its table exists. */
-			live = iommu_context_addr(iommu, info->bus, info->devfn, 1);
-			if (!live || !context_present(live)) {
-				pk_stop(info, "has no live context");
+			if (n >= PKVTD_MAX_DEVS) {
+				pk_stop(info, "cannot be handed over (too many devices)");
 				continue;
 			}
-			/* Device-TLB contexts and overflow are not handed over. */
-			if (context_translation_type(live) != CONTEXT_TT_MULTI_LEVEL ||
-			    n >= PKVTD_MAX_DEVS) {
-				pk_stop(info, "cannot be handed over (ATS, or too many)");
+			why = sm_supported(iommu) ? pk_hand_sm(iommu, info, root, &ce) :
+						    pk_hand_legacy(iommu, info, root, &ce);
+			if (why) {
+				pk_stop(info, why);
 				continue;
 			}
-			if (!root_entry_lctp(&root[info->bus])) {
-				ctbl = pkernfs_kroot_page_alloc(pkvtd_pool, &pa);
-				if (!ctbl) {
-					pk_stop(info, "cannot be handed over (pool full)");
-					continue;
-				}
-				root[info->bus].lo = pa | 1;
-			}
-			ctbl = pkernfs_kroot_page_va(pkvtd_pool, root_entry_lctp(&root[info->bus]));
-			ctbl[info->devfn] = *live;
 			h->dev[n].token = cpu_to_le64(pk->token);
-			h->dev[n].ctx_lo = cpu_to_le64(live->lo);
-			h->dev[n].ctx_hi = cpu_to_le64(live->hi);
+			h->dev[n].ctx_lo = cpu_to_le64(ce.lo);
+			h->dev[n].ctx_hi = cpu_to_le64(ce.hi);
 			h->dev[n].bus = info->bus;
 			h->dev[n].devfn = info->devfn;
 			n++;
@@ -271,10 +351,12 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 	pkvtd_inject_after_crc(h);
 	/* The context tables were flushed as the pool zeroed them; now the rest. */
 	for (n = 0; n < 256; n++) {
-		phys_addr_t ctbl = root_entry_lctp(&root[n]);
+		phys_addr_t lower = root_entry_lctp(&root[n]), upper = root_entry_uctp(&root[n]);
 
-		if (ctbl)
-			pkvtd_flush_page(iommu, pkernfs_kroot_page_va(pkvtd_pool, ctbl));
+		if (lower)
+			pkvtd_flush_page(iommu, pkernfs_kroot_page_va(pkvtd_pool, lower));
+		if (upper)
+			pkvtd_flush_page(iommu, pkernfs_kroot_page_va(pkvtd_pool, upper));
 	}
 	pkvtd_flush_page(iommu, root);
 	arch_wb_cache_pmem(h, PAGE_SIZE);

@@ -16,6 +16,7 @@
 #include <linux/spinlock.h>
 
 #include "../iommu.h"
+#include "../pasid.h"
 #include "../../iommu-pages.h"
 #include "../pkernfs_iommu.h"
 
@@ -73,6 +74,7 @@ struct pkernfs_iommu_saved {
 	u16 *tree_of;			/* record -> tree[] */
 	struct pkvtd_tree *tree;
 	u32 nr_tree;
+	u64 (*sm_pages)[2];		/* scalable mode: PASID directory and table */
 	DECLARE_BITMAP(abandoned, PKVTD_MAX_DEVS);	/* restored flag set too */
 	/* Copied context cleared by another domain's attach; never cleared. */
 	DECLARE_BITMAP(torn, PKVTD_MAX_DEVS);
@@ -87,6 +89,25 @@ struct pkernfs_iommu_saved {
 #define PKVTD_CTX_LO_RSVD	(GENMASK_ULL(11, 4) | BIT_ULL(1))
 #define PKVTD_CTX_HI_DID	GENMASK_ULL(23, 8)
 #define PKVTD_CTX_HI_AW		GENMASK_ULL(2, 0)
+
+/*
+ * Scalable-mode context entry (low half): device-TLB, PASID and
+ * page-request enables, and the PASID directory size; the RID_PASID in
+ * the high quadword.
+ */
+#define PKVTD_SM_CTX_DTE	BIT_ULL(2)
+#define PKVTD_SM_CTX_PASIDE	BIT_ULL(3)
+#define PKVTD_SM_CTX_PRE	BIT_ULL(4)
+#define PKVTD_SM_CTX_PDTS	GENMASK_ULL(11, 9)
+#define PKVTD_SM_CTX_RID_PASID	GENMASK_ULL(19, 0)
+
+/*
+ * The bits of a second-stage PASID entry a handover may have set: present,
+ * address width, PGTT and the table in the first quadword; the domain id
+ * and the two snoop controls in the second. Nothing in the others.
+ */
+#define PKVTD_PE0_KNOWN		(BIT_ULL(0) | GENMASK_ULL(4, 2) | GENMASK_ULL(8, 6) | VTD_PAGE_MASK)
+#define PKVTD_PE1_KNOWN		(GENMASK_ULL(15, 0) | BIT_ULL(23) | BIT_ULL(24))
 
 /* A device record's context entry. */
 static inline struct context_entry pkvtd_rec_context(const struct pkvtd_dev *rec)
@@ -134,6 +155,9 @@ struct pkvtd_walk {
 	u16 tree_of[PKVTD_MAX_DEVS];
 	struct pkvtd_pgwalk pw;
 	const char *why;
+	bool sm;			/* scalable mode */
+	u64 sm_dir[PKVTD_MAX_DEVS];	/* scalable mode: each record's PASID directory */
+	u64 sm_tbl[PKVTD_MAX_DEVS];	/* and table */
 };
 
 /*

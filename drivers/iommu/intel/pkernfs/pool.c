@@ -224,6 +224,18 @@ static int pk_claim_saved(void)
 				return err;
 			}
 		}
+		/* Scalable mode: an open record's device walks its PASID tables too. */
+		for (i = 0; s && s->sm_pages && i < le32_to_cpu(s->hdr.nr_dev); i++) {
+			if (s->restored[i])
+				continue;
+			err = pkernfs_kroot_claim(pkvtd_pool, s->sm_pages[i][0]) ?:
+			      pkernfs_kroot_claim(pkvtd_pool, s->sm_pages[i][1]);
+			if (err) {
+				pr_err("dmar%d: the saved PASID tables at %#llx are not within the pool (%d): not restored\n",
+				       u, s->sm_pages[i][0], err);
+				return err;
+			}
+		}
 	}
 	return 0;
 }

@@ -72,6 +72,66 @@ static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new
 	return !pkvtd_pgtable_walk(&same.pw, virt_to_phys(old->pgd), agaw_to_level(old->agaw), 0);
 }
 
+/* Legacy mode: the context entry, in one 16-byte store. */
+static int pk_switch_legacy(struct device_domain_info *info, struct dmar_domain *new,
+			    u16 did_old, u16 did_new)
+{
+	struct intel_iommu *iommu = info->iommu;
+	struct context_entry *ctx, want;
+	u128 cur, val;
+
+	spin_lock(&iommu->lock);
+	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 0);
+	if (!ctx || !context_present(ctx)) {
+		spin_unlock(&iommu->lock);
+		return -EOPNOTSUPP;
+	}
+	want = *ctx;
+	context_set_address_root(&want, virt_to_phys(new->pgd));
+	/* The setter only ORs the id in. */
+	want.hi &= ~PKVTD_CTX_HI_DID;
+	context_set_domain_id(&want, did_new);
+	memcpy(&cur, ctx, sizeof(cur));
+	memcpy(&val, &want, sizeof(val));
+	/* Under iommu->lock nothing else writes the entry: this cannot fail. */
+	WARN_ON_ONCE(!try_cmpxchg128((u128 *)ctx, &cur, val));
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(ctx, sizeof(*ctx));
+	spin_unlock(&iommu->lock);
+	intel_context_flush_no_pasid(info, ctx, did_old, PCI_DEVID(info->bus, info->devfn));
+	iommu->flush.flush_iotlb(iommu, did_new, 0, 0, DMA_TLB_DSI_FLUSH);
+	return 0;
+}
+
+/*
+ * Scalable mode: the RID_PASID entry's table and domain id, in two 8-byte
+ * stores. An IOMMU that reads between them sees the new table under the
+ * old id, or the reverse: both translate the same pages.
+ */
+static int pk_switch_sm(struct device_domain_info *info, struct dmar_domain *new,
+			u16 did_old, u16 did_new)
+{
+	struct intel_iommu *iommu = info->iommu;
+	struct pasid_entry *pe;
+
+	spin_lock(&iommu->lock);
+	pe = intel_pasid_get_entry(info->dev, IOMMU_NO_PASID);
+	if (!pe || !pasid_pte_is_present(pe) ||
+	    pasid_pte_get_pgtt(pe) != PASID_ENTRY_PGTT_SL_ONLY) {
+		spin_unlock(&iommu->lock);
+		return -EOPNOTSUPP;
+	}
+	pasid_set_slptr(pe, virt_to_phys(new->pgd));
+	pasid_set_domain_id(pe, did_new);
+	if (!ecap_coherent(iommu->ecap))
+		clflush_cache_range(pe, sizeof(*pe));
+	spin_unlock(&iommu->lock);
+	qi_flush_pasid_cache(iommu, did_old, QI_PC_PASID_SEL, IOMMU_NO_PASID);
+	iommu->flush.flush_iotlb(iommu, did_old, 0, 0, DMA_TLB_DSI_FLUSH);
+	iommu->flush.flush_iotlb(iommu, did_new, 0, 0, DMA_TLB_DSI_FLUSH);
+	return 0;
+}
+
 /*
  * intel_iommu_attach_device(), before the stock path, which blocks the
  * device (clears its context entry) and then writes a new one: DMA in
@@ -86,12 +146,10 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	struct device_domain_info *info = dev_iommu_priv_get(dev);
 	struct dmar_domain *new = to_dmar_domain(domain), *old = info->domain;
 	struct intel_iommu *iommu = info->iommu;
-	struct context_entry *ctx, want;
 	unsigned long flags;
 	int aliases = 0, ret;
 	u16 did_old, did_new;
 	const char *why;
-	u128 cur, val;
 
 	/* Whoever made it persistent: never a device the handover cannot keep. */
 	why = new->pk ? pkvtd_dev_why(dev) : NULL;
@@ -109,10 +167,10 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 		return -EOPNOTSUPP;
 	if (old == new)
 		return 0;	/* the core reverting a replace that failed */
-	if (sm_supported(iommu) || old->use_first_level || new->use_first_level ||
+	if (old->use_first_level || new->use_first_level ||
 	    old->agaw != new->agaw || new->agaw != iommu->agaw || info->ats_enabled ||
 	    !dev_is_pci(dev) || pci_real_dma_dev(to_pci_dev(dev)) != to_pci_dev(dev) ||
-	    !system_has_cmpxchg128())
+	    (!sm_supported(iommu) && !system_has_cmpxchg128()))
 		return -EOPNOTSUPP;
 	pci_for_each_dma_alias(to_pci_dev(dev), pkvtd_count_alias, &aliases);
 	if (aliases != 1)
@@ -136,29 +194,13 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	did_old = domain_id_iommu(old, iommu);
 	did_new = domain_id_iommu(new, iommu);
 
-	spin_lock(&iommu->lock);
-	ctx = iommu_context_addr(iommu, info->bus, info->devfn, 0);
-	if (!ctx || !context_present(ctx)) {
-		spin_unlock(&iommu->lock);
+	ret = sm_supported(iommu) ? pk_switch_sm(info, new, did_old, did_new) :
+				    pk_switch_legacy(info, new, did_old, did_new);
+	if (ret) {
 		cache_tag_unassign_domain(new, dev, IOMMU_NO_PASID);
 		domain_detach_iommu(new, iommu);
-		return -EOPNOTSUPP;
+		return ret;
 	}
-	want = *ctx;
-	context_set_address_root(&want, virt_to_phys(new->pgd));
-	/* The setter only ORs the id in. */
-	want.hi &= ~PKVTD_CTX_HI_DID;
-	context_set_domain_id(&want, did_new);
-	memcpy(&cur, ctx, sizeof(cur));
-	memcpy(&val, &want, sizeof(val));
-	/* Under iommu->lock nothing else writes the entry: this cannot fail. */
-	WARN_ON_ONCE(!try_cmpxchg128((u128 *)ctx, &cur, val));
-	if (!ecap_coherent(iommu->ecap))
-		clflush_cache_range(ctx, sizeof(*ctx));
-	spin_unlock(&iommu->lock);
-	intel_context_flush_no_pasid(info, ctx, did_old, PCI_DEVID(info->bus, info->devfn));
-	iommu->flush.flush_iotlb(iommu, did_new, 0, 0, DMA_TLB_DSI_FLUSH);
-
 	cache_tag_unassign_domain(old, dev, IOMMU_NO_PASID);
 	spin_lock_irqsave(&old->lock, flags);
 	list_del(&info->link);
