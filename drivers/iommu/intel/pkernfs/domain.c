@@ -460,6 +460,12 @@ static bool pk_sm_record_dev(struct dmar_domain *domain, struct device_domain_in
 	struct pkernfs_iommu_dom *pk = domain->pk;
 	const struct pkvtd_dev *rec;
 
+	/*
+	 * No lock: pk's restore fields are set before the domain can be
+	 * attached and change after that only in an attach, which the group
+	 * mutex serializes; a unit's saved records are set at DMAR init and
+	 * never freed.
+	 */
 	if (!pk || !pk->restored || pk->adopted || info->iommu != pk->saved->iommu)
 		return false;
 	rec = &pk->saved->dev[pk->rec];
