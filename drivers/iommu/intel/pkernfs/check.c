@@ -337,7 +337,7 @@ static const char *pk_walk_sm_context(struct pkvtd_walk *w, u8 bus, u8 devfn,
 	if (why)
 		return why;
 	if (ce[1].lo || ce[1].hi || ce->hi ||
-	    ce->lo & ~(VTD_PAGE_MASK | PKVTD_SM_CTX_PDTS | BIT_ULL(0)))
+	    ce->lo & ~(VTD_PAGE_MASK | BIT_ULL(0)))
 		return "a scalable-mode context entry with reserved bits or enables set";
 	dir = pk_walk_page(w, context_address_root(ce), &why);
 	if (!dir)

@@ -37,6 +37,20 @@ static bool pk_bridge_on_path(struct pci_dev *bridge)
 	return ret;
 }
 
+/* @dev's IOMMU data if it is behind one of the first 8 Intel units, or NULL. */
+static struct device_domain_info *pk_unit_dev(struct device *dev)
+{
+	struct device_domain_info *info;
+
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
+		return NULL;
+	info = dev_iommu_priv_get(dev);
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return NULL;
+	return info;
+}
+
 /**
  * pkernfs_dma_preserved() - is @dev's DMA to go on through this kexec?
  * @dev: a device
@@ -55,12 +69,9 @@ bool pkernfs_dma_preserved(struct device *dev)
 		return false;
 	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
 		return pk_bridge_on_path(to_pci_dev(dev));
-	if (!dev->iommu || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
-		return false;
-	info = dev_iommu_priv_get(dev);
 	/* Only where the handover can keep it: else its DMA must stop. */
-	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+	info = pk_unit_dev(dev);
+	if (!info)
 		return false;
 	/*
 	 * Not info->domain: the domain may be going away. A domain on
@@ -188,11 +199,8 @@ bool pkernfs_dma_handed_over(struct device *dev)
 	bool ret = false;
 	int i;
 
-	if (!dev->iommu || !dev->iommu->iommu_dev ||
-	    dev->iommu->iommu_dev->ops != &intel_iommu_ops)
-		return false;
-	info = dev_iommu_priv_get(dev);
-	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+	info = pk_unit_dev(dev);
+	if (!info)
 		return false;
 	mutex_lock(&pkvtd_mutex);
 	pkvtd_reap_torn();

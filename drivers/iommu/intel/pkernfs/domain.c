@@ -112,8 +112,12 @@ int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block
 	if (!pk_intel_paging(domain) || !token)
 		return -EINVAL;
 	dmar = to_dmar_domain(domain);
-	if (dmar->use_first_level || dmar->nested_parent || dmar->dirty_tracking)
+	if (dmar->use_first_level || dmar->nested_parent || dmar->dirty_tracking) {
+		pr_err("token %#llx: a %s domain cannot be handed over: only plain second-stage ones\n",
+		       token, dmar->use_first_level ? "first-stage" :
+		       dmar->nested_parent ? "nest-parent" : "dirty-tracking");
 		return -EINVAL;
+	}
 	if (dmar->pk)
 		return -EALREADY;
 	if (!list_empty(&dmar->devices) || dmar->has_mappings) {
@@ -524,7 +528,7 @@ void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
 	}
 	if (!same) {
 		spin_unlock(&iommu->lock);
-		dev_warn(dev, "pkernfs-iommu: domain %#llx: this kernel's PASID entry does not match the handed-over one: the copied context stays until the device is reset\n",
+		dev_warn(dev, "pkernfs-iommu: domain %#llx: this kernel's PASID entry does not match the handed-over one: the device goes on through the handed-over PASID table\n",
 			 domain->pk->token);
 		return;
 	}

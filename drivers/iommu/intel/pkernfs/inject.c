@@ -95,10 +95,11 @@ static void pk_inject_leaf(struct intel_iommu *iommu, struct pkvtd_handover *h)
 	pr_info("inject: the first leaf of %02x:%02x.%d's table now maps %#llx\n", h->dev[0].bus,
 		PCI_SLOT(h->dev[0].devfn), PCI_FUNC(h->dev[0].devfn), pa);
 	if (pkvtd_inject == PK_INJECT_AT) {
-		end = max(data + len, pa + size);
+		u64 data_end = max(data + len, pa + size);
+
 		data = min(data, pa);
 		h->data_phys = cpu_to_le64(data);
-		h->data_len = cpu_to_le64(end - data);
+		h->data_len = cpu_to_le64(data_end - data);
 	}
 }
 
