@@ -73,7 +73,7 @@ lay() {
 	# is a real directory of links: its "../iommu.h" must mean the tree's.
 	[ -L "$KSRC/drivers/iommu/intel/pkernfs" ] && rm -f "$KSRC/drivers/iommu/intel/pkernfs"
 	mkdir -p "$KSRC/drivers/iommu/intel/pkernfs"
-	for d in drivers/iommu/intel drivers/iommu/intel/pkernfs drivers/iommu/iommufd \
+	for d in drivers/iommu drivers/iommu/intel drivers/iommu/intel/pkernfs drivers/iommu/iommufd \
 		 include/linux include/uapi/linux; do
 		find "$KSRC/$d" -maxdepth 1 -xtype l -delete
 		for f in "$REPO/$d"/*; do

@@ -3,8 +3,8 @@
 #
 # The kernel-side checks every patch to pkernfs must pass:
 #   checkpatch.pl --strict, sparse (C=2), W=1 and kernel-doc -Wall
-# over fs/pkernfs, drivers/dax/pkernfs, drivers/iommu/intel/pkernfs and
-# the hook headers.
+# over fs/pkernfs, drivers/dax/pkernfs, drivers/iommu/intel/pkernfs,
+# drivers/iommu/preserve.c and the hook headers.
 # Exits non-zero on any finding.
 set -uo pipefail
 
@@ -14,7 +14,7 @@ cd "$REPO"
 eval "$("$REPO/scripts/kernel.sh" path)"
 
 files=$(git ls-files 'fs/pkernfs/*.[ch]' 'drivers/dax/pkernfs/*.[ch]' \
-	'drivers/iommu/intel/*.[ch]' 'drivers/iommu/iommufd/*.[ch]' 'include/linux/*.h' \
+	'drivers/iommu/*.[ch]' 'include/linux/*.h' \
 	'include/uapi/linux/*.h' 'tests/kmod/*.c' 2> /dev/null)
 dirs=""
 for d in fs/pkernfs drivers/dax/pkernfs drivers/iommu/intel/pkernfs; do
@@ -43,9 +43,9 @@ fi
 
 if [ -n "$dirs" ]; then
 	echo "== sparse (C=2) and W=1 on$dirs"
-	# iommufd's file alone: its directory is upstream code.
+	# Our files alone where the directory is upstream code.
 	out=$(make -s -C "$KSRC" O="$KOUT" C=2 W=1 -j"$(nproc)" $dirs \
-		drivers/iommu/iommufd/pkernfs.o 2>&1)
+		drivers/iommu/iommufd/pkernfs.o drivers/iommu/preserve.o 2>&1)
 	if echo "$out" | grep -E 'warning:|error:'; then
 		bad=1
 	fi

@@ -98,24 +98,13 @@ int pkernfs_dma_hold(struct file *file);
 void pkernfs_dma_release(struct file *file);
 
 /*
- * Intel IOMMU domains whose DMA goes on through kexec. See
- * drivers/iommu/intel/pkernfs/.
+ * What pkernfs asks the Intel IOMMU's handover (drivers/iommu/intel/pkernfs/)
+ * about its memory. Domains themselves go through linux/iommu-preserve.h.
  */
-struct device;
-struct iommu_domain;
-
 #ifdef CONFIG_INTEL_IOMMU_PKERNFS
-int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block *sb,
-				 u64 token);
-int pkernfs_iommu_domain_unmark(struct iommu_domain *domain);
-struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct super_block *sb,
-						  u64 token);
-bool pkernfs_dma_preserved(struct device *dev);
-bool pkernfs_dma_handed_over(struct device *dev);
 bool pkernfs_dma_range_live(phys_addr_t start, u64 len);
 bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len);
 unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_addr_t data, u64 len);
-int pkernfs_iommu_dev_check(struct device *dev);
 struct kimage;
 void pkernfs_iommu_kimage_free(struct kimage *image);
 #else
@@ -138,16 +127,6 @@ static inline unsigned int pkernfs_dma_guard(phys_addr_t region, u64 size, phys_
 					     u64 len)
 {
 	return 0;
-}
-
-static inline bool pkernfs_dma_preserved(struct device *dev)
-{
-	return false;
-}
-
-static inline bool pkernfs_dma_handed_over(struct device *dev)
-{
-	return false;
 }
 #endif
 

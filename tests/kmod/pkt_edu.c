@@ -37,6 +37,7 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/iommu-preserve.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -216,7 +217,7 @@ static int pkt_edu_restore(struct pkt_edu *e, struct super_block *sb, u64 token)
 
 	if (e->domain)
 		return -EBUSY;
-	dom = pkernfs_iommu_domain_restore(&e->pdev->dev, sb, token);
+	dom = iommu_domain_restore(&e->pdev->dev, sb, token);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
 	e->domain = dom;
@@ -247,7 +248,7 @@ static int pkt_edu_token_cmd(struct pkt_edu *e, const char *cmd, u64 token, cons
 	} else if (!e->domain) {
 		err = -ENOENT;
 	} else {
-		err = pkernfs_iommu_domain_persist(e->domain, path.dentry->d_sb, token);
+		err = iommu_domain_preserve(e->domain, path.dentry->d_sb, token);
 	}
 	path_put(&path);
 	return err;
@@ -375,7 +376,7 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 		return err;
 	}
 	if (!strcmp(cmd, "unmark") && argc == 1)
-		return pkernfs_iommu_domain_unmark(e->domain);
+		return iommu_domain_unpreserve(e->domain);
 	if (!strcmp(cmd, "map") && argc == 5) {
 		int err = pkt_edu_pin(e, n[2], n[3]);
 

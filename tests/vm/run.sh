@@ -34,6 +34,10 @@
 #   # pkt-sm: LEGS         the kernels (test, debug) that also run CASE+sm: the
 #                          vIOMMU and every kernel in scalable mode
 #   # pkt-mem: SIZE        guest RAM (default 2G)
+#   # pkt-console: ERE     the console (every kernel's log, the last lines
+#                          of one before its kexec too) must match; one
+#                          check per line, for what only a kernel going
+#                          down can say
 #   # pkt-initrd-prepend: FILE  an uncompressed cpio put before the initramfs
 #                          (ACPI table upgrade: kernel/firmware/acpi/*.aml)
 #   # pkt-initrd-append: FILE  a cpio unpacked after the initramfs (make
@@ -306,6 +310,16 @@ elif [ "$kexecs" -ne $((STAGES - 1)) ] || [ "$dones" -ne 1 ]; then
 	why="stage bookkeeping: $kexecs kexecs and $dones final DONE, for $STAGES stages"
 elif ! grep -q "^PKT DONE stage=$STAGES " "$res"; then
 	why="the last stage never finished"
+else
+	while IFS= read -r ere; do
+		[ -n "$ere" ] || continue
+		if grep -Eaq -- "$ere" "$LOG/console.log"; then
+			oks=$((oks + 1))
+		else
+			why="the console never showed /$ere/"
+			break
+		fi
+	done < <(sed -n 's/^# pkt-console: *//p' "$CASEFILE" 2>/dev/null)
 fi
 
 if [ -n "$why" ]; then

@@ -141,7 +141,26 @@ int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t 
 int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev);
 bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *dev);
 void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev);
+int pkernfs_iommu_preserve(struct iommu_domain *domain, struct super_block *sb, u64 token);
+int pkernfs_iommu_unpreserve(struct iommu_domain *domain);
+struct iommu_domain *pkernfs_iommu_restore_domain(struct device *dev, struct super_block *sb,
+						  u64 token);
+bool pkernfs_iommu_can_preserve(struct device *dev);
+bool pkernfs_iommu_dma_preserved(struct device *dev);
+bool pkernfs_iommu_dma_inherited(struct device *dev);
 #else
+/* No ops: the iommu core refuses preservation with -EOPNOTSUPP. */
+#define pkernfs_iommu_preserve		NULL
+#define pkernfs_iommu_unpreserve	NULL
+#define pkernfs_iommu_restore_domain	NULL
+#define pkernfs_iommu_dma_preserved	NULL
+#define pkernfs_iommu_dma_inherited	NULL
+
+static inline bool pkernfs_iommu_can_preserve(struct device *dev)
+{
+	return false;
+}
+
 static inline bool pkernfs_iommu_adopt_unit(struct intel_iommu *iommu)
 {
 	return false;

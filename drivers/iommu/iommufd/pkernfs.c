@@ -21,6 +21,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/iommu-preserve.h>
 #include <linux/mm.h>
 #include <linux/pkernfs.h>
 #include <linux/sched/mm.h>
@@ -68,8 +69,8 @@ void iommufd_pk_hwpt_destroy(struct iommufd_hwpt_paging *hwpt_paging)
 int iommufd_pk_persist_domain(struct iommufd_hwpt_paging *hwpt_paging,
 			      struct iommufd_pk_req *req)
 {
-	int rc = pkernfs_iommu_domain_persist(hwpt_paging->common.domain, req->sb,
-					      req->pk->token);
+	int rc = iommu_domain_preserve(hwpt_paging->common.domain, req->sb,
+				       req->pk->token);
 
 	if (!rc) {
 		hwpt_paging->pk = req->pk;
@@ -226,8 +227,8 @@ int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(idev);
 		goto out_free;
 	}
-	rc = pkernfs_iommu_dev_check(idev->dev);
-	if (rc)
+	rc = -EOPNOTSUPP;
+	if (!device_iommu_capable(idev->dev, IOMMU_CAP_DMA_PRESERVE))
 		goto out_idev;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->pt_id);
 	if (IS_ERR(ioas)) {
@@ -313,7 +314,7 @@ int iommufd_hwpt_pkernfs_restore(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(ioas);
 		goto out_idev;
 	}
-	domain = pkernfs_iommu_domain_restore(idev->dev, sb, cmd->token);
+	domain = iommu_domain_restore(idev->dev, sb, cmd->token);
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
 		goto out_ioas;
@@ -366,7 +367,7 @@ int iommufd_hwpt_pkernfs_unmark(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(hwpt_paging);
 	mutex_lock(&hwpt_paging->ioas->mutex);
 	if (hwpt_paging->pk && hwpt_paging->pk->token) {
-		rc = pkernfs_iommu_domain_unmark(hwpt_paging->common.domain);
+		rc = iommu_domain_unpreserve(hwpt_paging->common.domain);
 		if (!rc) {
 			hwpt_paging->pk->token = 0;
 			iommufd_pk_release_files(hwpt_paging->pk);

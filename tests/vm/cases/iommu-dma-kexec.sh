@@ -11,6 +11,7 @@
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
 # pkt-sm: test debug
+# pkt-console: iommu: kexec: 1 IOMMU groups keep their DMA, [1-9][0-9]* blocked
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0001

@@ -7,36 +7,6 @@
 
 #include "internal.h"
 
-/* Is @bridge on the path from a preserved device to the root complex? */
-static bool pk_bridge_on_path(struct pci_dev *bridge)
-{
-	struct pkernfs_iommu_dom *pk;
-	bool ret = false;
-
-	/* As in pkernfs_dma_preserved(): the list keeps its domains alive. */
-	spin_lock(&pkvtd_list_lock);
-	list_for_each_entry(pk, &pkvtd_domains, list) {
-		struct device_domain_info *d;
-		struct pci_dev *up;
-		unsigned long flags;
-
-		if (!pk->token)
-			continue;
-		spin_lock_irqsave(&pk->domain->lock, flags);
-		list_for_each_entry(d, &pk->domain->devices, link) {
-			if (!d->dev || !dev_is_pci(d->dev))
-				continue;
-			for (up = pci_upstream_bridge(to_pci_dev(d->dev)); up;
-			     up = pci_upstream_bridge(up))
-				if (up == bridge)
-					ret = true;
-		}
-		spin_unlock_irqrestore(&pk->domain->lock, flags);
-	}
-	spin_unlock(&pkvtd_list_lock);
-	return ret;
-}
-
 /* @dev's IOMMU data if it is behind one of the first 8 Intel units, or NULL. */
 static struct device_domain_info *pk_unit_dev(struct device *dev)
 {
@@ -52,14 +22,13 @@ static struct device_domain_info *pk_unit_dev(struct device *dev)
 }
 
 /**
- * pkernfs_dma_preserved() - is @dev's DMA to go on through this kexec?
- * @dev: a device
+ * pkernfs_iommu_dma_preserved() - is @dev's DMA to go on through this kexec?
+ * @dev: a device behind an Intel IOMMU (the @dma_preserved op)
  *
  * Return: true if the handover is armed for the loaded kexec image and
- * @dev is attached to a marked persistent domain, or is a bridge such a
- * device's DMA passes through.
+ * @dev is attached to a marked persistent domain.
  */
-bool pkernfs_dma_preserved(struct device *dev)
+bool pkernfs_iommu_dma_preserved(struct device *dev)
 {
 	struct device_domain_info *info;
 	struct pkernfs_iommu_dom *pk;
@@ -67,8 +36,6 @@ bool pkernfs_dma_preserved(struct device *dev)
 
 	if (!pkvtd_handover_armed())
 		return false;
-	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
-		return pk_bridge_on_path(to_pci_dev(dev));
 	/* Only where the handover can keep it: else its DMA must stop. */
 	info = pk_unit_dev(dev);
 	if (!info)
@@ -93,7 +60,6 @@ bool pkernfs_dma_preserved(struct device *dev)
 	spin_unlock(&pkvtd_list_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(pkernfs_dma_preserved);
 
 /**
  * pkernfs_dma_range_live() - does a range hold IOMMU tables in use?
@@ -183,16 +149,15 @@ bool pkernfs_dma_range_mapped(phys_addr_t start, u64 len)
 EXPORT_SYMBOL_GPL(pkernfs_dma_range_mapped);
 
 /**
- * pkernfs_dma_handed_over() - was @dev's DMA handed over by the last kernel?
- * @dev: a device
+ * pkernfs_iommu_dma_inherited() - was @dev's DMA handed over by the last kernel?
+ * @dev: a device behind an Intel IOMMU (the @dma_inherited op)
  *
- * True from boot until the handed-over domain is restored: vfio-pci must
- * then neither reset the device nor turn its bus mastering off.
+ * True from boot until the handed-over domain is restored.
  *
  * Return: true if this kernel adopted a context entry for @dev that no
  * restore has taken yet.
  */
-bool pkernfs_dma_handed_over(struct device *dev)
+bool pkernfs_iommu_dma_inherited(struct device *dev)
 {
 	struct device_domain_info *info;
 	struct pkernfs_iommu_saved *s;
@@ -212,4 +177,3 @@ bool pkernfs_dma_handed_over(struct device *dev)
 	mutex_unlock(&pkvtd_mutex);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(pkernfs_dma_handed_over);

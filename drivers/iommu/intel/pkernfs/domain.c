@@ -85,7 +85,7 @@ static int pk_attach_new(struct dmar_domain *dmar, u64 token)
 }
 
 /**
- * pkernfs_iommu_domain_persist() - keep a domain's DMA going through kexec
+ * pkernfs_iommu_preserve() - keep a domain's DMA going through kexec
  * @domain: an Intel paging domain (second-stage), not attached, not mapped
  * @sb: the pkernfs whose kernel area holds the tables (the memory the
  *	domain will map should live there too)
@@ -93,16 +93,15 @@ static int pk_attach_new(struct dmar_domain *dmar, u64 token)
  *
  * May sleep. From here on the domain's tables live in pkernfs; at kexec
  * every device attached to it keeps its translation and bus mastering.
- * Attaching a device the handover cannot keep (pkernfs_iommu_dev_check())
- * is refused with -EINVAL.
+ * Attaching a device the handover cannot keep (pkernfs_iommu_can_preserve())
+ * is refused with -EINVAL. The @preserve op of Intel paging domains.
  *
  * Return: 0; -EINVAL (not an Intel second-stage paging domain, token 0,
  * or @sb not a pkernfs), -EBUSY (attached or mapped already), -EEXIST
  * (token in use), -EALREADY (already persistent), -ENOSPC, -EROFS, -EIO,
  * -ENOMEM.
  */
-int pkernfs_iommu_domain_persist(struct iommu_domain *domain, struct super_block *sb,
-				 u64 token)
+int pkernfs_iommu_preserve(struct iommu_domain *domain, struct super_block *sb, u64 token)
 {
 	struct dmar_domain *dmar;
 	phys_addr_t pa;
@@ -150,18 +149,17 @@ out:
 	mutex_unlock(&pkvtd_mutex);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_persist);
 
 /**
- * pkernfs_iommu_domain_unmark() - stop handing a domain over at kexec
- * @domain: a domain made persistent by pkernfs_iommu_domain_persist() or
- *	pkernfs_iommu_domain_restore()
+ * pkernfs_iommu_unpreserve() - stop handing a domain over at kexec
+ * @domain: a domain made persistent by pkernfs_iommu_preserve() or
+ *	pkernfs_iommu_restore_domain()
  *
- * Its tables stay in the pool until the domain is freed.
+ * Its tables stay in the pool until the domain is freed. The @unpreserve op.
  *
  * Return: 0, or -EINVAL if the domain was not marked.
  */
-int pkernfs_iommu_domain_unmark(struct iommu_domain *domain)
+int pkernfs_iommu_unpreserve(struct iommu_domain *domain)
 {
 	struct pkernfs_iommu_dom *pk;
 	int err = -EINVAL;
@@ -177,7 +175,6 @@ int pkernfs_iommu_domain_unmark(struct iommu_domain *domain)
 	spin_unlock(&pkvtd_list_lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_unmark);
 
 int pkvtd_count_alias(struct pci_dev *pdev, u16 alias, void *data)
 {
@@ -208,25 +205,19 @@ const char *pkvtd_dev_why(struct device *dev)
 }
 
 /**
- * pkernfs_iommu_dev_check() - can @dev's DMA be handed over at all?
+ * pkernfs_iommu_can_preserve() - can @dev's DMA be handed over at all?
  * @dev: the device a persistent domain is for
  *
- * The handover keeps legacy-mode, multi-level contexts of the first 8
- * units only, one requester id per device, without device-TLBs. Refusing
- * here, at PERSIST, beats a device silently stopped at kexec.
+ * IOMMU_CAP_DMA_PRESERVE: the handover keeps devices of the first 8 units
+ * only, one requester id per device, without device-TLBs. Asked before
+ * a preserved domain is built, it beats a device stopped at kexec.
  *
- * Return: 0, or -EOPNOTSUPP with a message naming the reason.
+ * Return: true if it can.
  */
-int pkernfs_iommu_dev_check(struct device *dev)
+bool pkernfs_iommu_can_preserve(struct device *dev)
 {
-	const char *why = pkvtd_dev_why(dev);
-
-	if (!why)
-		return 0;
-	dev_err(dev, "pkernfs-iommu: its DMA cannot be kept across kexec: %s\n", why);
-	return -EOPNOTSUPP;
+	return !pkvtd_dev_why(dev);
 }
-EXPORT_SYMBOL_GPL(pkernfs_iommu_dev_check);
 
 /* The saved record of @token for this device; its restored flag in *@done. */
 static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devfn,
@@ -259,12 +250,13 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
 }
 
 /**
- * pkernfs_iommu_domain_restore() - take back a domain after kexec
+ * pkernfs_iommu_restore_domain() - take back a domain after kexec
  * @dev: the preserved device, probed by the IOMMU and not yet attached
  * @sb: the mounted pkernfs whose kernel area holds the tables
  * @token: the token the domain was marked with
  *
- * May sleep. The result maps what it mapped before kexec and is still
+ * May sleep. The @restore_domain op of the Intel IOMMU.
+ * The result maps what it mapped before kexec and is still
  * persistent; attach it with iommu_attach_device(), which keeps the
  * device's context entry as it is, so DMA does not fault meanwhile.
  *
@@ -277,7 +269,7 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
  * width), -EXDEV (the tables are in another pkernfs), -EUCLEAN (the saved
  * tables point outside the pool), -ENOMEM.
  */
-struct iommu_domain *pkernfs_iommu_domain_restore(struct device *dev, struct super_block *sb,
+struct iommu_domain *pkernfs_iommu_restore_domain(struct device *dev, struct super_block *sb,
 						  u64 token)
 {
 	struct device_domain_info *info = dev_iommu_priv_get(dev);
@@ -370,7 +362,6 @@ undo:
 	mutex_unlock(&pkvtd_mutex);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_restore);
 
 /*
  * intel_iommu_map() on a persistent domain: only pkernfs file memory may
