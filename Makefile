@@ -93,7 +93,7 @@ $(BUILD)/guest-bin/pkt-mkfuzz: tests/vm/tools/pkt-mkfuzz.c $(UNIT_LIB) $(PKERNFS
 	$(CC) $(CFLAGS_HOST) -Indctl-plugin -Indctl-plugin/lib -Ifs/pkernfs -o $@ $< $(UNIT_LIB) $(UNIT_LIBS)
 # The VMM test needs this kernel's uAPI (iommufd, VFIO cdev) and ours.
 $(BUILD)/guest-bin/pkt-vmm: tests/vm/tools/pkt-vmm.c tests/vm/tools/pkt-pattern.h \
-		include/uapi/linux/iommufd_pkernfs.h \
+		patches/0005-iommu-core-dma-preserve.patch \
 		patches/0004-iommufd-vfio-pkernfs-hooks.patch
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -I$$(scripts/kernel.sh headers | tail -n 1) -o $@ $<

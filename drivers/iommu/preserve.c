@@ -77,6 +77,29 @@ struct iommu_domain *iommu_domain_restore(struct device *dev, struct super_block
 }
 EXPORT_SYMBOL_GPL(iommu_domain_restore);
 
+/**
+ * iommu_domain_inherit() - take over a handed-over translation in place
+ * @domain: a preserved paging domain, filled, not yet attached to @dev
+ * @dev: the device whose DMA a previous kernel handed over under @token
+ * @token: the token it was preserved under
+ *
+ * Restore by allocation: instead of wrapping the handed-over tables,
+ * a new domain built from what the caller maps now takes them over when
+ * it is attached to @dev, without a window in which DMA faults. Checked
+ * here and again at attach: @domain must translate every IOVA the
+ * handed-over tables do, to the same memory with the same rights.
+ *
+ * Return: 0, -EOPNOTSUPP, -EADDRNOTAVAIL (@domain lacks or changes a
+ * handed-over translation), or the errors of iommu_domain_restore().
+ */
+int iommu_domain_inherit(struct iommu_domain *domain, struct device *dev, u64 token)
+{
+	if (!domain->ops->inherit)
+		return -EOPNOTSUPP;
+	return domain->ops->inherit(domain, dev, token);
+}
+EXPORT_SYMBOL_GPL(iommu_domain_inherit);
+
 static int iommu_dma_preserved_below(struct pci_dev *pdev, void *data)
 {
 	bool *found = data;

@@ -29,6 +29,7 @@
 #include <linux/types.h>
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
+#include <linux/magic.h>
 #include <linux/stddef.h>
 #else
 #include <assert.h>
@@ -37,8 +38,10 @@
 
 /* "PKERNFS1" read as a little-endian u64. */
 #define PKERNFS_MAGIC		0x31534f4e52454b50ULL
-/* statfs f_type */
+/* statfs f_type; the kernel's is in include/uapi/linux/magic.h */
+#ifndef PKERNFS_SUPER_MAGIC
 #define PKERNFS_SUPER_MAGIC	0x706b6673
+#endif
 
 /* Corruption is reported as EUCLEAN, as xfs, ext4 and erofs do. */
 #ifndef EFSCORRUPTED

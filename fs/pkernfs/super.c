@@ -657,6 +657,19 @@ const struct super_operations pkernfs_super_operations = {
 	.statfs = pkernfs_statfs,
 };
 
+/**
+ * is_pkernfs_sb() - is @sb a pkernfs?
+ * @sb: any superblock
+ *
+ * Return: true if it is one; its s_op says, not a magic number anyone
+ * could copy.
+ */
+bool is_pkernfs_sb(const struct super_block *sb)
+{
+	return sb->s_op == &pkernfs_super_operations;
+}
+EXPORT_SYMBOL_GPL(is_pkernfs_sb);
+
 static struct file_system_type pkernfs_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "pkernfs",

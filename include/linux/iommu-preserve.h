@@ -3,7 +3,7 @@
  * IOMMU domains whose DMA goes on through a kexec live update.
  *
  * The iommu core owns the decision; a driver implements the domain ops
- * @preserve/@unpreserve and the iommu ops @restore_domain, @dma_preserved
+ * @preserve/@unpreserve/@inherit and the iommu ops @restore_domain, @dma_preserved
  * and @dma_inherited (include/linux/iommu.h), and answers
  * IOMMU_CAP_DMA_PRESERVE for the devices its handover can keep.
  * Documentation/filesystems/pkernfs.rst, "IOMMU persistence".
@@ -24,6 +24,7 @@ int iommu_domain_preserve(struct iommu_domain *domain, struct super_block *store
 int iommu_domain_unpreserve(struct iommu_domain *domain);
 struct iommu_domain *iommu_domain_restore(struct device *dev, struct super_block *store,
 					  u64 token);
+int iommu_domain_inherit(struct iommu_domain *domain, struct device *dev, u64 token);
 bool device_iommu_dma_preserved(struct device *dev);
 bool device_iommu_dma_inherited(struct device *dev);
 unsigned int iommu_block_unpreserved(unsigned int *kept);
@@ -45,6 +46,12 @@ static inline struct iommu_domain *iommu_domain_restore(struct device *dev,
 							u64 token)
 {
 	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline int iommu_domain_inherit(struct iommu_domain *domain, struct device *dev,
+				       u64 token)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline bool device_iommu_dma_preserved(struct device *dev)

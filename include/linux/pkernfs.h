@@ -62,11 +62,13 @@ struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,
 					    const struct pkernfs_holder_ops *ops);
 void pkernfs_region_release(struct pkernfs_region *region);
 
+struct super_block;
+bool is_pkernfs_sb(const struct super_block *sb);
+
 /*
  * The kernel-only area: named roots, each with a page pool that never
  * sleeps. See fs/pkernfs/karea.c.
  */
-struct super_block;
 struct pkernfs_kroot;
 
 struct pkernfs_kroot *pkernfs_kroot_create(struct super_block *sb, const char *name,

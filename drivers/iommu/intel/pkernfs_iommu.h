@@ -145,6 +145,7 @@ int pkernfs_iommu_preserve(struct iommu_domain *domain, struct super_block *sb, 
 int pkernfs_iommu_unpreserve(struct iommu_domain *domain);
 struct iommu_domain *pkernfs_iommu_restore_domain(struct device *dev, struct super_block *sb,
 						  u64 token);
+int pkernfs_iommu_inherit(struct iommu_domain *domain, struct device *dev, u64 token);
 bool pkernfs_iommu_can_preserve(struct device *dev);
 bool pkernfs_iommu_dma_preserved(struct device *dev);
 bool pkernfs_iommu_dma_inherited(struct device *dev);
@@ -153,6 +154,7 @@ bool pkernfs_iommu_dma_inherited(struct device *dev);
 #define pkernfs_iommu_preserve		NULL
 #define pkernfs_iommu_unpreserve	NULL
 #define pkernfs_iommu_restore_domain	NULL
+#define pkernfs_iommu_inherit		NULL
 #define pkernfs_iommu_dma_preserved	NULL
 #define pkernfs_iommu_dma_inherited	NULL
 

@@ -1,43 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommufd: paging HWPTs whose DMA goes on through a kexec live update
- * (include/uapi/linux/iommufd_pkernfs.h).
+ * (IOMMU_HWPT_ALLOC_PRESERVE, include/uapi/linux/iommufd.h).
  *
- * PERSIST allocates a paging HWPT as IOMMU_HWPT_ALLOC does, but marks its
- * domain persistent (drivers/iommu/intel/pkernfs/) while it is
- * still empty, before the IOAS's mappings are filled in. Every mapping
- * must be memory of shared pkernfs file mappings: the files are found
- * through the VMAs now, held against truncate and unlink, and the IOMMU
- * driver refuses to put any other page into a persistent domain, which
- * also catches a mapping swapped between this check and the pin.
+ * IOMMU_HWPT_DATA_PRESERVE allocates a paging HWPT of an IOAS as
+ * IOMMU_HWPT_ALLOC does, but has the iommu core preserve its domain while
+ * it is still empty, before the IOAS's mappings are filled in. Every
+ * mapping must be memory of shared pkernfs file mappings: the files are
+ * found through the VMAs, held against truncate and unlink, and the IOMMU
+ * driver refuses any other page in a preserved domain, which also catches
+ * a mapping swapped between this check and the pin.
  *
- * RESTORE wraps the domain the last kernel handed over in a paging HWPT
- * that is not in its IOAS's domain list (IOAS maps never reach it). The
- * VMM attaches it, maps the same files again into the IOAS, PERSISTs a new
- * HWPT from it and attaches that: the IOMMU driver replaces the domain in
- * place, and the restored one is destroyed.
+ * IOMMU_HWPT_DATA_RESTORE does the same after kexec from an IOAS the VMM
+ * rebuilt, then has the core check it against the handed-over tables
+ * (iommu_domain_inherit()): attaching it takes them over in place.
  */
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
 #include <linux/iommu-preserve.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pkernfs.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
-#include <uapi/linux/iommufd_pkernfs.h>
 
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 
-/* statfs f_type of pkernfs (fs/pkernfs/format.h) */
-#define PKERNFS_SUPER_MAGIC	0x706b6673
-
 struct iommufd_pk_hwpt {
 	u64 token;
-	bool restored;
 	unsigned int nfiles;
 	unsigned int nheld;		/* files[0..nheld) hold pkernfs_dma_hold() */
 	struct file **files;
@@ -65,13 +60,20 @@ void iommufd_pk_hwpt_destroy(struct iommufd_hwpt_paging *hwpt_paging)
 	hwpt_paging->pk = NULL;
 }
 
-/* Hook from __iommufd_hwpt_paging_alloc(): the domain is new and empty. */
+/*
+ * Hook from __iommufd_hwpt_paging_alloc(): the domain is new and empty.
+ * The token is the kernel's: no caller can take or guess another's.
+ */
 int iommufd_pk_persist_domain(struct iommufd_hwpt_paging *hwpt_paging,
 			      struct iommufd_pk_req *req)
 {
-	int rc = iommu_domain_preserve(hwpt_paging->common.domain, req->sb,
-				       req->pk->token);
+	int rc, tries = 8;
 
+	do {
+		req->pk->token = get_random_u64() ?: 1;
+		rc = iommu_domain_preserve(hwpt_paging->common.domain, req->sb,
+					   req->pk->token);
+	} while (rc == -EEXIST && --tries);
 	if (!rc) {
 		hwpt_paging->pk = req->pk;
 		req->taken = true;
@@ -102,11 +104,10 @@ static int iommufd_pk_add_file(struct iommufd_pk_hwpt *pk, struct file *file)
  */
 static int iommufd_pk_collect_range(struct iommufd_pk_hwpt *pk, struct super_block *sb,
 				    struct mm_struct *mm, unsigned long start,
-				    unsigned long end, unsigned long iova)
+				    unsigned long end)
 {
 	struct vm_area_struct *vma;
 	unsigned long addr;
-	const char *what;
 	int rc = 0;
 
 	if (!mmget_not_zero(mm))
@@ -119,17 +120,12 @@ static int iommufd_pk_collect_range(struct iommufd_pk_hwpt *pk, struct super_blo
 		 * the VM_SHARED test, which a read-only file's mapping fails.
 		 */
 		if (vma && vma->vm_file && !(vma->vm_file->f_mode & FMODE_WRITE)) {
-			pr_err_ratelimited("iommufd: IOVA %#lx is mapped from a file not open for writing: it cannot be held for persistent DMA\n",
-					   iova + (addr - start));
 			rc = -EACCES;
 			break;
 		}
-		what = !vma ? "no mapping" : !vma->vm_file ? "anonymous memory" :
-		       !(vma->vm_flags & VM_SHARED) ? "a private mapping" :
-		       file_inode(vma->vm_file)->i_sb != sb ? "another filesystem" : NULL;
-		if (what) {
-			pr_err_ratelimited("iommufd: IOVA %#lx is mapped from %s, not from a shared mapping of the pkernfs the HWPT persists on\n",
-					   iova + (addr - start), what);
+		/* Anonymous, private, another filesystem's: the next kernel reuses it. */
+		if (!vma || !vma->vm_file || !(vma->vm_flags & VM_SHARED) ||
+		    file_inode(vma->vm_file)->i_sb != sb) {
 			rc = -EINVAL;
 			break;
 		}
@@ -158,70 +154,109 @@ static int iommufd_pk_collect(struct iommufd_pk_hwpt *pk, struct io_pagetable *i
 		uptr = (unsigned long)pages->uptr;
 		rc = iommufd_pk_collect_range(pk, sb, pages->source_mm,
 					      uptr + iopt_area_index(area) * PAGE_SIZE,
-					      uptr + (iopt_area_last_index(area) + 1) * PAGE_SIZE,
-					      iopt_area_iova(area));
+					      uptr + (iopt_area_last_index(area) + 1) * PAGE_SIZE);
 	}
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }
 
-/*
- * Persistent DMA outlives the caller and its process: tokens are global,
- * the table pool is shared, and the next kernel keeps the device running
- * before any VMM is back. Host policy, as kexec is: CAP_SYS_ADMIN in the
- * initial user namespace.
- */
-static int iommufd_pk_allowed(const char *what)
-{
-	if (capable(CAP_SYS_ADMIN))
-		return 0;
-	pr_err_ratelimited("iommufd: %s needs CAP_SYS_ADMIN: persistent DMA is host state that outlives the caller\n",
-			   what);
-	return -EPERM;
-}
-
-/* The superblock of @fd if it is on a pkernfs; its file in *@filep. */
+/* The superblock of @fd if it is a pkernfs; its file in *@filep. */
 static struct super_block *iommufd_pk_sb(int fd, struct file **filep)
 {
 	struct file *file = fget(fd);
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (file_inode(file)->i_sb->s_magic != PKERNFS_SUPER_MAGIC) {
+	if (!is_pkernfs_sb(file_inode(file)->i_sb)) {
 		fput(file);
-		pr_err_ratelimited("iommufd: pkernfs_fd is not a file on a mounted pkernfs\n");
 		return ERR_PTR(-EINVAL);
 	}
 	*filep = file;
 	return file_inode(file)->i_sb;
 }
 
-int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
+union iommufd_pk_data {
+	struct iommu_hwpt_preserve preserve;
+	struct iommu_hwpt_restore restore;
+};
+
+/* The caller's data, its fd and, for a restore, the token handed over. */
+static int iommufd_pk_data(struct iommu_hwpt_alloc *cmd, union iommufd_pk_data *d,
+			   int *fd, u64 *token, size_t *out)
 {
-	struct iommu_hwpt_pkernfs_persist *cmd = ucmd->cmd;
+	size_t size, need;
+	int rc;
+
+	switch (cmd->data_type) {
+	case IOMMU_HWPT_DATA_PRESERVE:
+		size = sizeof(d->preserve);
+		need = offsetofend(struct iommu_hwpt_preserve, out_token);
+		*out = offsetof(struct iommu_hwpt_preserve, out_token);
+		break;
+	case IOMMU_HWPT_DATA_RESTORE:
+		size = sizeof(d->restore);
+		need = offsetofend(struct iommu_hwpt_restore, out_token);
+		*out = offsetof(struct iommu_hwpt_restore, out_token);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (cmd->data_len < need)
+		return -EINVAL;
+	rc = copy_struct_from_user(d, size, u64_to_user_ptr(cmd->data_uptr), cmd->data_len);
+	if (rc)
+		return rc;
+	if (cmd->data_type == IOMMU_HWPT_DATA_PRESERVE) {
+		*fd = d->preserve.pkernfs_fd;
+		*token = 0;
+		return d->preserve.flags ? -EOPNOTSUPP : 0;
+	}
+	*fd = d->restore.pkernfs_fd;
+	*token = d->restore.token;
+	if (d->restore.flags)
+		return -EOPNOTSUPP;
+	return *token ? 0 : -EINVAL;
+}
+
+/**
+ * iommufd_hwpt_preserve_alloc() - IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PRESERVE
+ * @ucmd: the command
+ *
+ * Persistent DMA outlives the caller and its process: the table pool is
+ * shared, and the next kernel keeps the device running before any VMM is
+ * back. Host policy, as kexec is: CAP_SYS_ADMIN in the initial user
+ * namespace.
+ *
+ * Return: 0, or an errno as include/uapi/linux/iommufd.h documents.
+ */
+int iommufd_hwpt_preserve_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_pk_req req = {};
 	struct iommufd_device *idev;
+	union iommufd_pk_data data;
 	struct iommufd_ioas *ioas;
+	u64 inherit, token;
 	struct file *file;
+	size_t out;
 	unsigned int i;
-	int rc;
+	int rc, fd;
 
-	if (cmd->flags)
+	if (cmd->flags != IOMMU_HWPT_ALLOC_PRESERVE)
 		return -EOPNOTSUPP;
-	if (!cmd->token)
-		return -EINVAL;
-	rc = iommufd_pk_allowed("IOMMU_HWPT_PKERNFS_PERSIST");
+	rc = iommufd_pk_data(cmd, &data, &fd, &inherit, &out);
 	if (rc)
 		return rc;
-	req.sb = iommufd_pk_sb(cmd->pkernfs_fd, &file);
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	req.sb = iommufd_pk_sb(fd, &file);
 	if (IS_ERR(req.sb))
 		return PTR_ERR(req.sb);
 	req.pk = kzalloc(sizeof(*req.pk), GFP_KERNEL);
 	rc = -ENOMEM;
 	if (!req.pk)
 		goto out_fput;
-	req.pk->token = cmd->token;
 	idev = iommufd_get_device(ucmd, cmd->dev_id);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
@@ -254,15 +289,20 @@ int iommufd_hwpt_pkernfs_persist(struct iommufd_ucmd *ucmd)
 			req.pk = NULL;
 		goto out_unlock;
 	}
-	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt_paging->common.obj);
-		req.pk = NULL;
-		goto out_unlock;
-	}
-	iommufd_object_finalize(ucmd->ictx, &hwpt_paging->common.obj);
 	req.pk = NULL;
+	/* Filled from the IOAS: now it must cover what was handed over. */
+	if (inherit)
+		rc = iommu_domain_inherit(hwpt_paging->common.domain, idev->dev, inherit);
+	token = hwpt_paging->pk->token;
+	if (!rc && copy_to_user(u64_to_user_ptr(cmd->data_uptr) + out, &token, sizeof(token)))
+		rc = -EFAULT;
+	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
+	if (!rc)
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt_paging->common.obj);
+	else
+		iommufd_object_finalize(ucmd->ictx, &hwpt_paging->common.obj);
 out_unlock:
 	mutex_unlock(&ioas->mutex);
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
@@ -278,95 +318,36 @@ out_fput:
 	return rc;
 }
 
-int iommufd_hwpt_pkernfs_restore(struct iommufd_ucmd *ucmd)
+/**
+ * iommufd_hwpt_preserve_option() - IOMMU_OPTION_HWPT_PRESERVE
+ * @ucmd: the command; object_id a HWPT
+ *
+ * Get: the HWPT's token, 0 if it is not handed over. Set 0: stop handing
+ * it over and release its files; it goes on translating. Giving up what
+ * the caller owns needs no privilege.
+ *
+ * Return: 0; -EINVAL (set to non-zero, or a HWPT never preserved);
+ * -EOPNOTSUPP (another op); -ENOENT (no such HWPT).
+ */
+int iommufd_hwpt_preserve_option(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_hwpt_pkernfs_restore *cmd = ucmd->cmd;
+	struct iommu_option *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt_paging;
-	struct iommu_domain *domain;
-	struct iommufd_pk_hwpt *pk;
-	struct iommufd_device *idev;
-	struct iommufd_ioas *ioas;
-	struct super_block *sb;
-	struct file *file;
-	int rc;
+	int rc = 0;
 
-	if (cmd->flags)
+	if (cmd->op != IOMMU_OPTION_OP_GET && cmd->op != IOMMU_OPTION_OP_SET)
 		return -EOPNOTSUPP;
-	rc = iommufd_pk_allowed("IOMMU_HWPT_PKERNFS_RESTORE");
-	if (rc)
-		return rc;
-	sb = iommufd_pk_sb(cmd->pkernfs_fd, &file);
-	if (IS_ERR(sb))
-		return PTR_ERR(sb);
-	rc = -ENOMEM;
-	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
-	if (!pk)
-		goto out_fput;
-	pk->token = cmd->token;
-	pk->restored = true;
-	idev = iommufd_get_device(ucmd, cmd->dev_id);
-	if (IS_ERR(idev)) {
-		rc = PTR_ERR(idev);
-		goto out_free;
-	}
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->pt_id);
-	if (IS_ERR(ioas)) {
-		rc = PTR_ERR(ioas);
-		goto out_idev;
-	}
-	domain = iommu_domain_restore(idev->dev, sb, cmd->token);
-	if (IS_ERR(domain)) {
-		rc = PTR_ERR(domain);
-		goto out_ioas;
-	}
-
-	mutex_lock(&ioas->mutex);
-	hwpt_paging = __iommufd_object_alloc(ucmd->ictx, hwpt_paging, IOMMUFD_OBJ_HWPT_PAGING,
-					     common.obj);
-	if (IS_ERR(hwpt_paging)) {
-		rc = PTR_ERR(hwpt_paging);
-		mutex_unlock(&ioas->mutex);
-		iommu_domain_free(domain);
-		goto out_ioas;
-	}
-	/* Not on the IOAS's hwpt_list: its maps must not reach this domain. */
-	INIT_LIST_HEAD(&hwpt_paging->hwpt_item);
-	refcount_inc(&ioas->obj.users);
-	hwpt_paging->ioas = ioas;
-	hwpt_paging->common.domain = domain;
-	hwpt_paging->pk = pk;
-	pk = NULL;
-	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt_paging->common.obj);
-	else
-		iommufd_object_finalize(ucmd->ictx, &hwpt_paging->common.obj);
-	mutex_unlock(&ioas->mutex);
-out_ioas:
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-out_idev:
-	iommufd_put_object(ucmd->ictx, &idev->obj);
-out_free:
-	kfree(pk);
-out_fput:
-	fput(file);
-	return rc;
-}
-
-int iommufd_hwpt_pkernfs_unmark(struct iommufd_ucmd *ucmd)
-{
-	struct iommu_hwpt_pkernfs_unmark *cmd = ucmd->cmd;
-	struct iommufd_hwpt_paging *hwpt_paging;
-	int rc = -EINVAL;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EOPNOTSUPP;
-	hwpt_paging = iommufd_get_hwpt_paging(ucmd, cmd->hwpt_id);
+	if (cmd->op == IOMMU_OPTION_OP_SET && cmd->val64)
+		return -EINVAL;
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd, cmd->object_id);
 	if (IS_ERR(hwpt_paging))
 		return PTR_ERR(hwpt_paging);
 	mutex_lock(&hwpt_paging->ioas->mutex);
-	if (hwpt_paging->pk && hwpt_paging->pk->token) {
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = hwpt_paging->pk ? hwpt_paging->pk->token : 0;
+	} else if (!hwpt_paging->pk) {
+		rc = -EINVAL;
+	} else if (hwpt_paging->pk->token) {
 		rc = iommu_domain_unpreserve(hwpt_paging->common.domain);
 		if (!rc) {
 			hwpt_paging->pk->token = 0;

@@ -31,7 +31,7 @@ stage_1() {
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_next_kernel main && pkt_kexec_load || return
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7201 --seed 11 --kexec 16
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 
@@ -41,7 +41,7 @@ stage_2() {
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	# pkt_kexec_load arms it: kexec-check reads the 1.2 image's note.
 	pkt_next_kernel 1.2 && pkt_kexec_load || return
-	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7201 0x7202 --seed 22 --expect-master --kexec 18
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 $F.t2 --seed 22 --expect-master --kexec 18
 	pkt_fail "pkt-vmm did not kexec"
 }
 
@@ -49,7 +49,7 @@ stage_3() {
 	after_kexec 1.2 18 22 || return
 	pkt_check "main's round trip is in the file" pkt-edu verify $F 8192 22
 	pkt_must "the 1.2 kernel restores; DMA both ways" \
-		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7202 0x7203 --seed 33 --expect-master ||
+		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t2 $F.t3 --seed 33 --expect-master ||
 		return
 	pkt_check "page 2 holds the last pattern" pkt-edu verify $F 8192 33
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 3)" ""

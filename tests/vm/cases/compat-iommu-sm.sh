@@ -29,7 +29,7 @@ stage_1() {
 		   > /tmp/kc 2>&1 && grep -q 'adopts IOMMU handover versions [0-9] to 2; this kernel writes version 3' /tmp/kc"
 	pkt_info "$(tr '\n' ';' < /tmp/kc)"
 	pkt_eq "not armed" "$(cat /sys/module/pkernfs_iommu/parameters/armed)" 0
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7301 --seed 11 --kexec 16
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 

@@ -25,7 +25,7 @@ stage_1() {
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	PKT_NO_ARM=1
 	pkt_next_kernel main && pkt_kexec_load || return
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7101 --seed 11 --kexec 16
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 
@@ -64,7 +64,7 @@ stage_2() {
 	pkt_eq "not armed" "$(cat /sys/module/pkernfs_iommu/parameters/armed)" 0
 	# Restore (the pool adopted, its cookie made version 2's), DMA both
 	# ways, then a DMA in flight and the kexec, unarmed.
-	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7101 0x7102 --seed 22 --expect-master --kexec 18
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 $F.t2 --seed 22 --expect-master --kexec 18
 	pkt_fail "pkt-vmm did not kexec"
 }
 

@@ -14,7 +14,7 @@
 F1=/mnt/pk/f1
 F2=/mnt/pk/f2
 F3=/mnt/pk/f3
-TOKEN=0x7041
+TOKEN=/mnt/pk/vmm.token
 IOVA2=0x3000000
 ABANDON=/sys/module/pkernfs_iommu/parameters/abandon
 

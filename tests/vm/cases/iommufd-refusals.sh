@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# What IOMMU_HWPT_PKERNFS_PERSIST and _RESTORE refuse, each with an errno
-# and a message: a HWPT over anonymous memory; a restore before pkernfs is
-# mounted (the fd is on tmpfs); a restore under a token never handed over.
-# Each refused VMM exits without a restore: the record stays open (the
-# default domain stays deferred rather than replace the copied context).
-# Then the right restore works, and its HWPT is unmarked: the next kexec
-# hands nothing over.
+# What IOMMU_HWPT_ALLOC_PRESERVE refuses, each with an errno: a HWPT over
+# anonymous memory; a restore before pkernfs is mounted (the fd is on
+# tmpfs); a restore under a token never handed over (the IOMMU driver
+# logs that one, for the operator); a restoring HWPT whose IOAS lacks a
+# page the handed-over tables map (EADDRNOTAVAIL). Each refused VMM exits
+# without a restore: the record stays open (the default domain stays
+# deferred rather than replace the copied context). Then the right restore
+# works, and its HWPT is unmarked: the next kexec hands nothing over.
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
@@ -17,11 +18,11 @@ stage_1() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	pkt_pkernfs_stage1 $F 4M || return
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
-	pkt_expect_error "PERSIST over anonymous memory: EINVAL" "is mapped from anonymous memory" \
-		sh -c "pkt-vmm persist $EDU $F 0x400000 $PKT_EDU_IOVA 0x7001 --anon | grep 'refused: IOMMU_HWPT_PKERNFS_PERSIST: Invalid argument'; exit 1"
+	pkt_check "PERSIST over anonymous memory: EINVAL" \
+		sh -c "pkt-vmm persist $EDU $F 0x400000 $PKT_EDU_IOVA $F.t1 --anon | grep 'refused: IOMMU_HWPT_ALLOC(PRESERVE): Invalid argument'"
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 --seed 11 --kexec 16
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 
@@ -29,21 +30,26 @@ stage_2() {
 	EDU=$(pkt_edu_devs | head -n 1)
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
 	echo x > /tmp/not-pkernfs
-	pkt_expect_error "RESTORE before pkernfs is mounted: EINVAL" "pkernfs_fd is not a file on a mounted pkernfs" \
-		pkt-vmm restore "$EDU" /tmp/not-pkernfs 0x400000 $PKT_EDU_IOVA 0x7001 0x7002
+	pkt_check "RESTORE before pkernfs is mounted: EINVAL" sh -c \
+		"pkt-vmm restore $EDU /tmp/not-pkernfs 0x400000 $PKT_EDU_IOVA 0x1 /tmp/t2 |
+		 grep 'refused: IOMMU_HWPT_ALLOC(RESTORE): Invalid argument'"
 	pkt_pkernfs_remount || return
 	pkt_check "the DMA in flight landed" pkt-edu verify $F $((16 * 4096)) 11
 	pkt_expect_error "RESTORE with the wrong token: ENOENT" "no domain was handed over under token 0xbad" \
-		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0xbad 0x7002
+		sh -c "pkt-vmm restore $EDU $F 0x400000 $PKT_EDU_IOVA 0xbad /tmp/t2 |
+		       grep 'refused: IOMMU_HWPT_ALLOC(RESTORE): No such file or directory'; exit 1"
+	pkt_check "RESTORE from an IOAS that lacks a mapped page: EADDRNOTAVAIL" sh -c \
+		"pkt-vmm restore $EDU $F 0x200000 $PKT_EDU_IOVA $F.t1 /tmp/t2 |
+		 grep 'refused: IOMMU_HWPT_ALLOC(RESTORE): Cannot assign requested address'"
 	# Each refused VMM exited, releasing DMA ownership: the default domain
 	# must stay deferred, not replace the copied context.
-	pkt_check "the record is still open" grep -q "token 0x7001 .* open" $PKT_IOMMU_STATE
+	pkt_check "the record is still open" grep -q "token $(cat $F.t1) .* open" $PKT_IOMMU_STATE
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
 	# A restored HWPT destroyed before it is attached must leave the
 	# device's tables alone and the token restorable.
-	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7001 0x7002 --seed 22 --restore-twice \
+	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 $F.t2 --seed 22 --restore-twice \
 		--unmark --kexec 18
 	pkt_fail "pkt-vmm did not kexec"
 }
@@ -54,7 +60,7 @@ stage_3() {
 	pkt_pkernfs_remount || return
 	pkt_check "stage 2 restored, replaced and DMA'd both ways" pkt-edu verify $F 8192 22
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
-	pkt_expect_error "RESTORE of the unmarked token: ENOENT" "no domain was handed over under token 0x7002" \
-		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7002 0x7003
+	pkt_expect_error "RESTORE of the unmarked token: ENOENT" "no domain was handed over under token $(cat $F.t2)" \
+		pkt-vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t2 $F.t3
 	pkt_check "the file is released" truncate -s 0 $F
 }

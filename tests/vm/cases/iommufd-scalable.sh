@@ -33,7 +33,7 @@ stage_1() {
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
-	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7201 --seed 11 --kexec 16
+	pkt_vmm persist "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 --seed 11 --kexec 16
 	pkt_fail "pkt-vmm did not kexec"
 }
 
@@ -49,7 +49,7 @@ stage_2() {
 	pkt_must "edu to vfio-pci" pkt_vfio_bind "$EDU" || return
 	pkt_kmsg_mark "restore"
 	pkt_must "restore, map again, replace, DMA both ways" \
-		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA 0x7201 0x7202 --seed 22 --expect-master ||
+		pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 $F.t2 --seed 22 --expect-master ||
 		return
 	pkt_check "the copied context moved to this kernel's PASID table" sh -c \
 		"dmesg | sed -n '/PKT MARK restore/,\$p' | grep -q 'the handed-over PASID table replaced by this kernel.s, translation kept'"

@@ -4,14 +4,18 @@
  * through a live update, with iommufd and the VFIO cdev, on QEMU's edu
  * device. Guest RAM is a pkernfs file mapped shared.
  *
- *   pkt-vmm persist BDF FILE LEN IOVA TOKEN [options]
- *	bind BDF's VFIO cdev to /dev/iommu, map FILE's first LEN bytes at
- *	IOVA in an IOAS, IOMMU_HWPT_PKERNFS_PERSIST it under TOKEN, attach,
+ *   pkt-vmm persist BDF FILE LEN IOVA STATE [options]
+ *	bind BDF's VFIO cdev to /dev/iommu (IOMMU_GET_HW_INFO must report
+ *	IOMMU_HW_CAP_DMA_PRESERVE), map FILE's first LEN bytes at IOVA in an
+ *	IOAS, IOMMU_HWPT_ALLOC it with IOMMU_HWPT_ALLOC_PRESERVE, save the
+ *	kernel's token in the file STATE (as a VMM saves its state), attach,
  *	and DMA both ways (file page 0 -> edu -> page 1)
- *   pkt-vmm restore BDF FILE LEN IOVA TOKEN NEWTOKEN [options]
- *	after kexec: bind (no reset), IOMMU_HWPT_PKERNFS_RESTORE(TOKEN),
- *	attach, map FILE again, PERSIST under NEWTOKEN, attach it (replaced
- *	in place), destroy the restored HWPT, DMA both ways (page 0 -> page 2)
+ *   pkt-vmm restore BDF FILE LEN IOVA STATE NEWSTATE [options]
+ *	after kexec: bind (no reset), map FILE again at IOVA in a new IOAS,
+ *	IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_RESTORE of the token in STATE
+ *	(or STATE itself if it is a number), save the new token in NEWSTATE,
+ *	attach (the handed-over tables are taken over in place), DMA both
+ *	ways (page 0 -> page 2)
  *
  * options:
  *   --plain		HWPT_ALLOC instead of PERSIST (the control), attached
@@ -25,7 +29,7 @@
  *   --upgrade		persist: start on an ordinary HWPT, DMA, then PERSIST a
  *			new HWPT from the same IOAS and attach it (replaced in
  *			place), as for a VM already running
- *   --unmark		at the end, IOMMU_HWPT_PKERNFS_UNMARK the HWPT
+ *   --unmark		at the end, IOMMU_OPTION_HWPT_PRESERVE 0: not handed over
  *   --ro		map FILE read-only (opened O_RDONLY, PROT_READ)
  *   --drop-priv		just before PERSIST, with every fd open and guest RAM
  *			mapped, become uid and gid 65534 (a VMM handed its
@@ -41,9 +45,18 @@
  *			persist: once the persistent HWPT is attached, map
  *			FILE2's first LEN bytes at IOVA2 too (IOAS_MAP after
  *			PERSIST), and DMA page 0 -> edu -> FILE2's page 1
- *   --restore-twice	restore: destroy the first restored HWPT before
- *			attaching it, and restore again (the device still walks
- *			the old tables meanwhile)
+ *   --restore-twice	restore: destroy the first restoring HWPT before
+ *			attaching it, and allocate it again (the device still
+ *			walks the old tables meanwhile)
+ *
+ *   pkt-vmm info BDF
+ *	bind BDF's VFIO cdev and print what IOMMU_GET_HW_INFO says
+ *
+ * Kernels of format 1.1 and 1.2 had private ioctls instead
+ * (IOMMU_HWPT_PKERNFS_*, numbers 0xb0-0xb2 of iommufd's type): where
+ * IOMMU_HWPT_ALLOC refuses IOMMU_HWPT_ALLOC_PRESERVE with EOPNOTSUPP this
+ * VMM uses those, with a token of its own, so that it works on both sides
+ * of an upgrade or a rollback.
  *
  * Exit: 0, or 1 with the failing step and its errno on stderr; a refused
  * ioctl prints "refused: STEP: ERRNAME" and exits 3.
@@ -66,7 +79,6 @@
 #include <linux/iommufd.h>
 #include <linux/reboot.h>
 #include <linux/vfio.h>
-#include <linux/iommufd_pkernfs.h>
 #include "pkt-pattern.h"
 
 #define PAGE		PKT_PAGE
@@ -300,13 +312,130 @@ static void drop_privilege(void)
 	       drop_mode == 'c' ? "no CAP_SYS_ADMIN" : "new user namespace", (int)getuid());
 }
 
-static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token, int plain)
+/* The 1.1/1.2 kernels' uAPI, for a VMM that must run on them too. */
+struct legacy_hwpt {
+	uint32_t size, flags, dev_id, pt_id;
+	int32_t pkernfs_fd;
+	uint32_t out_hwpt_id;
+	uint64_t token;
+};
+
+struct legacy_unmark {
+	uint32_t size, flags, hwpt_id, reserved;
+};
+
+#define LEGACY_PERSIST	_IO(';', 0xb0)
+#define LEGACY_RESTORE	_IO(';', 0xb1)
+#define LEGACY_UNMARK	_IO(';', 0xb2)
+
+static int legacy;		/* the running kernel has only the old ioctls */
+static uint32_t legacy_restored;	/* its restored HWPT, replaced and destroyed */
+
+static uint32_t legacy_persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t *token)
 {
-	struct iommu_hwpt_pkernfs_persist p = {
-		.size = sizeof(p), .dev_id = dev_id, .pt_id = ioas,
-		.pkernfs_fd = pkfd, .token = token,
+	struct legacy_hwpt p = {
+		.size = sizeof(p), .dev_id = dev_id, .pt_id = ioas, .pkernfs_fd = pkfd,
 	};
+
+	/* Tokens were the caller's then. */
+	if (getentropy(&p.token, sizeof(p.token)))
+		die("getentropy");
+	p.token |= 1;
+	if (ioctl(iommufd, LEGACY_PERSIST, &p))
+		refused("IOMMU_HWPT_PKERNFS_PERSIST");
+	*token = p.token;
+	return p.out_hwpt_id;
+}
+
+/* A VMM's saved state: the token, as the kernel made it. */
+static void save_token(const char *state, uint64_t token)
+{
+	FILE *f = fopen(state, "w");
+
+	if (!f || fprintf(f, "%#llx\n", (unsigned long long)token) < 0 || fclose(f))
+		die(state);
+}
+
+static uint64_t load_token(const char *state)
+{
+	unsigned long long token;
+	FILE *f;
+
+	if (state[0] >= '0' && state[0] <= '9')
+		return strtoull(state, NULL, 0);
+	f = fopen(state, "r");
+	if (!f || fscanf(f, "%llx", &token) != 1)
+		die(state);
+	fclose(f);
+	return token;
+}
+
+/* Discovery, as iommufd offers it. */
+static void hw_info(uint32_t dev_id)
+{
+	struct iommu_hw_info h = { .size = sizeof(h), .dev_id = dev_id };
+
+	if (ioctl(iommufd, IOMMU_GET_HW_INFO, &h))
+		die("IOMMU_GET_HW_INFO");
+	printf("IOMMU_GET_HW_INFO: capabilities %#llx, DMA preserve %s\n",
+	       (unsigned long long)h.out_capabilities,
+	       h.out_capabilities & IOMMU_HW_CAP_DMA_PRESERVE ? "yes" : "no");
+}
+
+/* IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PRESERVE; restore if @token. */
+static uint32_t alloc_preserved(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token,
+				uint64_t *out_token)
+{
+	struct iommu_hwpt_preserve p = { .pkernfs_fd = pkfd };
+	struct iommu_hwpt_restore r = { .pkernfs_fd = pkfd, .token = token };
+	struct iommu_hwpt_alloc a = {
+		.size = sizeof(a), .dev_id = dev_id, .pt_id = ioas,
+		.flags = IOMMU_HWPT_ALLOC_PRESERVE,
+		.data_type = token ? IOMMU_HWPT_DATA_RESTORE : IOMMU_HWPT_DATA_PRESERVE,
+		.data_len = token ? sizeof(r) : sizeof(p),
+		.data_uptr = token ? (uintptr_t)&r : (uintptr_t)&p,
+	};
+
+	if (!legacy && ioctl(iommufd, IOMMU_HWPT_ALLOC, &a)) {
+		struct legacy_unmark probe = { .size = sizeof(probe) };
+		int err = errno;
+
+		/* Only a kernel that knows the old ioctls: ENOENT for HWPT 0. */
+		if (err != EOPNOTSUPP || (!ioctl(iommufd, LEGACY_UNMARK, &probe) ||
+					  errno == ENOTTY)) {
+			errno = err;
+			refused(token ? "IOMMU_HWPT_ALLOC(RESTORE)" : "IOMMU_HWPT_ALLOC(PRESERVE)");
+		}
+		legacy = 1;
+		printf("IOMMU_HWPT_ALLOC_PRESERVE: not supported, the 1.1/1.2 ioctls instead\n");
+	}
+	if (!legacy) {
+		*out_token = token ? r.out_token : p.out_token;
+		return a.out_hwpt_id;
+	}
+	if (token) {
+		struct legacy_hwpt lr = {
+			.size = sizeof(lr), .dev_id = dev_id, .pt_id = ioas,
+			.pkernfs_fd = pkfd, .token = token,
+		};
+		struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+		/* Wrap the old tables, attach them, then persist a successor. */
+		if (ioctl(iommufd, LEGACY_RESTORE, &lr))
+			refused("IOMMU_HWPT_PKERNFS_RESTORE");
+		at.pt_id = lr.out_hwpt_id;
+		if (ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+			die("attach the restored HWPT");
+		legacy_restored = lr.out_hwpt_id;
+	}
+	return legacy_persist(dev_id, ioas, pkfd, out_token);
+}
+
+static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, const char *state, int plain)
+{
 	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = dev_id, .pt_id = ioas };
+	uint64_t token;
+	uint32_t hwpt;
 
 	if (plain) {
 		if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &a))
@@ -314,10 +443,10 @@ static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, uint64_t token
 		return a.out_hwpt_id;
 	}
 	drop_privilege();
-	if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_PERSIST, &p))
-		refused("IOMMU_HWPT_PKERNFS_PERSIST");
-	printf("persistent HWPT %u, token %#llx\n", p.out_hwpt_id, (unsigned long long)token);
-	return p.out_hwpt_id;
+	hwpt = alloc_preserved(dev_id, ioas, pkfd, 0, &token);
+	save_token(state, token);
+	printf("persistent HWPT %u, token %#llx\n", hwpt, (unsigned long long)token);
+	return hwpt;
 }
 
 static void attach(uint32_t hwpt, const char *what)
@@ -350,9 +479,9 @@ int main(int argc, char **argv)
 	};
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
 	int twice = 0, drop_early = 0;
-	const char *pkpath = NULL, *bdf, *file, *after = NULL;
+	const char *pkpath = NULL, *bdf, *file, *after = NULL, *state, *newstate = NULL;
 	unsigned long seed = 1;
-	uint64_t len, iova, token, newtoken = 0;
+	uint64_t len, iova, token = 0;
 	uint32_t dev_id, ioas, hwpt;
 
 	/* A test reads the steps line by line, up to the kexec. */
@@ -379,6 +508,11 @@ int main(int argc, char **argv)
 	}
 	argv += optind;
 	argc -= optind;
+	if (argc == 2 && !strcmp(argv[0], "info")) {
+		open_device(argv[1], &dev_id);
+		hw_info(dev_id);
+		return 0;
+	}
 	restore = argc == 7 && !strcmp(argv[0], "restore");
 	if (!restore && !(argc == 6 && !strcmp(argv[0], "persist"))) {
 		fprintf(stderr, "usage: see the comment at the top of tests/vm/tools/pkt-vmm.c\n");
@@ -388,9 +522,11 @@ int main(int argc, char **argv)
 	file = argv[2];
 	len = strtoull(argv[3], NULL, 0);
 	iova = strtoull(argv[4], NULL, 0);
-	token = strtoull(argv[5], NULL, 0);
-	if (restore)
-		newtoken = strtoull(argv[6], NULL, 0);
+	state = argv[5];
+	if (restore) {
+		token = load_token(state);
+		newstate = argv[6];
+	}
 	pkfd = open(pkpath ? pkpath : file, O_RDONLY);
 	if (pkfd < 0)
 		die(pkpath ? pkpath : file);
@@ -398,60 +534,58 @@ int main(int argc, char **argv)
 	if (drop_early)
 		drop_privilege();
 	open_device(bdf, &dev_id);
+	hw_info(dev_id);
 	ioas = ioas_alloc();
 	if (restore) {
-		struct iommu_hwpt_pkernfs_restore r = {
-			.size = sizeof(r), .dev_id = dev_id, .pt_id = ioas,
-			.pkernfs_fd = pkfd, .token = token,
-		};
 		struct iommu_destroy d = { .size = sizeof(d) };
+		uint64_t newtoken;
 		uint8_t want[PAGE];
 
-		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
-			refused("IOMMU_HWPT_PKERNFS_RESTORE");
-		if (twice) {
-			d.id = r.out_hwpt_id;
-			if (ioctl(iommufd, IOMMU_DESTROY, &d))
-				die("IOMMU_DESTROY of the unattached restored HWPT");
-			if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_RESTORE, &r))
-				refused("IOMMU_HWPT_PKERNFS_RESTORE, again");
-			printf("restored, destroyed unattached, restored again\n");
-		}
-		printf("restored HWPT %u from token %#llx\n", r.out_hwpt_id,
-		       (unsigned long long)token);
-		attach(r.out_hwpt_id, "attach the restored HWPT");
+		/* The same files at the same IOVAs: the new HWPT must cover the old. */
 		map_ram(ioas, file, len, iova, anon);
-		hwpt = persist(dev_id, ioas, pkfd, newtoken, plain);
+		hwpt = alloc_preserved(dev_id, ioas, pkfd, token, &newtoken);
+		if (twice && !legacy) {
+			d.id = hwpt;
+			if (ioctl(iommufd, IOMMU_DESTROY, &d))
+				die("IOMMU_DESTROY of the unattached restoring HWPT");
+			hwpt = alloc_preserved(dev_id, ioas, pkfd, token, &newtoken);
+			printf("allocated, destroyed unattached, allocated again\n");
+		}
+		save_token(newstate, newtoken);
+		printf("HWPT %u restores token %#llx, preserved as %#llx\n", hwpt,
+		       (unsigned long long)token, (unsigned long long)newtoken);
 		/*
-		 * A DMA through the restored HWPT, started just before the swap:
-		 * it runs after the replace returns, through the new domain.
+		 * A DMA through the handed-over tables, started just before the
+		 * attach: it runs after the take-over, through the new domain.
 		 */
 		pkt_pattern(want, seed + 100);
 		memcpy(ram, want, PAGE);
 		if (edu_dma(iova, EDU_BUF, 0, 1) || edu_dma(EDU_BUF, iova + 4 * PAGE, 1, 0))
-			die("DMA before the swap");
-		attach(hwpt, "replace the restored HWPT");
+			die("DMA before the take-over");
+		attach(hwpt, "attach the restoring HWPT");
+		if (legacy_restored) {
+			d.id = legacy_restored;
+			if (ioctl(iommufd, IOMMU_DESTROY, &d))
+				die("IOMMU_DESTROY of the restored HWPT");
+			printf("replaced restored HWPT %u in place and destroyed it\n", legacy_restored);
+		}
 		if (edu_dma(0, 0, 0, 2) || memcmp(ram + 4 * PAGE, want, XFER)) {
-			fprintf(stderr, "pkt-vmm: the DMA started before the swap did not land\n");
+			fprintf(stderr, "pkt-vmm: the DMA started before the take-over did not land\n");
 			return 1;
 		}
-		printf("a DMA started before the swap landed after it (page 4, pattern %lu)\n",
+		printf("a DMA started before the take-over landed after it (page 4, pattern %lu)\n",
 		       seed + 100);
-		d.id = r.out_hwpt_id;
-		if (ioctl(iommufd, IOMMU_DESTROY, &d))
-			die("IOMMU_DESTROY of the restored HWPT");
-		printf("replaced HWPT %u by %u and destroyed it\n", r.out_hwpt_id, hwpt);
 		if (round_trip(iova, 2, seed))
 			return 1;
 	} else if (upgrade) {
 		struct iommu_destroy d = { .size = sizeof(d) };
-		uint32_t old = persist(dev_id, ioas, pkfd, 0, 1);
+		uint32_t old = persist(dev_id, ioas, pkfd, state, 1);
 
 		attach(old, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 		map_ram(ioas, file, len, iova, anon);
 		if (round_trip(iova, 1, seed))
 			return 1;
-		hwpt = persist(dev_id, ioas, pkfd, token, 0);
+		hwpt = persist(dev_id, ioas, pkfd, state, 0);
 		attach(hwpt, "replace the ordinary HWPT by the persistent one");
 		d.id = old;
 		if (ioctl(iommufd, IOMMU_DESTROY, &d))
@@ -461,7 +595,7 @@ int main(int argc, char **argv)
 			return 1;
 	} else if (plain) {
 		/* Attached first, so the map pins at once (FOLL_LONGTERM). */
-		hwpt = persist(dev_id, ioas, pkfd, token, plain);
+		hwpt = persist(dev_id, ioas, pkfd, state, plain);
 		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 		map_ram(ioas, file, len, iova, anon);
 		printf("IOMMU_IOAS_MAP pinned %s\n", anon ? "anonymous memory" : file);
@@ -469,18 +603,35 @@ int main(int argc, char **argv)
 			return 1;
 	} else {
 		map_ram(ioas, file, len, iova, anon);
-		hwpt = persist(dev_id, ioas, pkfd, token, plain);
+		hwpt = persist(dev_id, ioas, pkfd, state, plain);
 		attach(hwpt, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 		if (round_trip(iova, 1, seed))
 			return 1;
 		if (after && map_after(ioas, after, len, iova, seed))
 			return 1;
 	}
-	if (unmark) {
-		struct iommu_hwpt_pkernfs_unmark u = { .size = sizeof(u), .hwpt_id = hwpt };
+	if (unmark && legacy) {
+		struct legacy_unmark u = { .size = sizeof(u), .hwpt_id = hwpt };
 
-		if (ioctl(iommufd, IOMMU_HWPT_PKERNFS_UNMARK, &u))
+		if (ioctl(iommufd, LEGACY_UNMARK, &u))
 			refused("IOMMU_HWPT_PKERNFS_UNMARK");
+		printf("HWPT %u unmarked\n", hwpt);
+	} else if (unmark) {
+		struct iommu_option o = {
+			.size = sizeof(o), .option_id = IOMMU_OPTION_HWPT_PRESERVE,
+			.op = IOMMU_OPTION_OP_GET, .object_id = hwpt,
+		};
+
+		if (ioctl(iommufd, IOMMU_OPTION, &o))
+			refused("IOMMU_OPTION_HWPT_PRESERVE get");
+		printf("HWPT %u is handed over as %#llx\n", hwpt, (unsigned long long)o.val64);
+		o.op = IOMMU_OPTION_OP_SET;
+		o.val64 = 0;
+		if (ioctl(iommufd, IOMMU_OPTION, &o))
+			refused("IOMMU_OPTION_HWPT_PRESERVE set 0");
+		o.op = IOMMU_OPTION_OP_GET;
+		if (ioctl(iommufd, IOMMU_OPTION, &o) || o.val64)
+			die("IOMMU_OPTION_HWPT_PRESERVE still set");
 		printf("HWPT %u unmarked\n", hwpt);
 	}
 	if (kexec_page < 0)

@@ -272,6 +272,59 @@ static struct pkvtd_dev *pk_saved_dev(struct intel_iommu *iommu, u8 bus, u8 devf
 struct iommu_domain *pkernfs_iommu_restore_domain(struct device *dev, struct super_block *sb,
 						  u64 token)
 {
+	return pkvtd_restore(dev, sb, token);
+}
+
+/*
+ * The open record of @token for @dev, or NULL with the reason logged and
+ * its errno in *@err. Caller holds pkvtd_mutex.
+ */
+static struct pkvtd_dev *pk_open_record(struct device *dev, u64 token, bool **done, int *err,
+					struct pkernfs_iommu_saved **sp, u32 *ip)
+{
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
+	struct pkernfs_iommu_saved *s = NULL;
+	struct pkvtd_dev *rec;
+	u32 i = 0;
+
+	*err = -ENODEV;
+	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
+		return NULL;
+	pkvtd_reap_torn();
+	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, done, err, &s, &i);
+	*sp = s;
+	*ip = i;
+	if (!rec && *err == -ENOENT && pkvtd_refused[info->iommu->seq_id].err) {
+		dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx: %s's handover was not adopted at boot (%s)\n",
+			token, info->iommu->name, pkvtd_refused[info->iommu->seq_id].why);
+		*err = pkvtd_refused[info->iommu->seq_id].err;
+		return NULL;
+	}
+	if (!rec) {
+		int err2 = *err;
+
+		if (err2 == -ENOENT)
+			dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx\n",
+				token);
+		else if (err2 == -ENODEV)
+			dev_err(dev, "pkernfs-iommu: token %#llx was handed over for another device\n",
+				token);
+		else if (err2 == -ESTALE && test_bit(i, s->replaced))
+			dev_err(dev, "pkernfs-iommu: domain %#llx: the device's handed-over context was replaced by another domain: nothing to restore\n",
+				token);
+		else if (err2 == -ESTALE)
+			dev_err(dev, "pkernfs-iommu: domain %#llx was abandoned (pkernfs_iommu.abandon): nothing to restore\n",
+				token);
+		else
+			dev_err(dev, "pkernfs-iommu: domain %#llx is already restored\n", token);
+		*err = err2 == -ESTALE ? -ENOENT : err2;
+	}
+	return rec;
+}
+
+/* pkernfs_iommu_restore_domain(); @sb NULL: on the pool that exists. */
+struct iommu_domain *pkvtd_restore(struct device *dev, struct super_block *sb, u64 token)
+{
 	struct device_domain_info *info = dev_iommu_priv_get(dev);
 	struct pkernfs_iommu_saved *s;
 	struct iommu_domain *domain;
@@ -282,34 +335,11 @@ struct iommu_domain *pkernfs_iommu_restore_domain(struct device *dev, struct sup
 	int err;
 	u32 i;
 
-	if (!info || !info->iommu || info->iommu->seq_id >= PKVTD_MAX_UNITS)
-		return ERR_PTR(-ENODEV);
 	mutex_lock(&pkvtd_mutex);
-	pkvtd_reap_torn();
-	rec = pk_saved_dev(info->iommu, info->bus, info->devfn, token, &done, &err, &s, &i);
-	if (!rec && err == -ENOENT && pkvtd_refused[info->iommu->seq_id].err) {
-		mutex_unlock(&pkvtd_mutex);
-		dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx: %s's handover was not adopted at boot (%s)\n",
-			token, info->iommu->name, pkvtd_refused[info->iommu->seq_id].why);
-		return ERR_PTR(pkvtd_refused[info->iommu->seq_id].err);
-	}
+	rec = pk_open_record(dev, token, &done, &err, &s, &i);
 	if (!rec) {
 		mutex_unlock(&pkvtd_mutex);
-		if (err == -ENOENT)
-			dev_err(dev, "pkernfs-iommu: no domain was handed over under token %#llx\n",
-				token);
-		else if (err == -ENODEV)
-			dev_err(dev, "pkernfs-iommu: token %#llx was handed over for another device\n",
-				token);
-		else if (err == -ESTALE && test_bit(i, s->replaced))
-			dev_err(dev, "pkernfs-iommu: domain %#llx: the device's handed-over context was replaced by another domain: nothing to restore\n",
-				token);
-		else if (err == -ESTALE)
-			dev_err(dev, "pkernfs-iommu: domain %#llx was abandoned (pkernfs_iommu.abandon): nothing to restore\n",
-				token);
-		else
-			dev_err(dev, "pkernfs-iommu: domain %#llx is already restored\n", token);
-		return ERR_PTR(err == -ESTALE ? -ENOENT : err);
+		return ERR_PTR(err);
 	}
 	/* What the check at boot found the device's context to use. */
 	tree = &s->tree[s->tree_of[i]];
@@ -361,6 +391,56 @@ undo:
 	/* Not restored: the record stays for another try. */
 	mutex_unlock(&pkvtd_mutex);
 	return ERR_PTR(err);
+}
+
+/**
+ * pkernfs_iommu_inherit() - let a new persistent domain take over a device's
+ * handed-over translation
+ * @domain: a persistent domain, filled with what the device must reach
+ * @dev: the device whose DMA the last kernel handed over under @token
+ * @token: the token the last kernel's domain was persisted under
+ *
+ * The @inherit op. The first attach of @domain to @dev restores the
+ * handed-over domain and replaces it in place (pkernfs_iommu_replace()),
+ * so DMA goes on without a fault. Checked now and again then: @domain
+ * must translate every IOVA the handed-over tables do, to the same page
+ * with the same rights.
+ *
+ * Return: 0; -EINVAL (not persistent, or attached already, or another
+ * address width); -EADDRNOTAVAIL (@domain does not map all the
+ * handed-over tables map, alike); -EXDEV (tables in another pkernfs);
+ * the lookup errors of pkernfs_iommu_restore_domain().
+ */
+int pkernfs_iommu_inherit(struct iommu_domain *domain, struct device *dev, u64 token)
+{
+	struct pkernfs_iommu_saved *s;
+	struct dmar_domain *dmar;
+	struct pkvtd_tree *tree;
+	bool *done;
+	int err;
+	u32 i;
+
+	if (!pk_intel_paging(domain) || !to_dmar_domain(domain)->pk || !token)
+		return -EINVAL;
+	dmar = to_dmar_domain(domain);
+	mutex_lock(&pkvtd_mutex);
+	if (!pk_open_record(dev, token, &done, &err, &s, &i))
+		goto out;
+	tree = &s->tree[s->tree_of[i]];
+	err = -EXDEV;
+	if (!pkernfs_kroot_contains(pkvtd_pool, tree->pgd))
+		goto out;
+	err = -EINVAL;
+	if (tree->aw != dmar->agaw)
+		goto out;
+	err = -EADDRNOTAVAIL;
+	if (!pkvtd_same_translation(tree->pgd, agaw_to_level(tree->aw), dmar))
+		goto out;
+	err = 0;
+	dmar->pk->inherit = token;
+out:
+	mutex_unlock(&pkvtd_mutex);
+	return err;
 }
 
 /*

@@ -37,6 +37,7 @@ struct pkernfs_iommu_dom {
 	bool adopted;			/* restored: its copied context was taken over */
 	struct pkernfs_iommu_saved *saved;	/* restored: the record's unit */
 	u32 rec;			/* restored: the record */
+	u64 inherit;			/* takes over this record's device when attached */
 	/* Table pages unlinked but maybe still cached by the IOMMU. */
 	spinlock_t defer_lock;
 	unsigned int defer_depth, nr_deferred, max_deferred;
@@ -176,6 +177,8 @@ extern spinlock_t pkvtd_held_lock;
 extern unsigned int pkvtd_trees_live;
 int pkvtd_pgtable_walk(struct pkvtd_pgwalk *pw, u64 pa, int level, u64 iova);
 int pkvtd_pool_get(struct super_block *sb);
+bool pkvtd_same_translation(u64 old_pgd, int old_level, struct dmar_domain *new);
+struct iommu_domain *pkvtd_restore(struct device *dev, struct super_block *sb, u64 token);
 void pkvtd_pool_put(void);
 void pkvtd_free_tree(struct dma_pte *table, int level);
 bool pkvtd_tree_put(struct pkernfs_iommu_saved *s, u32 i);

@@ -243,7 +243,8 @@ static int pk_claim_saved(void)
 /*
  * Take a pool user, setting the pool up on @sb first: adopt it if an
  * earlier kernel made one (claiming what the saved contexts still use),
- * else create it. Caller holds pkvtd_mutex.
+ * else create it. @sb NULL: only an existing pool. Caller holds
+ * pkvtd_mutex.
  */
 int pkvtd_pool_get(struct super_block *sb)
 {
@@ -255,13 +256,15 @@ int pkvtd_pool_get(struct super_block *sb)
 
 	if (pkvtd_pool) {
 		/* One pool per kernel: every persistent domain lives on one pkernfs. */
-		if (!pkernfs_kroot_on(pkvtd_pool, sb)) {
+		if (sb && !pkernfs_kroot_on(pkvtd_pool, sb)) {
 			pr_err("persistent domains must all keep their tables in one pkernfs\n");
 			return -EXDEV;
 		}
 		pkvtd_pool_users++;
 		return 0;
 	}
+	if (!sb)
+		return -ENOENT;
 	/* A format 1.1 kernel's pool: the same layout under its own cookie. */
 	if (pkernfs_kroot_cookie(sb, PKVTD_POOL_NAME, &cookie) || cookie != PKVTD_POOL_COOKIE_1)
 		cookie = PKVTD_POOL_COOKIE;

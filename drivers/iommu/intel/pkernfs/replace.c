@@ -59,17 +59,60 @@ static int pk_same_leaf(struct pkvtd_pgwalk *pw, struct dma_pte *pte, u64 iova, 
 }
 
 /*
- * Does @new translate every IOVA @old translates, to the same page with
- * the same permissions? Walks @old's leaves; @new may map more.
+ * Does @new translate every IOVA the tables at @old_pgd translate, to the
+ * same page with the same permissions? Walks the old leaves; @new may map
+ * more. Table pages of both stay until their domain or record is gone.
  */
-static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new)
+bool pkvtd_same_translation(u64 old_pgd, int old_level, struct dmar_domain *new)
 {
 	struct pk_same same = {
 		.pw = { .table = pk_same_table, .leaf = pk_same_leaf },
 		.new = new,
 	};
 
-	return !pkvtd_pgtable_walk(&same.pw, virt_to_phys(old->pgd), agaw_to_level(old->agaw), 0);
+	return !pkvtd_pgtable_walk(&same.pw, old_pgd, old_level, 0);
+}
+
+static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new)
+{
+	return pkvtd_same_translation(virt_to_phys(old->pgd), agaw_to_level(old->agaw), new);
+}
+
+/*
+ * First attach of a domain that inherits a handed-over record: restore the
+ * record's domain, attach it the stock way (which keeps the copied context
+ * as it is), replace it in place by @new, free it. pkernfs_iommu_inherit()
+ * checked the tables; they are checked again, before anything is touched,
+ * as the IOAS may have changed since.
+ */
+static int pk_inherit_attach(struct dmar_domain *new, struct device *dev)
+{
+	struct iommu_domain *old;
+	int ret;
+
+	ret = pkernfs_iommu_inherit(&new->domain, dev, new->pk->inherit);
+	if (ret)
+		return ret;
+	old = pkvtd_restore(dev, NULL, new->pk->inherit);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
+	ret = old->ops->attach_dev(old, dev);
+	if (ret) {
+		/* Not attached: the record stays open, the context as it was. */
+		iommu_domain_free(old);
+		return ret;
+	}
+	ret = pkernfs_iommu_replace(&new->domain, dev);
+	if (ret) {
+		/* Only resources fail here: block rather than keep a half state. */
+		dev_err(dev, "pkernfs-iommu: taking over the handed-over domain failed (%d): DMA blocked\n",
+			ret);
+		device_block_translation(dev);
+	}
+	iommu_domain_free(old);
+	if (!ret)
+		new->pk->inherit = 0;
+	return ret;
 }
 
 /* Legacy mode: the context entry, in one 16-byte store. */
@@ -158,6 +201,8 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 			new->pk->token, why);
 		return -EINVAL;
 	}
+	if (new->pk && new->pk->inherit && !info->domain_attached)
+		return pk_inherit_attach(new, dev);
 	/*
 	 * info->domain is stable under the caller's group mutex. Both must be
 	 * persistent: their table pages are freed only with the domain, so
