@@ -189,7 +189,6 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	struct device_domain_info *info = dev_iommu_priv_get(dev);
 	struct dmar_domain *new = to_dmar_domain(domain), *old = info->domain;
 	struct intel_iommu *iommu = info->iommu;
-	unsigned long flags;
 	int aliases = 0, ret;
 	u16 did_old, did_new;
 	const char *why;
@@ -246,17 +245,11 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 		domain_detach_iommu(new, iommu);
 		return ret;
 	}
+	/* The stock attach's bookkeeping; only the table switch above is ours. */
 	cache_tag_unassign_domain(old, dev, IOMMU_NO_PASID);
-	spin_lock_irqsave(&old->lock, flags);
-	list_del(&info->link);
-	spin_unlock_irqrestore(&old->lock, flags);
-	domain_detach_iommu(old, iommu);
-	info->domain = new;
-	spin_lock_irqsave(&new->lock, flags);
-	list_add(&info->link, &new->devices);
-	spin_unlock_irqrestore(&new->lock, flags);
-	/* As dmar_domain_attach_device() would decide; more flushes are harmless. */
-	new->iotlb_sync_map |= cap_caching_mode(iommu->cap) || cap_rwbf(iommu->cap);
+	device_domain_unlink(info);
+	device_domain_link(new, info);
+	new->iotlb_sync_map |= domain_need_iotlb_sync_map(new, iommu);
 	if (iommu->copied_tables)
 		clear_context_copied(iommu, info->bus, info->devfn);
 	dev_info(dev, "pkernfs-iommu: domain replaced in place (did %u -> %u)\n", did_old, did_new);
