@@ -3,13 +3,16 @@
 # anonymous memory; a restore before pkernfs is mounted (the fd is on
 # tmpfs); a restore under a token never handed over (the IOMMU driver
 # logs that one, for the operator); a restoring HWPT whose IOAS lacks a
-# page the handed-over tables map (EADDRNOTAVAIL). Each refused VMM exits
+# page the handed-over tables map (EADDRNOTAVAIL); the restoring HWPT
+# attached to another device than the one handed over under its token
+# (ENODEV, the device's DMA untouched). Each refused VMM exits
 # without a restore: the record stays open (the default domain stays
 # deferred rather than replace the copied context). Then the right restore
 # works, and its HWPT is unmarked: the next kexec hands nothing over.
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
+# pkt-qemu: -device edu
 # pkt-sm: test
 
 F=/mnt/pk/guest-ram
@@ -47,10 +50,14 @@ stage_2() {
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 2)" ""
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
-	# A restored HWPT destroyed before it is attached must leave the
-	# device's tables alone and the token restorable.
+	# A restoring HWPT destroyed before it is attached must leave the
+	# device's tables alone and the token restorable; attached to the
+	# other device it must be refused with ENODEV (pkt-vmm fails, and
+	# does not kexec, otherwise).
+	B=$(pkt_edu_devs | sed -n 2p)
+	pkt_must "a second edu, to vfio-pci" pkt_vfio_bind "$B" || return
 	pkt_vmm restore "$EDU" $F 0x400000 $PKT_EDU_IOVA $F.t1 $F.t2 --seed 22 --restore-twice \
-		--unmark --kexec 18
+		--attach-other "$B" --unmark --kexec 18
 	pkt_fail "pkt-vmm did not kexec"
 }
 

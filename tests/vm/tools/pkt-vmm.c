@@ -45,6 +45,10 @@
  *			persist: once the persistent HWPT is attached, map
  *			FILE2's first LEN bytes at IOVA2 too (IOAS_MAP after
  *			PERSIST), and DMA page 0 -> edu -> FILE2's page 1
+ *   --attach-other BDF2	restore: first try to attach the restoring HWPT to
+ *			BDF2 (bound to vfio-pci, on the same iommufd), which
+ *			the last kernel did not hand over under that token:
+ *			it must be refused
  *   --restore-twice	restore: destroy the first restoring HWPT before
  *			attaching it, and allocate it again (the device still
  *			walks the old tables meanwhile)
@@ -449,6 +453,40 @@ static uint32_t persist(uint32_t dev_id, uint32_t ioas, int pkfd, const char *st
 	return hwpt;
 }
 
+/* A hostile or confused VMM: the restoring HWPT on the wrong device. */
+static int attach_other(const char *bdf2, uint32_t hwpt)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = iommufd };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = hwpt };
+	char path[256], name[64];
+	FILE *f;
+	int fd;
+
+	errno = 0;
+	snprintf(path, sizeof(path), "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf2);
+	f = popen(path, "r");
+	if (!f || !fgets(name, sizeof(name), f)) {
+		errno = ENODEV;
+		die("no VFIO cdev for the other device");
+	}
+	pclose(f);
+	name[strcspn(name, "\n")] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		die(path);
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		die("VFIO_DEVICE_BIND_IOMMUFD of the other device");
+	if (!ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) || errno != ENODEV) {
+		fprintf(stderr, "pkt-vmm: the restoring HWPT on %s: %s, not ENODEV\n", bdf2,
+			errno ? strerror(errno) : "attached");
+		return 1;
+	}
+	printf("attaching the restoring HWPT to %s: refused: %s\n", bdf2, strerror(errno));
+	close(fd);
+	return 0;
+}
+
 static void attach(uint32_t hwpt, const char *what)
 {
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = hwpt };
@@ -469,6 +507,7 @@ int main(int argc, char **argv)
 		{ "upgrade", no_argument, NULL, 'u' },
 		{ "unmark", no_argument, NULL, 'x' },
 		{ "restore-twice", no_argument, NULL, 't' },
+		{ "attach-other", required_argument, NULL, 'O' },
 		{ "ro", no_argument, NULL, 'r' },
 		{ "drop-priv", no_argument, NULL, 'd' },
 		{ "drop-cap", no_argument, NULL, 'c' },
@@ -480,6 +519,7 @@ int main(int argc, char **argv)
 	int plain = 0, anon = 0, kexec_page = -1, c, pkfd, restore, upgrade = 0, unmark = 0;
 	int twice = 0, drop_early = 0;
 	const char *pkpath = NULL, *bdf, *file, *after = NULL, *state, *newstate = NULL;
+	const char *other = NULL;
 	unsigned long seed = 1;
 	uint64_t len, iova, token = 0;
 	uint32_t dev_id, ioas, hwpt;
@@ -497,6 +537,7 @@ int main(int argc, char **argv)
 		case 'u': upgrade = 1; break;
 		case 'x': unmark = 1; break;
 		case 't': twice = 1; break;
+		case 'O': other = optarg; break;
 		case 'r': read_only = 1; break;
 		case 'd':
 		case 'c':
@@ -554,6 +595,8 @@ int main(int argc, char **argv)
 		save_token(newstate, newtoken);
 		printf("HWPT %u restores token %#llx, preserved as %#llx\n", hwpt,
 		       (unsigned long long)token, (unsigned long long)newtoken);
+		if (other && attach_other(other, hwpt))
+			return 1;
 		/*
 		 * A DMA through the handed-over tables, started just before the
 		 * attach: it runs after the take-over, through the new domain.
