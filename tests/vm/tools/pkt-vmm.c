@@ -173,12 +173,12 @@ static void set_master(void)
 		die("write PCI_COMMAND");
 }
 
-static void open_device(const char *bdf, uint32_t *dev_id)
+/* The VFIO cdev of @bdf, open. */
+static int open_cdev(const char *bdf)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
 	char path[256], name[64];
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf);
 	f = popen(path, "r");
@@ -189,9 +189,18 @@ static void open_device(const char *bdf, uint32_t *dev_id)
 	pclose(f);
 	name[strcspn(name, "\n")] = 0;
 	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	devfd = open(path, O_RDWR);
-	if (devfd < 0)
+	fd = open(path, O_RDWR);
+	if (fd < 0)
 		die(path);
+	return fd;
+}
+
+static void open_device(const char *bdf, uint32_t *dev_id)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+
+	devfd = open_cdev(bdf);
 	iommufd = open("/dev/iommu", O_RDWR);
 	if (iommufd < 0)
 		die("/dev/iommu");
@@ -458,23 +467,9 @@ static int attach_other(const char *bdf2, uint32_t hwpt)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = iommufd };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = hwpt };
-	char path[256], name[64];
-	FILE *f;
-	int fd;
+	int fd = open_cdev(bdf2);
 
 	errno = 0;
-	snprintf(path, sizeof(path), "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf2);
-	f = popen(path, "r");
-	if (!f || !fgets(name, sizeof(name), f)) {
-		errno = ENODEV;
-		die("no VFIO cdev for the other device");
-	}
-	pclose(f);
-	name[strcspn(name, "\n")] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		die(path);
 	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
 		die("VFIO_DEVICE_BIND_IOMMUFD of the other device");
 	if (!ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) || errno != ENODEV) {
