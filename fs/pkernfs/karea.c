@@ -51,6 +51,7 @@ struct pkernfs_kroot {
 	spinlock_t lock;		/* the pool */
 	unsigned long *used;
 	unsigned long nfree;
+	unsigned long reserved;		/* of nfree, for pkernfs_kroot_page_alloc_reserved() */
 	bool ready;
 };
 
@@ -627,31 +628,19 @@ void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys)
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_page_va);
 
-/**
- * pkernfs_kroot_page_alloc_keep() - take a zeroed page, leaving some free
- * @kr: the root
- * @keep: pages that must stay free afterwards (kept for a later user that
- *	cannot fail, such as the IOMMU handover at kexec)
- * @phys: set to the page's physical address
- *
- * Never sleeps; callable in atomic context. The zeroes are written back,
- * so a device that does not snoop sees them.
- *
- * Return: the page's kernel address, or NULL when no more than @keep pages
- * are free or the pool is not yet ready.
- */
-void *pkernfs_kroot_page_alloc_keep(struct pkernfs_kroot *kr, unsigned long keep,
-				    phys_addr_t *phys)
+static void *pkernfs_kroot_take(struct pkernfs_kroot *kr, bool reserved, phys_addr_t *phys)
 {
 	unsigned long flags, i;
 	void *va = NULL;
 
 	spin_lock_irqsave(&kr->lock, flags);
-	if (kr->ready && kr->nfree > keep) {
+	if (kr->ready && kr->nfree > (reserved ? 0 : kr->reserved)) {
 		i = find_first_zero_bit(kr->used, kr->npages);
 		if (!WARN_ON_ONCE(i >= kr->npages)) {
 			__set_bit(i, kr->used);
 			kr->nfree--;
+			if (reserved && kr->reserved)
+				kr->reserved--;
 			va = kr->kaddr + (i << PAGE_SHIFT);
 			*phys = kr->phys + (i << PAGE_SHIFT);
 		}
@@ -663,22 +652,82 @@ void *pkernfs_kroot_page_alloc_keep(struct pkernfs_kroot *kr, unsigned long keep
 	}
 	return va;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc_keep);
 
 /**
  * pkernfs_kroot_page_alloc() - take a zeroed page from a root's pool
  * @kr: the root
  * @phys: set to the page's physical address
  *
- * As pkernfs_kroot_page_alloc_keep(), down to the last page.
+ * Never sleeps; callable in atomic context. Reserved pages are not taken.
+ * The zeroes are written back, so a device that does not snoop sees them.
  *
- * Return: the page's kernel address, or NULL.
+ * Return: the page's kernel address, or NULL when only reserved pages are
+ * free or the pool is not yet ready.
  */
 void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
 {
-	return pkernfs_kroot_page_alloc_keep(kr, 0, phys);
+	return pkernfs_kroot_take(kr, false, phys);
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc);
+
+/**
+ * pkernfs_kroot_page_alloc_reserved() - take a page a reservation kept
+ * @kr: the root
+ * @phys: set to the page's physical address
+ *
+ * For the user that cannot fail, such as the IOMMU handover at kexec: it
+ * may take the last free page, and uses up one reserved page if any.
+ *
+ * Return: the page's kernel address, or NULL when no page is free.
+ */
+void *pkernfs_kroot_page_alloc_reserved(struct pkernfs_kroot *kr, phys_addr_t *phys)
+{
+	return pkernfs_kroot_take(kr, true, phys);
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc_reserved);
+
+/**
+ * pkernfs_kroot_reserve() - keep free pages for a later user that cannot fail
+ * @kr: the root
+ * @n: pages
+ * @over: reserve even past the free pages (the caller is about to free
+ *	at least as many): never fails then
+ *
+ * Reserved pages are taken only by pkernfs_kroot_page_alloc_reserved().
+ * Never sleeps.
+ *
+ * Return: 0, or -ENOSPC if fewer than @n unreserved pages are free.
+ */
+int pkernfs_kroot_reserve(struct pkernfs_kroot *kr, unsigned long n, bool over)
+{
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&kr->lock, flags);
+	if (over || (kr->ready && kr->nfree >= kr->reserved && kr->nfree - kr->reserved >= n))
+		kr->reserved += n;
+	else
+		err = -ENOSPC;
+	spin_unlock_irqrestore(&kr->lock, flags);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_reserve);
+
+/**
+ * pkernfs_kroot_unreserve() - give back what pkernfs_kroot_reserve() kept
+ * @kr: the root
+ * @n: pages
+ */
+void pkernfs_kroot_unreserve(struct pkernfs_kroot *kr, unsigned long n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kr->lock, flags);
+	if (!WARN_ON_ONCE(kr->reserved < n))
+		kr->reserved -= n;
+	spin_unlock_irqrestore(&kr->lock, flags);
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_unreserve);
 
 static long pkernfs_kroot_index(const struct pkernfs_kroot *kr, phys_addr_t phys)
 {
@@ -767,3 +816,21 @@ unsigned long pkernfs_kroot_free_pages(struct pkernfs_kroot *kr)
 	return n;
 }
 EXPORT_SYMBOL_GPL(pkernfs_kroot_free_pages);
+
+/**
+ * pkernfs_kroot_reserved_pages() - free pages kept by pkernfs_kroot_reserve()
+ * @kr: the root
+ *
+ * Return: the count; more than pkernfs_kroot_free_pages() while a reserve
+ * made with @over is not yet covered.
+ */
+unsigned long pkernfs_kroot_reserved_pages(struct pkernfs_kroot *kr)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&kr->lock, flags);
+	n = kr->reserved;
+	spin_unlock_irqrestore(&kr->lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_GPL(pkernfs_kroot_reserved_pages);

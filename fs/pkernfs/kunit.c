@@ -252,6 +252,23 @@ static void pkernfs_test_kroot(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, pkernfs_kroot_page_alloc(a, &p2));
 	KUNIT_EXPECT_EQ(test, p2, first + 3 * PAGE_SIZE);
 
+	/* Reserved pages: kept from plain allocations, not from their user. */
+	pkernfs_kroot_page_free(a, first + 3 * PAGE_SIZE);
+	pkernfs_kroot_page_free(a, first + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserve(a, 3, false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserve(a, 1, false), 0);
+	KUNIT_EXPECT_NOT_NULL(test, pkernfs_kroot_page_alloc(a, &p2));
+	KUNIT_EXPECT_NULL(test, pkernfs_kroot_page_alloc(a, &pa));
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserve(a, 1, false), -ENOSPC);
+	/* Past the free pages, for a caller about to free some. */
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserve(a, 2, true), 0);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserved_pages(a), 3ul);
+	KUNIT_EXPECT_NOT_NULL(test, pkernfs_kroot_page_alloc_reserved(a, &pa));
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserved_pages(a), 2ul);
+	KUNIT_EXPECT_NULL(test, pkernfs_kroot_page_alloc_reserved(a, &pa));
+	pkernfs_kroot_unreserve(a, 2);
+	KUNIT_EXPECT_EQ(test, pkernfs_kroot_reserved_pages(a), 0ul);
+
 	/* "Kexec": drop the handle; the entry stays on media. */
 	pkernfs_kroot_put(a);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pkernfs_kroot_adopt_sbi(sbi, "kunit/a", 0xbad)),

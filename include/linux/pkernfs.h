@@ -87,12 +87,14 @@ void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys,
 bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys);
-void *pkernfs_kroot_page_alloc_keep(struct pkernfs_kroot *kr, unsigned long keep,
-				    phys_addr_t *phys);
+void *pkernfs_kroot_page_alloc_reserved(struct pkernfs_kroot *kr, phys_addr_t *phys);
+int pkernfs_kroot_reserve(struct pkernfs_kroot *kr, unsigned long n, bool over);
+void pkernfs_kroot_unreserve(struct pkernfs_kroot *kr, unsigned long n);
 void pkernfs_kroot_page_free(struct pkernfs_kroot *kr, phys_addr_t phys);
 int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys);
 void pkernfs_kroot_ready(struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_free_pages(struct pkernfs_kroot *kr);
+unsigned long pkernfs_kroot_reserved_pages(struct pkernfs_kroot *kr);
 
 /* A kernel DMA user (the IOMMU) maps a file's memory, across kexec too. */
 struct file;

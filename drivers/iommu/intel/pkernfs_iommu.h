@@ -46,13 +46,7 @@
  */
 #define PKVTD_MAX_UNITS		8
 #define PKVTD_RESERVED_PAGES	(2 * PKVTD_MAX_UNITS)
-/*
- * Pool pages domain tables never take: the handover's context tables (one
- * per bus with a preserved device) come from them at kexec, when nothing
- * can fail gracefully any more.
- */
-#define PKVTD_HANDOVER_KEEP	8
-#define PKVTD_MIN_POOL_PAGES	(PKVTD_RESERVED_PAGES + PKVTD_HANDOVER_KEEP + 8)
+#define PKVTD_MIN_POOL_PAGES	(PKVTD_RESERVED_PAGES + 16)
 /* A pool larger than this is not one a kernel made: refused unread. */
 #define PKVTD_MAX_POOL_PAGES	BIT(18)
 
@@ -135,6 +129,8 @@ bool pkernfs_iommu_did_kept(struct intel_iommu *iommu, u16 did);
 void pkernfs_iommu_release_device(struct device_domain_info *info);
 void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn);
 bool pkernfs_iommu_agaw_refuse(struct dmar_domain *domain, struct intel_iommu *iommu);
+int pkernfs_iommu_link(struct dmar_domain *domain, struct device_domain_info *info);
+void pkernfs_iommu_unlink(struct dmar_domain *domain, struct device_domain_info *info);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
 int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
@@ -209,6 +205,17 @@ static inline void pkernfs_iommu_release_device(struct device_domain_info *info)
 }
 
 static inline void pkernfs_iommu_context_torn(struct intel_iommu *iommu, u8 bus, u8 devfn)
+{
+}
+
+static inline int pkernfs_iommu_link(struct dmar_domain *domain,
+				     struct device_domain_info *info)
+{
+	return 0;
+}
+
+static inline void pkernfs_iommu_unlink(struct dmar_domain *domain,
+					struct device_domain_info *info)
 {
 }
 

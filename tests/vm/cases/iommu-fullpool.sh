@@ -1,47 +1,73 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A full table pool must not cost the handover. The pool is made small
-# (pkernfs_iommu.pool_pages=32); edu A's persistent domain maps a 4 MiB
-# file, then edu B's, mapping a 24 MiB file in 4 KiB pages, needs more
-# tables than are left. Its map is refused with ENOMEM and a message,
-# because the last pages are kept for the context tables the handover
-# writes at kexec. A's DMA in flight at the kexec lands, and both
-# domains are handed over.
+# (pkernfs_iommu.pool_pages=48) and four edu devices, A to D, are attached
+# to persistent domains, each reserving the pool pages its handover takes
+# at kexec: one in legacy mode (its bus's context table), three in
+# scalable mode (a context table, a PASID directory and table). B's map of
+# a 64 MiB file in 4 KiB pages needs more tables than are left unreserved:
+# refused with ENOMEM and a message. E's attach to a persistent domain,
+# once the pool is full, is refused with ENOSPC and a message. A's DMA in
+# flight at the kexec lands, and A to D are all handed over. (Before
+# reservations the pool kept a fixed 8 pages back: in scalable mode the
+# fourth device on a bus was stopped at kexec instead of handed over.)
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
-# pkt-qemu: -device edu
+# pkt-qemu: -device edu -device edu -device edu -device edu
 # pkt-sm: test
 
 F=/mnt/pk/guest-ram
 G=/mnt/pk/big
-TA=0x5eed0021
-TB=0x5eed0022
+
+# pool_state FIELD: a number from the pool's line of the debugfs state.
+pool_state() { sed -n "s/^pool .* $1 \([0-9]*\) .*/\1/p" $PKT_IOMMU_STATE; }
+
+# persist DEV TOKEN [attach]: a persistent domain on G, maybe attached.
+persist() {
+	local e=/sys/kernel/debug/pkt_edu/$1
+	pkt_must "$1: persistent domain $2${3:+, attached}" sh -c \
+		"echo domain > $e && echo persist $2 $G > $e${3:+ && echo attach > $e}"
+}
 
 stage_1() {
-	A=$(pkt_edu_devs | sed -n 1p)
-	B=$(pkt_edu_devs | sed -n 2p)
+	local a b e n
+	a=$(pkt_edu_devs | sed -n 1p)
+	b=$(pkt_edu_devs | sed -n 2p)
+	e=$(pkt_edu_devs | sed -n 5p)
 	pkt_pkernfs_stage1 $F 4M || return
-	pkt_must "a 24 MiB file" truncate -s 24M $G &&
-	pkt_must "a pool of 32 pages" sh -c "echo 32 > /sys/module/pkernfs_iommu/parameters/pool_pages" &&
-	pkt_edu_persist "$A" $TA $F || return
-	pkt_must "B: persistent domain, attached" sh -c "e=/sys/kernel/debug/pkt_edu/$B; \
-		echo domain > \$e && echo persist $TB $G > \$e && echo attach > \$e" || return
-	pkt_expect_error "B: a map past what the pool can give" \
-		"token $TB: the IOMMU table pool is full (its last 8 pages are kept for the kexec handover)" \
-		pkt-edu map "$B" $G 0x1800000 0x4000000 4096
+	pkt_must "a 64 MiB file" truncate -s 64M $G &&
+	pkt_must "a pool of 48 pages" sh -c "echo 48 > /sys/module/pkernfs_iommu/parameters/pool_pages" &&
+	pkt_edu_persist "$a" 0x5eed0021 $F &&
+	persist "$b" 0x5eed0022 attach &&
+	persist "$(pkt_edu_devs | sed -n 3p)" 0x5eed0023 attach &&
+	persist "$(pkt_edu_devs | sed -n 4p)" 0x5eed0024 attach &&
+	persist "$e" 0x5eed0025 || return
+	n=$(pool_state reserved)
+	pkt_eq "four devices reserve their handover's pages (1 each, 3 in scalable mode)" \
+		"$n" "$((4 * $(pkt_iommu_sm && echo 3 || echo 1)))"
+	pkt_expect_error "B: a map past the unreserved pages" \
+		"token 0x5eed0022: the IOMMU table pool is full" \
+		pkt-edu map "$b" $G 0x4000000 0x4000000 4096
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
-	pkt_check "the pool still has its 8 kept pages" grep -q '^pool .* free 8 ' $PKT_IOMMU_STATE
+	pkt_eq "the pool's free pages are the reserved ones" "$(pool_state free)" "$n"
+	pkt_expect_error "E: attach to a persistent domain the full pool cannot hand over" \
+		"domain 0x5eed0025: the IOMMU table pool cannot keep the" \
+		sh -c "echo attach > /sys/kernel/debug/pkt_edu/$e"
+	pkt_eq "E's attach fails with ENOSPC" \
+		"$(sh -c "echo attach > /sys/kernel/debug/pkt_edu/$e" 2>&1 | grep -c 'No space left')" 1
+	pkt_eq "the reserve is unchanged" "$(pool_state reserved)" "$n"
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
 	pkt_kexec_load || return
-	pkt_dma_kexec "$A" 16
+	pkt_dma_kexec "$a" 16
 }
 
 stage_2() {
-	A=$(pkt_edu_devs | sed -n 1p)
+	local a
+	a=$(pkt_edu_devs | sed -n 1p)
 	pkt_info "$(dmesg | grep -v 'PKT ' | grep 'pkernfs-iommu' | tr '\n' ';')"
-	pkt_check "both devices were handed over and adopted" \
-		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation (generation 1): 2 preserved'"
+	pkt_check "A to D were handed over and adopted" \
+		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation (generation 1): 4 preserved'"
 	pkt_pkernfs_remount || return
 	pkt_check "A's DMA in flight at kexec landed" pkt-edu verify $F $((16 * 4096)) 11
-	pkt_eq "no DMAR fault from A" "$(pkt_dmar_faults | grep -c "\[$(echo "$A" | cut -c6-)\]")" 0
+	pkt_eq "no DMAR fault from A" "$(pkt_dmar_faults | grep -c "\[$(echo "$a" | cut -c6-)\]")" 0
 }

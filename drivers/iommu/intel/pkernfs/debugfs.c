@@ -20,9 +20,9 @@ static int pk_state_show(struct seq_file *m, void *unused)
 	if (pkvtd_pool) {
 		phys_addr_t pa = pkernfs_kroot_phys(pkvtd_pool);
 
-		seq_printf(m, "pool %pa pages %lu free %lu users %u\n", &pa,
+		seq_printf(m, "pool %pa pages %lu free %lu reserved %lu users %u\n", &pa,
 			   pkernfs_kroot_npages(pkvtd_pool), pkernfs_kroot_free_pages(pkvtd_pool),
-			   pkvtd_pool_users);
+			   pkernfs_kroot_reserved_pages(pkvtd_pool), pkvtd_pool_users);
 	}
 	spin_lock(&pkvtd_list_lock);
 	list_for_each_entry(pk, &pkvtd_domains, list) {

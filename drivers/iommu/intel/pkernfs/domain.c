@@ -128,7 +128,7 @@ int pkernfs_iommu_preserve(struct iommu_domain *domain, struct super_block *sb, 
 	err = pkvtd_pool_get(sb);
 	if (err)
 		goto out;
-	pgd = pkernfs_kroot_page_alloc_keep(pkvtd_pool, PKVTD_HANDOVER_KEEP, &pa);
+	pgd = pkernfs_kroot_page_alloc(pkvtd_pool, &pa);
 	if (!pgd) {
 		err = -ENOSPC;
 		goto put;
@@ -529,8 +529,8 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 	return true;
 }
 
-/* Is @dev the device of @domain's handed-over record, its context still copied? */
-static bool pk_sm_record_dev(struct dmar_domain *domain, struct device_domain_info *info)
+/* Is @info the device of @domain's handed-over record, not yet adopted? */
+bool pkvtd_record_dev(struct dmar_domain *domain, struct device_domain_info *info)
 {
 	struct pkernfs_iommu_dom *pk = domain->pk;
 	const struct pkvtd_dev *rec;
@@ -544,7 +544,13 @@ static bool pk_sm_record_dev(struct dmar_domain *domain, struct device_domain_in
 	if (!pk || !pk->restored || pk->adopted || info->iommu != pk->saved->iommu)
 		return false;
 	rec = &pk->saved->dev[pk->rec];
-	return rec->bus == info->bus && rec->devfn == info->devfn &&
+	return rec->bus == info->bus && rec->devfn == info->devfn;
+}
+
+/* As pkvtd_record_dev(), its context still copied. */
+static bool pk_sm_record_dev(struct dmar_domain *domain, struct device_domain_info *info)
+{
+	return pkvtd_record_dev(domain, info) &&
 	       context_copied(info->iommu, info->bus, info->devfn);
 }
 
@@ -568,6 +574,26 @@ bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *de
 	       ctx->lo == le64_to_cpu(domain->pk->saved->dev[domain->pk->rec].ctx_lo);
 	spin_unlock(&info->iommu->lock);
 	return keep;
+}
+
+/*
+ * The record's handed-over PASID directory and table go back to the pool,
+ * whose reserve pkernfs_iommu_link() took for this device past the free
+ * pages. The record is restored: the claim at a later adopt skips them.
+ */
+static void pk_free_sm_pages(struct pkernfs_iommu_dom *pk)
+{
+	u64 *pages;
+	int j;
+
+	if (!pk->saved->sm_pages)
+		return;
+	pages = pk->saved->sm_pages[pk->rec];
+	for (j = 0; j < 2; j++) {
+		if (pages[j])
+			pkernfs_kroot_page_free(pkvtd_pool, pages[j]);
+		pages[j] = 0;
+	}
 }
 
 /*
@@ -613,6 +639,8 @@ void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
 	qi_flush_pasid_cache(iommu, did, QI_PC_ALL_PASIDS, 0);
 	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
 	domain->pk->adopted = true;
+	/* Flushed: nothing walks the handed-over PASID pages any more. */
+	pk_free_sm_pages(domain->pk);
 	dev_info(dev, "pkernfs-iommu: domain %#llx: the handed-over PASID table replaced by this kernel's, translation kept (did %u)\n",
 		 domain->pk->token, did);
 }

@@ -143,7 +143,7 @@ static struct context_entry *pk_ctx_table(struct intel_iommu *iommu, struct root
 	phys_addr_t pa = upper ? root_entry_uctp(&root[bus]) : root_entry_lctp(&root[bus]);
 
 	if (!pa) {
-		if (!pkernfs_kroot_page_alloc(pkvtd_pool, &pa))
+		if (!pkernfs_kroot_page_alloc_reserved(pkvtd_pool, &pa))
 			return NULL;
 		if (upper)
 			root[bus].hi = pa | 1;
@@ -198,8 +198,8 @@ static const char *pk_hand_sm(struct intel_iommu *iommu, struct device_domain_in
 	if (!pe || !pasid_pte_is_present(pe) || pasid_pte_get_pgtt(pe) != PASID_ENTRY_PGTT_SL_ONLY)
 		return "does not translate through a second-stage table";
 	ctbl = pk_ctx_table(iommu, root, info->bus, info->devfn);
-	dir = ctbl ? pkernfs_kroot_page_alloc(pkvtd_pool, &dir_pa) : NULL;
-	tbl = dir ? pkernfs_kroot_page_alloc(pkvtd_pool, &tbl_pa) : NULL;
+	dir = ctbl ? pkernfs_kroot_page_alloc_reserved(pkvtd_pool, &dir_pa) : NULL;
+	tbl = dir ? pkernfs_kroot_page_alloc_reserved(pkvtd_pool, &tbl_pa) : NULL;
 	if (!tbl) {
 		if (dir)
 			pkernfs_kroot_page_free(pkvtd_pool, dir_pa);

@@ -182,6 +182,8 @@ struct iommu_domain *pkvtd_restore(struct device *dev, struct super_block *sb, u
 void pkvtd_pool_put(void);
 void pkvtd_free_tree(struct dma_pte *table, int level);
 bool pkvtd_tree_put(struct pkernfs_iommu_saved *s, u32 i);
+bool pkvtd_record_dev(struct dmar_domain *domain, struct device_domain_info *info);
+void pkvtd_link_moved(struct device_domain_info *info);
 
 /* domain.c */
 int pkvtd_count_alias(struct pci_dev *pdev, u16 alias, void *data);

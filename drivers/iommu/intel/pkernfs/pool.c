@@ -40,13 +40,65 @@ void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys)
 	void *va;
 
 	/* The domain holds a pool user: pkvtd_pool is stable under it. */
-	va = pkernfs_kroot_page_alloc_keep(READ_ONCE(pkvtd_pool), PKVTD_HANDOVER_KEEP, &pa);
+	va = pkernfs_kroot_page_alloc(READ_ONCE(pkvtd_pool), &pa);
 	if (!va)
-		pr_warn_ratelimited("token %#llx: the IOMMU table pool is full (its last %d pages are kept for the kexec handover): map refused\n",
-				    domain->pk->token, PKVTD_HANDOVER_KEEP);
+		pr_warn_ratelimited("token %#llx: the IOMMU table pool is full (its free pages are kept for the kexec handover of the attached devices): map refused\n",
+				    domain->pk->token);
 	if (va && phys)
 		*phys = pa;
 	return va;
+}
+
+/* Pool pages the kexec handover may take for one device of @iommu. */
+static unsigned long pkvtd_handover_pages(struct intel_iommu *iommu)
+{
+	/* Legacy: its bus's context table; scalable: one of two, a PASID directory and table. */
+	return sm_supported(iommu) ? 3 : 1;
+}
+
+/**
+ * pkernfs_iommu_link() - keep the pool pages a device's handover will take
+ * @domain: the domain the device joins
+ * @info: the device
+ *
+ * dmar_domain_attach_device(), before the device joins @domain's list:
+ * the handover writes its context at kexec, when nothing can fail
+ * gracefully, so a persistent domain takes no device the pool could not
+ * hand over. The device of a restored record is never refused: its
+ * handed-over pages go back to the pool as it is adopted.
+ *
+ * Return: 0, or -ENOSPC.
+ */
+int pkernfs_iommu_link(struct dmar_domain *domain, struct device_domain_info *info)
+{
+	unsigned long n = pkvtd_handover_pages(info->iommu);
+	int err;
+
+	if (!domain->pk)
+		return 0;
+	/* The domain holds a pool user: pkvtd_pool is stable under it. */
+	err = pkernfs_kroot_reserve(READ_ONCE(pkvtd_pool), n, pkvtd_record_dev(domain, info));
+	if (err)
+		dev_warn_ratelimited(info->dev, "pkernfs-iommu: domain %#llx: the IOMMU table pool cannot keep the %lu page(s) this device's kexec handover takes: attach refused\n",
+				     domain->pk->token, n);
+	return err;
+}
+
+/**
+ * pkernfs_iommu_unlink() - a device left @domain's list: its pages are free
+ * @domain: the domain
+ * @info: the device
+ */
+void pkernfs_iommu_unlink(struct dmar_domain *domain, struct device_domain_info *info)
+{
+	if (domain->pk)
+		pkernfs_kroot_unreserve(READ_ONCE(pkvtd_pool), pkvtd_handover_pages(info->iommu));
+}
+
+/* The in-place replace: @info's reservation passes from one domain to the next. */
+void pkvtd_link_moved(struct device_domain_info *info)
+{
+	pkernfs_kroot_reserve(READ_ONCE(pkvtd_pool), pkvtd_handover_pages(info->iommu), true);
 }
 
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)

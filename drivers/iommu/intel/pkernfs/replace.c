@@ -247,6 +247,7 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 	}
 	/* The stock attach's bookkeeping; only the table switch above is ours. */
 	cache_tag_unassign_domain(old, dev, IOMMU_NO_PASID);
+	pkvtd_link_moved(info);
 	device_domain_unlink(info);
 	device_domain_link(new, info);
 	new->iotlb_sync_map |= domain_need_iotlb_sync_map(new, iommu);
