@@ -7,10 +7,14 @@
 # a 64 MiB file in 4 KiB pages needs more tables than are left unreserved:
 # refused with ENOMEM and a message. E's attach to a persistent domain,
 # once the pool is full, is refused with ENOSPC and a message. A's DMA in
-# flight at the kexec lands, and A to D are all handed over. (Before
-# reservations the pool kept a fixed 8 pages back: in scalable mode the
-# fourth device on a bus was stopped at kexec instead of handed over.)
-# pkt-stages: 2
+# flight at the kexec lands, and A to D are all handed over. The next
+# kernel restores all four in the full pool it adopts (in scalable mode
+# their handed-over PASID tables hold pages until each device is adopted),
+# the reserve comes back as it was, and a second kexec hands all four over
+# again. (Before reservations the pool kept a fixed 8 pages back: in
+# scalable mode the fourth device on a bus was stopped at kexec instead of
+# handed over.)
+# pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
 # pkt-qemu: -device edu -device edu -device edu -device edu
@@ -18,6 +22,9 @@
 
 F=/mnt/pk/guest-ram
 G=/mnt/pk/big
+
+# Pool pages four devices' handover takes.
+want_reserved() { echo $((4 * $(pkt_iommu_sm && echo 3 || echo 1))); }
 
 # pool_state FIELD: a number from the pool's line of the debugfs state.
 pool_state() { sed -n "s/^pool .* $1 \([0-9]*\) .*/\1/p" $PKT_IOMMU_STATE; }
@@ -44,7 +51,7 @@ stage_1() {
 	persist "$e" 0x5eed0025 || return
 	n=$(pool_state reserved)
 	pkt_eq "four devices reserve their handover's pages (1 each, 3 in scalable mode)" \
-		"$n" "$((4 * $(pkt_iommu_sm && echo 3 || echo 1)))"
+		"$n" "$(want_reserved)"
 	pkt_expect_error "B: a map past the unreserved pages" \
 		"token 0x5eed0022: the IOMMU table pool is full" \
 		pkt-edu map "$b" $G 0x4000000 0x4000000 4096
@@ -62,12 +69,37 @@ stage_1() {
 }
 
 stage_2() {
-	local a
+	local a d i
 	a=$(pkt_edu_devs | sed -n 1p)
 	pkt_info "$(dmesg | grep -v 'PKT ' | grep 'pkernfs-iommu' | tr '\n' ';')"
 	pkt_check "A to D were handed over and adopted" \
 		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation (generation 1): 4 preserved'"
 	pkt_pkernfs_remount || return
 	pkt_check "A's DMA in flight at kexec landed" pkt-edu verify $F $((16 * 4096)) 11
+	pkt_eq "no DMAR fault from A" "$(pkt_dmar_faults | grep -c "\[$(echo "$a" | cut -c6-)\]")" 0
+	pkt_must "load pkt_edu" pkt_edu_load || return
+	for i in 1 2 3 4; do
+		d=$(pkt_edu_devs | sed -n ${i}p)
+		pkt_must "$d: restored by its token, attached" \
+			pkt_edu "$d" restore 0x5eed002$i "$([ $i = 1 ] && echo $F || echo $G)" || return
+	done
+	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
+	pkt_eq "the restored devices reserve as before" "$(pool_state reserved)" "$(want_reserved)"
+	pkt_check "the reserve is covered again (free >= reserved)" \
+		test "$(pool_state free)" -ge "$(want_reserved)"
+	pkt_must "A: load edu's buffer from the file" pkt_edu "$a" to-dev "$(pkt_iova 0)" $PKT_EDU_LEN ||
+		return
+	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
+	pkt_kexec_load || return
+	pkt_dma_kexec "$a" 32
+}
+
+stage_3() {
+	local a
+	a=$(pkt_edu_devs | sed -n 1p)
+	pkt_check "A to D were handed over again" \
+		sh -c "dmesg | grep -q 'adopting the previous kernel.s translation (generation 2): 4 preserved'"
+	pkt_pkernfs_remount || return
+	pkt_check "A's DMA in flight at the second kexec landed" pkt-edu verify $F $((32 * 4096)) 11
 	pkt_eq "no DMAR fault from A" "$(pkt_dmar_faults | grep -c "\[$(echo "$a" | cut -c6-)\]")" 0
 }
