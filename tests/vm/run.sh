@@ -13,7 +13,8 @@
 # PKT_DEBUG_SLOWDOWN, default 3), PKT_KERNEL, PKT_INITRD (set by the
 # Makefile for the leg), PKT_LOGDIR (default build/vm, build/vm-debug),
 # PKERNFS_CACHE, PKT_TCG ("single" or "multi"), PKT_VERBOSE=1 (same as
-# -v: print the guest's progress as it comes).
+# -v: print the guest's progress as it comes), PKT_APPEND (more kernel
+# command line, e.g. to try a debug option off).
 #
 # A case file declares what it needs in header lines:
 #   # pkt-stages: N        boots in one QEMU process, joined by kexec (default 1)
@@ -116,7 +117,7 @@ if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
 fi
 STAGES=$(meta stages 1)
 TIMEOUT=$(meta timeout 300)
-APPEND=$(meta append "")
+APPEND="$(meta append "")${PKT_APPEND:+ $PKT_APPEND}"
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
 EXTRA=$(meta qemu "")

@@ -4,10 +4,13 @@
 # cpio before the initramfs). The kexec'd kernel gets the same table only
 # if the next initrd carries it: kexec-check checks that, and the next
 # kernel shows the upgrade again and finds the data.
+# Test kernel only: the kernel path is firmware-ssdt's, which runs on both; only
+# the table's delivery differs.
 # pkt-stages: 2
 # pkt-nvdimm: none
 # pkt-append: memmap=256M$0x50000000
 # pkt-initrd-prepend: @BUILD@/acpi/pkernfs-ssdt.cpio
+# pkt-legs: test
 # pkt-timeout: 300
 
 . /pkt/firmware-lib.sh

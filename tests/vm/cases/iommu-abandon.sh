@@ -9,7 +9,7 @@
 # pkt-stages: 3
 # pkt-nvdimm: 512M
 # pkt-timeout: 200
-# pkt-sm: test debug
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0031

@@ -10,8 +10,11 @@
 # the debug kernel on 2026-11-29; 129 ms on the test kernel of a slower
 # host on 2026-12-06). iommu-dma-kexec's last kexec uses the same
 # shutdown-started DMA, and it lands.
+# Test kernel only: the control runs stock code; the debug kernel checks the
+# persistent path in iommu-dma-kexec.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
+# pkt-legs: test
 # pkt-timeout: 200
 # pkt-sm: test
 

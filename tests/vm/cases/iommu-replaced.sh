@@ -8,7 +8,7 @@
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 150
-# pkt-sm: test debug
+# pkt-sm: test
 
 F=/mnt/pk/guest-ram
 TOKEN=0x5eed0041

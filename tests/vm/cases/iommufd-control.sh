@@ -2,8 +2,11 @@
 # The control for iommufd-kexec: the same VMM with an ordinary HWPT
 # (IOMMU_HWPT_ALLOC). The DMA in flight at kexec is lost, and there is
 # nothing to restore.
+# Test kernel only: the control runs stock code; the debug kernel checks the
+# persistent path in iommufd-kexec.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
+# pkt-legs: test
 # pkt-timeout: 200
 # pkt-sm: test
 

@@ -4,9 +4,12 @@
 # reason when it does not, when the kernel carries no format note, and
 # while an unlinked file is still open. The kexec is then done with the
 # very command it printed, and the new kernel finds the data and agrees.
+# Test kernel only: what it adds is the tool's kexec preparation; the kernel
+# side runs on the debug kernel in memmap-kexec and iommu-dma-kexec.
 # pkt-stages: 2
 # pkt-nvdimm: none
 # pkt-append: memmap=256M!1G
+# pkt-legs: test
 # pkt-timeout: 300
 
 M=/mnt/pk

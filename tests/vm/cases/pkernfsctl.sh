@@ -4,8 +4,11 @@
 # mounted), fsck of a mounted device's snapshot, --repair refused while
 # mounted, disable refused while mounted, fsck clean, info, kexec-check on
 # an NFIT region; exit codes as documented.
+# Test kernel only: what it tests is the tool; the kernel paths it reaches run on
+# the debug kernel in the pkernfs-* cases.
 # pkt-nvdimm: 1G
 # pkt-nvdimm-label: 128K
+# pkt-legs: test
 # pkt-timeout: 240
 
 M=/mnt/pk

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The guest platform every other case relies on: the nvdimm region, the
 # VT-d IOMMU with the edu device behind it, iommufd, kexec support.
+# Test kernel only: every other case boots the debug kernel.
+# pkt-legs: test
 # pkt-timeout: 180
 
 stage_1() {
