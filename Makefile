@@ -42,7 +42,7 @@ BZIMAGE_BENCH = $(KOUT_BENCH)/arch/x86/boot/bzImage
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_LIB   := ndctl-plugin/lib/crc32c.c fs/pkernfs/format.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
-	      ndctl-plugin/kimage.c ndctl-plugin/lib/size.c
+	      ndctl-plugin/kimage.c ndctl-plugin/lib/size.c ndctl-plugin/lib/mounts.c
 UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
@@ -66,7 +66,7 @@ kernel-bench: deps
 # pkernfsctl: the ndctl-style tool; also carried into the guest for the VM tests.
 PKERNFSCTL_SRC := ndctl-plugin/pkernfsctl.c ndctl-plugin/fsck.c ndctl-plugin/repair.c \
 		  ndctl-plugin/kexec.c ndctl-plugin/kimage.c ndctl-plugin/lib/crc32c.c \
-		  ndctl-plugin/lib/size.c fs/pkernfs/format.c
+		  ndctl-plugin/lib/size.c ndctl-plugin/lib/mounts.c fs/pkernfs/format.c
 PKERNFSCTL_HDR := $(wildcard ndctl-plugin/*.h ndctl-plugin/lib/*.h) fs/pkernfs/format.h
 PKERNFSCTL_LIBS := -ldaxctl -lndctl -ljson-c -luuid $(UNIT_LIBS)
 $(BUILD)/guest-bin/pkernfsctl: $(PKERNFSCTL_SRC) $(PKERNFSCTL_HDR)

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include <uuid/uuid.h>
 
 #include "fsck.h"
+#include "mounts.h"
 #include "pkernfsctl.h"
 #include "size.h"
 
@@ -75,26 +77,22 @@ int write_sysfs(const char *path, const char *val)
 	return rc;
 }
 
-/* Is DEV mounted as pkernfs? Then nothing may take it from the filesystem. */
+/*
+ * Is DEV mounted as pkernfs? Then nothing may take it from the filesystem:
+ * a mount point too long to print still counts as mounted.
+ */
 int dev_mounted(const char *dev, char *where, size_t len)
 {
-	char src[256], dir[256], type[64];
-	FILE *f = fopen("/proc/mounts", "r");
-	int found = 0;
+	FILE *f = setmntent("/proc/mounts", "r");
+	int found;
 
 	if (!f)
 		return 0;
-	while (fscanf(f, "%255s %255s %63s %*[^\n]", src, dir, type) == 3) {
-		const char *s = strncmp(src, "/dev/", 5) ? src : src + 5;
-
-		if (!strcmp(type, "pkernfs") && !strcmp(s, dev)) {
-			snprintf(where, len, "%s", dir);
-			found = 1;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
+	found = mounts_find(f, "pkernfs", dev, where, len);
+	endmntent(f);
+	if (found < 0)
+		snprintf(where, len, "(a mount point too long to show)");
+	return found != 0;
 }
 
 const char *dev_driver(const char *dev, char *buf, size_t len)
