@@ -195,7 +195,7 @@ void print_json(struct json_object *j, int compact)
 	json_object_put(j);
 }
 
-/* Options every subcommand shares; @extra are its own. */
+/* The image subcommands' options; each takes only those it names. */
 struct opts {
 	const char *image;
 	int json, force, help, repair;
@@ -203,29 +203,54 @@ struct opts {
 	uint32_t level;		/* PKERNFS_LEVEL(minor), 0 if not given */
 };
 
-static int parse_opts(int argc, char **argv, struct opts *o, const char *usage,
-		      const char **dev)
+enum {
+	OPT_JSON = 1 << 0,
+	OPT_FORCE = 1 << 1,
+	OPT_AU = 1 << 2,
+	OPT_INODES = 1 << 3,
+	OPT_KAREA = 1 << 4,
+	OPT_REPAIR = 1 << 5,
+	OPT_LEVEL = 1 << 6,
+	OPT_ALWAYS = 1 << 7,	/* --image, --verbose, --help */
+};
+
+static const struct {
+	struct option lo;
+	const char *shortopt;
+	unsigned int bit;
+} opt_table[] = {
+	{ { "image", required_argument, NULL, 'i' }, "i:", OPT_ALWAYS },
+	{ { "verbose", no_argument, NULL, 'v' }, "v", OPT_ALWAYS },
+	{ { "help", no_argument, NULL, 'h' }, "h", OPT_ALWAYS },
+	{ { "json", no_argument, NULL, 'j' }, "j", OPT_JSON },
+	{ { "force", no_argument, NULL, 'f' }, "f", OPT_FORCE },
+	{ { "au", required_argument, NULL, 'a' }, "a:", OPT_AU },
+	{ { "inodes", required_argument, NULL, 'n' }, "n:", OPT_INODES },
+	{ { "kernel-area", required_argument, NULL, 'k' }, "k:", OPT_KAREA },
+	{ { "repair", no_argument, NULL, 'r' }, "r", OPT_REPAIR },
+	{ { "level", required_argument, NULL, 'L' }, "L:", OPT_LEVEL },
+};
+#define NR_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+/* getopt over the options in @allowed: any other is refused as unknown. */
+static int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o,
+		      const char *usage, const char **dev)
 {
-	static const struct option lo[] = {
-		{ "image", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "au", required_argument, NULL, 'a' },
-		{ "inodes", required_argument, NULL, 'n' },
-		{ "kernel-area", required_argument, NULL, 'k' },
-		{ "repair", no_argument, NULL, 'r' },
-		{ "level", required_argument, NULL, 'L' },
-		{}
-	};
-	unsigned int major, minor;
+	struct option lo[NR_OPTS + 1] = { 0 };
+	char shortopts[2 * NR_OPTS + 1] = "";
+	unsigned int major, minor, i, n = 0;
 	char junk;
 	int c;
 
+	for (i = 0; i < NR_OPTS; i++) {
+		if (!(opt_table[i].bit & (allowed | OPT_ALWAYS)))
+			continue;
+		lo[n++] = opt_table[i].lo;
+		strcat(shortopts, opt_table[i].shortopt);
+	}
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:jfvha:n:k:rL:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->image = optarg; break;
 		case 'j': o->json = 1; break;
@@ -278,7 +303,7 @@ static int cmd_mkfs(int argc, char **argv)
 	uuid_t u;
 	int rc;
 
-	if (parse_opts(argc, argv, &o, usage, &dev))
+	if (parse_opts(argc, argv, OPT_FORCE | OPT_AU | OPT_INODES | OPT_KAREA | OPT_LEVEL, &o, usage, &dev))
 		return 1;
 	if (o.au && (o.au & (o.au - 1)))
 		return err("--au must be a power of two");
@@ -367,7 +392,7 @@ static int cmd_fsck(int argc, char **argv)
 	char where[256];
 	int rw;
 
-	if (parse_opts(argc, argv, &o, usage, &dev))
+	if (parse_opts(argc, argv, OPT_JSON | OPT_REPAIR, &o, usage, &dev))
 		return 8;
 	if (o.repair && dev && dev_mounted(dev, where, sizeof(where))) {
 		err("%s is mounted on %s; unmount it before --repair", dev, where);
@@ -423,7 +448,7 @@ static int cmd_upgrade(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	if (parse_opts(argc, argv, &o, usage, &dev))
+	if (parse_opts(argc, argv, OPT_LEVEL, &o, usage, &dev))
 		return 8;
 	if (!o.level) {
 		err("upgrade needs --level\nusage: %s", usage);
@@ -547,7 +572,7 @@ static int cmd_info(int argc, char **argv)
 	struct target t;
 	struct opts o;
 
-	if (parse_opts(argc, argv, &o, usage, &dev))
+	if (parse_opts(argc, argv, OPT_JSON, &o, usage, &dev))
 		return 1;
 	if (open_target(&t, dev, o.image, 0))
 		return 1;

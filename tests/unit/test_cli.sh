@@ -78,6 +78,14 @@ rc 8 "fsck: a missing image exits 8" "$P" fsck --image "$T/none"
 rc 0 "mkfs -v --image on a blank 64M file" "$P" mkfs -v --image "$T/img"
 grep -q "AUs of 2048 KiB" "$T/err"
 ok "  ... -v says how many AUs of what size" $?
+# Each subcommand takes only its own options (ndctl's way).
+rc 8 "fsck: --au (mkfs's) is refused, exit 8" "$P" fsck --au 4K --image "$T/img"
+grep -q "unrecognized option '--au'" "$T/err"
+ok "  ... and named as unknown" $?
+rc 8 "fsck: -f (mkfs's) is refused, exit 8" "$P" fsck -f --image "$T/img"
+rc 1 "info: --repair (fsck's) is refused, exit 1" "$P" info --repair --image "$T/img"
+rc 1 "mkfs: -j (info's and fsck's) is refused, exit 1" "$P" mkfs -f -j --image "$T/img"
+rc 8 "upgrade: --inodes (mkfs's) is refused, exit 8" "$P" upgrade --level 1.2 --inodes 9 --image "$T/img"
 rc 0 "fsck of the new image exits 0" "$P" fsck --image "$T/img"
 "$P" fsck -j --image "$T/img" > "$T/j"
 ok "fsck -j is JSON saying clean, 1 inode" \
