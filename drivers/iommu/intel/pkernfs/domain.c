@@ -580,6 +580,9 @@ bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *de
  * The record's handed-over PASID directory and table go back to the pool,
  * whose reserve pkernfs_iommu_link() took for this device past the free
  * pages. The record is restored: the claim at a later adopt skips them.
+ * No lock: sm_pages is written only here, under the group mutex, and read
+ * by that claim only while no domain holds a pool user; the restored
+ * domain holds one, so pkvtd_pool is stable.
  */
 static void pk_free_sm_pages(struct pkernfs_iommu_dom *pk)
 {

@@ -91,6 +91,7 @@ int pkernfs_iommu_link(struct dmar_domain *domain, struct device_domain_info *in
  */
 void pkernfs_iommu_unlink(struct dmar_domain *domain, struct device_domain_info *info)
 {
+	/* @domain, not yet freed, holds a pool user: pkvtd_pool is stable. */
 	if (domain->pk)
 		pkernfs_kroot_unreserve(READ_ONCE(pkvtd_pool), pkvtd_handover_pages(info->iommu));
 }
@@ -98,6 +99,7 @@ void pkernfs_iommu_unlink(struct dmar_domain *domain, struct device_domain_info 
 /* The in-place replace: @info's reservation passes from one domain to the next. */
 void pkvtd_link_moved(struct device_domain_info *info)
 {
+	/* Both domains are persistent and hold pool users: pkvtd_pool is stable. */
 	pkernfs_kroot_reserve(READ_ONCE(pkvtd_pool), pkvtd_handover_pages(info->iommu), true);
 }
 
