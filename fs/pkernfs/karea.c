@@ -559,23 +559,6 @@ bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb)
 EXPORT_SYMBOL_GPL(pkernfs_kroot_on);
 
 /**
- * pkernfs_kroot_data_contains() - is a range file data of the root's pkernfs?
- * @kr: the root
- * @phys: start of the range
- * @len: bytes
- *
- * Never sleeps; what it reads does not change after the root is made.
- *
- * Return: true if the range lies in the data area of the same device.
- */
-bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phys, u64 len)
-{
-	return phys >= kr->data_phys && len <= kr->data_len &&
-	       phys - kr->data_phys <= kr->data_len - len;
-}
-EXPORT_SYMBOL_GPL(pkernfs_kroot_data_contains);
-
-/**
  * pkernfs_kroot_data_range() - the file data area of a root's pkernfs
  * @kr: the root
  * @phys: its start

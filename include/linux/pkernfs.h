@@ -82,7 +82,6 @@ int pkernfs_kroot_release(struct pkernfs_kroot *kr);
 phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr);
 bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb);
-bool pkernfs_kroot_data_contains(const struct pkernfs_kroot *kr, phys_addr_t phys, u64 len);
 void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys, u64 *len);
 bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys);
 void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys);

@@ -12,7 +12,8 @@
  *   map IOVA UADDR LEN PGSIZE   pin the writer's pages, map them at IOVA
  *                               (PGSIZE 4096 or 2097152)
  *   unmap IOVA LEN              unmap (the pins stay until the driver goes)
- *   remap IOVA PGSIZE           map the pages still pinned again
+ *   remap IOVA PGSIZE [LEN]     map the pages still pinned again (the
+ *                               first LEN bytes of them)
  *   restore TOKEN PATH          after kexec: take the domain back and attach
  *   unmark                      stop handing the domain over
  *   share PCI-NAME              attach to the domain of that pkt_edu device
@@ -158,15 +159,19 @@ static int pkt_edu_hold_mapping(struct pkt_edu *e, unsigned long uaddr)
 	return err == -EINVAL ? 0 : err;	/* not pkernfs: nothing to hold */
 }
 
-/* Map the pinned pages at @iova in @pgsize pieces, which must be contiguous. */
-static int pkt_edu_map(struct pkt_edu *e, u64 iova, unsigned long pgsize)
+/*
+ * Map the first @npages pinned pages at @iova in @pgsize pieces, which
+ * must be contiguous.
+ */
+static int pkt_edu_map(struct pkt_edu *e, u64 iova, unsigned long pgsize, unsigned long npages)
 {
 	unsigned long i, k, step = pgsize >> PAGE_SHIFT;
 	int err;
 
-	if ((pgsize != SZ_4K && pgsize != SZ_2M) || e->npages % step || iova % pgsize)
+	if ((pgsize != SZ_4K && pgsize != SZ_2M) || !npages || npages > e->npages ||
+	    npages % step || iova % pgsize)
 		return -EINVAL;
-	for (i = 0; i < e->npages; i += step) {
+	for (i = 0; i < npages; i += step) {
 		phys_addr_t pa = page_to_phys(e->pages[i]);
 
 		for (k = 1; k < step; k++)
@@ -197,7 +202,7 @@ static int pkt_edu_bench(struct pkt_edu *e, unsigned long iter, unsigned long pg
 		return -EINVAL;
 	for (i = 0; i < iter; i++) {
 		t0 = ktime_get();
-		err = pkt_edu_map(e, iova, pgsize);
+		err = pkt_edu_map(e, iova, pgsize, e->npages);
 		map_ns += ktime_get() - t0;
 		if (err)
 			return err;
@@ -382,10 +387,11 @@ static int pkt_edu_cmd(struct pkt_edu *e, char *buf)
 
 		if (!err)
 			err = pkt_edu_hold_mapping(e, n[2]);
-		return err ?: pkt_edu_map(e, n[1], n[4]);
+		return err ?: pkt_edu_map(e, n[1], n[4], e->npages);
 	}
-	if (!strcmp(cmd, "remap") && argc == 3)
-		return e->pages ? pkt_edu_map(e, n[1], n[2]) : -ENOENT;
+	if (!strcmp(cmd, "remap") && (argc == 3 || argc == 4))
+		return e->pages ? pkt_edu_map(e, n[1], n[2],
+					      argc == 4 ? n[3] >> PAGE_SHIFT : e->npages) : -ENOENT;
 	if (!strcmp(cmd, "unmap") && argc == 3)
 		return iommu_unmap(e->domain, n[1], n[2]) == n[2] ? 0 : -EIO;
 	if (!strcmp(cmd, "bench") && argc == 5)

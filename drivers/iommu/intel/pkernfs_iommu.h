@@ -122,6 +122,9 @@ void pkernfs_iommu_fail_closed(struct intel_iommu *iommu, const char *why);
 void *pkernfs_iommu_table_alloc(struct dmar_domain *domain, phys_addr_t *phys);
 void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va);
 void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin);
+bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
+			  struct list_head *freelist);
+void pkernfs_iommu_gather_free(struct dmar_domain *domain, struct list_head *freelist);
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
 			    int *did);
@@ -133,7 +136,7 @@ int pkernfs_iommu_link(struct dmar_domain *domain, struct device_domain_info *in
 void pkernfs_iommu_unlink(struct dmar_domain *domain, struct device_domain_info *info);
 bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *iommu,
 				struct context_entry *context, u8 bus, u8 devfn, u16 did);
-int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
+int pkernfs_iommu_map_refuse(struct dmar_domain *domain, phys_addr_t hpa, size_t size);
 int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev);
 bool pkernfs_iommu_keep_sm_context(struct dmar_domain *domain, struct device *dev);
 void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev);
@@ -145,6 +148,21 @@ int pkernfs_iommu_inherit(struct iommu_domain *domain, struct device *dev, u64 t
 bool pkernfs_iommu_can_preserve(struct device *dev);
 bool pkernfs_iommu_dma_preserved(struct device *dev);
 bool pkernfs_iommu_dma_inherited(struct device *dev);
+
+/*
+ * intel_iommu_map() on a persistent domain: only pkernfs file memory may
+ * be mapped, or the next kernel's DMA would reach memory it reuses. This
+ * sees every page that reaches the tables, whoever pinned it. Inline: on
+ * a map of one page a call costs more than the check.
+ */
+static inline int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa,
+					  size_t size)
+{
+	if (likely(hpa >= domain->pk_data && size <= domain->pk_data_len &&
+		   hpa - domain->pk_data <= domain->pk_data_len - size))
+		return 0;
+	return pkernfs_iommu_map_refuse(domain, hpa, size);
+}
 #else
 /* No ops: the iommu core refuses preservation with -EOPNOTSUPP. */
 #define pkernfs_iommu_preserve		NULL
@@ -183,6 +201,17 @@ static inline void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va
 }
 
 static inline void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
+{
+}
+
+static inline bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
+					struct list_head *freelist)
+{
+	return false;
+}
+
+static inline void pkernfs_iommu_gather_free(struct dmar_domain *domain,
+					     struct list_head *freelist)
 {
 }
 

@@ -36,8 +36,21 @@ persist() {
 		"echo domain > $e && echo persist $2 $G > $e${3:+ && echo attach > $e}"
 }
 
+# fill_pool DEV: map DEV's pinned pages 2 MiB at a time, one new last-level
+# table each, until the pool refuses one; FILL_LAST is the last mapped.
+fill_pool() {
+	local i=0 iova
+	while [ $i -lt 64 ]; do
+		iova=$(printf '%#x' $((0x80000000 + i * 0x200000)))
+		pkt_edu "$1" remap "$iova" 4096 0x200000 >/dev/null 2>&1 || break
+		FILL_LAST=$iova
+		i=$((i + 1))
+	done
+	pkt_info "$1: $i maps of 2 MiB until the pool refused one"
+}
+
 stage_1() {
-	local a b e n
+	local a b e f n
 	a=$(pkt_edu_devs | sed -n 1p)
 	b=$(pkt_edu_devs | sed -n 2p)
 	e=$(pkt_edu_devs | sed -n 5p)
@@ -52,11 +65,21 @@ stage_1() {
 	n=$(pool_state reserved)
 	pkt_eq "four devices reserve their handover's pages (1 each, 3 in scalable mode)" \
 		"$n" "$(want_reserved)"
+	f=$(pool_state free)
 	pkt_expect_error "B: a map past the unreserved pages" \
 		"token 0x5eed0022: the IOMMU table pool is full" \
 		pkt-edu map "$b" $G 0x4000000 0x4000000 4096
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
-	pkt_eq "the pool's free pages are the reserved ones" "$(pool_state free)" "$n"
+	# Its last-level tables go back; at most two upper tables stay.
+	pkt_check "B's failed map, undone, gives its tables back to the pool (free $f before)" \
+		test "$(pool_state free)" -ge $((f - 2))
+	fill_pool "$b"
+	pkt_check "B maps at least one 2 MiB piece before the pool is full" [ -n "$FILL_LAST" ]
+	pkt_eq "B's 2 MiB maps fill the pool: its free pages are the reserved ones" \
+		"$(pool_state free)" "$n"
+	pkt_must "B: unmap a 2 MiB map" pkt_edu "$b" unmap "$FILL_LAST" 0x200000 &&
+		pkt_eq "the unmap gives its last-level table back" "$(pool_state free)" $((n + 1)) &&
+		pkt_must "B: map it again" pkt_edu "$b" remap "$FILL_LAST" 4096 0x200000
 	pkt_expect_error "E: attach to a persistent domain the full pool cannot hand over" \
 		"domain 0x5eed0025: the IOMMU table pool cannot keep the" \
 		sh -c "echo attach > /sys/kernel/debug/pkt_edu/$e"
@@ -87,6 +110,11 @@ stage_2() {
 	pkt_eq "the restored devices reserve as before" "$(pool_state reserved)" "$(want_reserved)"
 	pkt_check "the reserve is covered again (free >= reserved)" \
 		test "$(pool_state free)" -ge "$(want_reserved)"
+	f=$(pool_state free)
+	pkt_must "B, restored: unmap two of its 2 MiB maps" \
+		pkt_edu "$(pkt_edu_devs | sed -n 2p)" unmap 0x80000000 0x400000 &&
+		pkt_eq "a restored domain's unmap gives its last-level tables back" \
+			"$(pool_state free)" $((f + 2))
 	pkt_must "A: load edu's buffer from the file" pkt_edu "$a" to-dev "$(pkt_iova 0)" $PKT_EDU_LEN ||
 		return
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"

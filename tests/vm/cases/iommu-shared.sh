@@ -4,7 +4,9 @@
 # free that table, its domain id or the memory it maps, while the second
 # device still walks it through its copied context: a new persistent domain
 # made meanwhile gets other pool pages and another domain id, and the second
-# device's DMA still lands in its own file, not in the new domain's.
+# device's DMA still lands in its own file, not in the new domain's. Nor
+# may the first device's unmap free a page of that table: it clears leaves
+# only while the second device walks the table uncontrolled by its flush.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-qemu: -device edu
@@ -17,6 +19,7 @@ TOKEN=0x5eed0051
 TOKEN2=0x5eed0052
 
 round_trip() { pkt_edu_round_trip "$1" $F "$2" "$3"; }
+pool_free() { sed -n 's/^pool .* free \([0-9]*\) .*/\1/p' $PKT_IOMMU_STATE; }
 
 stage_1() {
 	A=$(pkt_edu_devs | sed -n 1p)
@@ -42,6 +45,11 @@ stage_2() {
 	did=$(sed -n 's/^tree dmar0 did \([0-9]*\) .*/\1/p' $PKT_IOMMU_STATE)
 	pkt_must "restore $A's domain" pkt_edu "$A" restore $TOKEN $F || return
 	pkt_check "DMA through $A's restored domain" round_trip "$A" 3 21
+	free=$(pool_free)
+	pkt_must "$A: unmap the file's second 2 MiB" \
+		pkt_edu "$A" unmap "$(printf '%#x' $((PKT_EDU_IOVA + 0x200000)))" 0x200000 &&
+		pkt_eq "while $B walks the tree through its copied context, the unmap clears leaves only: no table page freed" \
+			"$(pool_free)" "$free"
 	pkt_must "free $A's restored domain" pkt_edu "$A" release || return
 	pkt_info "$(tr '\n' ';' < $PKT_IOMMU_STATE)"
 	pkt_check "the tree stays, held, for $B" \

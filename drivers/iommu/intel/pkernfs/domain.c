@@ -36,6 +36,8 @@ void pkernfs_iommu_domain_exit(struct dmar_domain *domain)
 	domain->pgd = NULL;
 	domain->pk = NULL;
 	kfree(pk->deferred);
+	if (pk->spare)
+		__iommu_free_pages(pk->spare, 0);
 	kfree(pk);
 	pkvtd_pool_put();
 	mutex_unlock(&pkvtd_mutex);
@@ -79,6 +81,8 @@ static int pk_attach_new(struct dmar_domain *dmar, u64 token)
 		return -EEXIST;
 	}
 	list_add(&pk->list, &pkvtd_domains);
+	/* Under pkvtd_mutex, with a pool user: pkvtd_pool is set. */
+	pkernfs_kroot_data_range(pkvtd_pool, &dmar->pk_data, &dmar->pk_data_len);
 	dmar->pk = pk;
 	spin_unlock(&pkvtd_list_lock);
 	return 0;
@@ -443,16 +447,9 @@ out:
 	return err;
 }
 
-/*
- * intel_iommu_map() on a persistent domain: only pkernfs file memory may
- * be mapped, or the next kernel's DMA would reach memory it reuses. This
- * check sees every page that reaches the tables, whoever pinned it.
- */
-int pkernfs_iommu_map_check(struct dmar_domain *domain, phys_addr_t hpa, size_t size)
+/* pkernfs_iommu_map_check() found @hpa outside the pkernfs file data. */
+int pkernfs_iommu_map_refuse(struct dmar_domain *domain, phys_addr_t hpa, size_t size)
 {
-	/* The domain holds a pool user: pkvtd_pool is stable under it. */
-	if (pkernfs_kroot_data_contains(READ_ONCE(pkvtd_pool), hpa, size))
-		return 0;
 	pr_err_ratelimited("token %#llx: %pa (+%zu) is not pkernfs file memory: a persistent domain maps nothing else\n",
 			   domain->pk->token, &hpa, size);
 	return -EINVAL;
@@ -525,7 +522,7 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 	    context_translation_type(context) != CONTEXT_TT_MULTI_LEVEL)
 		return false;
 	clear_context_copied(iommu, bus, devfn);
-	domain->pk->adopted = true;
+	WRITE_ONCE(domain->pk->adopted, true);
 	return true;
 }
 
@@ -641,7 +638,7 @@ void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
 				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
 	qi_flush_pasid_cache(iommu, did, QI_PC_ALL_PASIDS, 0);
 	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
-	domain->pk->adopted = true;
+	WRITE_ONCE(domain->pk->adopted, true);
 	/* Flushed: nothing walks the handed-over PASID pages any more. */
 	pk_free_sm_pages(domain->pk);
 	dev_info(dev, "pkernfs-iommu: domain %#llx: the handed-over PASID table replaced by this kernel's, translation kept (did %u)\n",

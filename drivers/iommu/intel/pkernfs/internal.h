@@ -42,6 +42,7 @@ struct pkernfs_iommu_dom {
 	spinlock_t defer_lock;
 	unsigned int defer_depth, nr_deferred, max_deferred;
 	phys_addr_t *deferred;
+	struct page *spare;		/* an empty carrier (pool.c); xchg/cmpxchg */
 };
 
 /* A run of memory that a handed-over page table maps. */

@@ -160,6 +160,139 @@ void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
 	kfree(d);
 }
 
+/*
+ * An unmap's unlinked table pages wait for the IOTLB flush on the
+ * gather's freelist, as stock ones do, but inside a carrier: a pool page
+ * cannot be listed itself (a ZONE_DEVICE page's pgmap shares page->lru).
+ * A carrier is an ordinary iommu page, so a stock iommu_put_pages_list()
+ * of one only loses its pool pages until the next kexec, never frees them
+ * before the flush.
+ */
+struct pkvtd_carrier {
+	u64 nr;
+	u64 pa[PAGE_SIZE / sizeof(u64) - 1];
+};
+
+static_assert(sizeof(struct pkvtd_carrier) == PAGE_SIZE);
+
+/* May an unmap of @domain free table pages, or only clear leaves? */
+static bool pk_may_unlink(struct pkernfs_iommu_dom *pk)
+{
+	const struct pkvtd_tree *t;
+
+	if (!pk->restored)
+		return true;
+	/*
+	 * A handed-over tree may still be walked through a copied context
+	 * (another record's, or this device's until adopted), which this
+	 * domain's flush does not reach. No lock: @adopted only goes true and
+	 * the tree's @users only down while this domain lives, its record
+	 * being one of them, and saved units are never freed; a stale read
+	 * only clears leaves this time.
+	 */
+	t = &pk->saved->tree[pk->saved->tree_of[pk->rec]];
+	return READ_ONCE(pk->adopted) && READ_ONCE(t->users) == 1;
+}
+
+/* The table pages from the table at @pa (@level) down; stops past @max. */
+static unsigned long pk_subtree_pages(u64 pa, int level, unsigned long max)
+{
+	struct dma_pte *pte = phys_to_virt(pa);
+	unsigned long n = 1;
+	int i;
+
+	for (i = 0; level > 1 && i < BIT(LEVEL_STRIDE) && n <= max; i++)
+		if (dma_pte_present(&pte[i]) && !dma_pte_superpage(&pte[i]))
+			n += pk_subtree_pages(dma_pte_addr(&pte[i]), level - 1, max - n);
+	return n;
+}
+
+static void pk_carry(struct pkvtd_carrier *c, u64 pa, int level)
+{
+	struct dma_pte *pte = phys_to_virt(pa);
+	int i;
+
+	c->pa[c->nr++] = pa;
+	for (i = 0; level > 1 && i < BIT(LEVEL_STRIDE); i++)
+		if (dma_pte_present(&pte[i]) && !dma_pte_superpage(&pte[i]))
+			pk_carry(c, dma_pte_addr(&pte[i]), level - 1);
+}
+
+/**
+ * pkernfs_iommu_gather() - list a persistent domain's unlinked table for freeing
+ * @domain: a persistent domain being unmapped
+ * @level: the table's level, 1 for a last-level table
+ * @pa: the table page, still linked
+ * @freelist: the unmap's gather list
+ *
+ * dma_pte_clear_level(), for a table the unmap covers whole. Never sleeps.
+ *
+ * Return: true if the table and those below it are listed, to go back to
+ * the pool after the flush (pkernfs_iommu_gather_free()); false if the
+ * caller must keep the table and clear inside it: its tree may be walked
+ * through a copied context, or it does not fit a carrier, or no carrier
+ * could be allocated.
+ */
+bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
+			  struct list_head *freelist)
+{
+	const unsigned long slots = ARRAY_SIZE(((struct pkvtd_carrier *)NULL)->pa);
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	struct pkvtd_carrier *c = NULL;
+	unsigned long n;
+	struct page *pg;
+
+	if (!pk_may_unlink(pk))
+		return false;
+	n = pk_subtree_pages(pa, level, slots);
+	if (n > slots)
+		return false;
+	/* Only carriers are on a persistent domain's list: the last has room? */
+	if (!list_empty(freelist)) {
+		c = page_address(list_last_entry(freelist, struct page, lru));
+		if (c->nr + n > slots)
+			c = NULL;
+	}
+	if (!c) {
+		pg = xchg(&pk->spare, NULL) ?: __iommu_alloc_pages(GFP_ATOMIC | __GFP_NOWARN, 0);
+		if (!pg)
+			return false;
+		list_add_tail(&pg->lru, freelist);
+		c = page_address(pg);
+	}
+	pk_carry(c, pa, level);
+	return true;
+}
+
+/**
+ * pkernfs_iommu_gather_free() - the flush is done: free what the carriers list
+ * @domain: the persistent domain
+ * @freelist: its gather list, of carriers only
+ *
+ * intel_iommu_tlb_sync(), after the flush. One emptied carrier is kept
+ * for the next unmap; iommu_put_pages_list() frees the others.
+ */
+void pkernfs_iommu_gather_free(struct dmar_domain *domain, struct list_head *freelist)
+{
+	/* The domain holds a pool user: pkvtd_pool is stable under it. */
+	struct pkernfs_kroot *pool = READ_ONCE(pkvtd_pool);
+	struct pkernfs_iommu_dom *pk = domain->pk;
+	struct page *pg, *next;
+	u64 i;
+
+	list_for_each_entry_safe(pg, next, freelist, lru) {
+		struct pkvtd_carrier *c = page_address(pg);
+
+		for (i = 0; i < c->nr; i++)
+			pkernfs_kroot_page_free(pool, c->pa[i]);
+		c->nr = 0;
+		/* Off the list first: once published, another unmap may take it. */
+		list_del(&pg->lru);
+		if (cmpxchg(&pk->spare, NULL, pg))
+			list_add(&pg->lru, freelist);
+	}
+}
+
 /**
  * pkvtd_pgtable_walk() - visit a second-stage page table
  * @pw: what to do at each table page and leaf
