@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Mount fuzz: 600 generated pkernfs images, each damaged as its seed
+# Mount fuzz: 400 generated pkernfs images, each damaged as its seed
 # says (tests/vm/tools/pkt-mkfuzz.c: structured damage aimed at every
 # record field and the journal with the crcs made right, or random bytes
 # in random records), written through /dev/dax0.0 and mounted in the
@@ -9,7 +9,7 @@
 # and walked once more. The kernel must say nothing worse (run.sh fails
 # the case on any BUG/WARNING/KASAN/Oops/lockdep report).
 #
-#   pkt.fuzz=N        images (default 600, 150 on the debug kernel)
+#   pkt.fuzz=N        images (default 400, 100 on the debug kernel)
 #   pkt.fuzzseed=S    first seed (default 1)
 #
 # Every image's seed and damage is on the console ("pkt-mkfuzz: seed=..."),
@@ -24,7 +24,7 @@ FUZZ_BATCH=100
 
 stage_1() {
 	local n first end s cnt rc sum size out
-	n=$(pkt_arg pkt.fuzz || pkt_scale 600)
+	n=$(pkt_arg pkt.fuzz || pkt_scale 400)
 	first=$(pkt_arg pkt.fuzzseed || echo 1)
 	mkdir -p $M
 	# 4K alignment, so images with 4K and 64K allocation units mount too.
