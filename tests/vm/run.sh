@@ -144,7 +144,7 @@ BACKING=$(meta nvdimm-backing file)
 if [ "$LEG" = debug ]; then
 	TIMEOUT=$((TIMEOUT * ${PKT_DEBUG_SLOWDOWN:-3}))
 	# KASAN under TCG: -cpu max offers LA57, and a 5-level direct map
-	# once gave early-boot wild-access reports (shared/DESIGN.md).
+	# once gave early-boot wild-access reports (pkernfs.rst, Testing).
 	APPEND="no5lvl $APPEND"
 fi
 for f in $(echo "$EXTRA" | grep -o 'file=[^ ,]*' | cut -d= -f2) $PREPEND $APPENDED; do
@@ -234,7 +234,7 @@ fi
 printf '%q ' "${qemu[@]}" > "$LOG/qemu.cmd"
 echo >> "$LOG/qemu.cmd"
 
-# Signatures of the two TCG hazards in shared/DESIGN.md; a boot that dies of
+# Signatures of the TCG hazards in pkernfs.rst (Testing); a boot that dies of
 # one of them before the test starts is retried once, and said so.
 TCG_HAZARD='timer doesn.t work through Interrupt-remapped IO-APIC|Oops: int3'
 BUGS='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|INFO: task .* blocked|kmemleak:.*new suspected|Call Trace:'
