@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# make bench: a terabyte region (issue 20). A 1026 GiB nvdimm on a sparse
+# host file (the guest's physical address space raised to 46 bits: with
+# the region QEMU 7.2 puts device memory at 1 TiB, past -cpu max's
+# default 40 bits), one devdax namespace of 1025 GiB with 1 GiB
+# alignment and its memmap in RAM (-M mem: no altmap, so compound pages
+# get the vmemmap optimisation). Timed, once each: device_dax's probe
+# and unbind, pkernfs's bind, format (1 GiB AUs) and mount; then a 1000
+# GiB file written at 0 (1 GiB through mmap, one PUD fault) and 64 MiB
+# at 100, 400, 700 and 999 GiB; a kexec; and in the next kernel
+# device_dax's unbind, the bind and mount again, and every byte written
+# read back. The struct-page RAM per GiB is reported two ways:
+# nr_memmap_pages (the vmemmap pages only) and MemFree (with the page
+# tables that map them). Figures, not assertions; the data must survive.
+# vm_debug=-: a DEBUG_VM kernel would poison 16 GiB of virtual memmap per
+# TiB at each bind (page_init_poison), minutes under TCG.
+# pkt-stages: 2
+# pkt-nvdimm: 1026G
+# pkt-maxmem: 1100G
+# pkt-qemu: -cpu max,phys-bits=46
+# pkt-append: vm_debug=-
+# pkt-timeout: 900
+# pkt-legs: bench
+
+M=/mnt/pk
+F=$M/ram
+T=/sys/kernel/tracing
+memmap() { sed -n 's/^nr_memmap_pages //p' /proc/vmstat; }
+memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+now() { cut -d' ' -f1 /proc/uptime; }
+gib() { echo $(($(cat /sys/bus/dax/devices/dax0.0/size) >> 30)); }
+
+# timed GROUP SYSTEM CMD...: run CMD, emit its time in seconds.
+timed() {
+	local g=$1 sys=$2 t0 t
+	shift 2
+	t0=$(now)
+	pkt_check "$g: $*" "$@" || return
+	t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}')
+	pkt_emit "BENCH $g-$(gib)G $sys $t $t $t s"
+}
+
+# spread MODE: fill or verify what stage 1 wrote.
+spread() {
+	local g
+	pkt_check "$1 1 GiB at 0" pkt-mem "$1" $F 0 1G 7
+	for g in 100 400 700 999; do
+		pkt_check "$1 64 MiB at $g GiB" pkt-mem "$1" $F $((g << 30)) 64M $g
+	done
+}
+
+unbind_device_dax() { echo dax0.0 > /sys/bus/dax/drivers/device_dax/unbind; }
+
+stage_1() {
+	local p0 f0 n
+	mkdir -p $M
+	p0=$(memmap)
+	f0=$(memfree)
+	pkt_info "$(grep -i 'persistent' /proc/iomem | tr '\n' ';')"
+	timed scale-probe device_dax \
+		ndctl create-namespace -f -e namespace0.0 -m devdax -M mem -a 1G || return
+	pkt_eq "1 GiB alignment" "$(cat /sys/bus/dax/devices/dax0.0/align)" 1073741824
+	pkt_emit "BENCH scale-memmap-1G nr_memmap_pages $(( ($(memmap) - p0) * 4 / $(gib) )) \
+$(( ($(memmap) - p0) * 4 / $(gib) )) $(( ($(memmap) - p0) * 4 / $(gib) )) KiB/GiB"
+	n=$(( (f0 - $(memfree)) / $(gib) ))
+	pkt_emit "BENCH scale-memmap-1G memfree $n $n $n KiB/GiB"
+	timed scale-unbind device_dax unbind_device_dax
+	timed scale-bind pkernfs pkt_bind dax0.0 || return
+	timed scale-format pkernfs mount -t pkernfs -o format,au=1G dax0.0 $M || return
+	echo 1 > $T/events/pkernfs/pkernfs_fault/enable
+	: > $T/trace
+	pkt_check "a 1000 GiB file" truncate -s 1000G $F
+	spread fill
+	echo 0 > $T/events/pkernfs/pkernfs_fault/enable
+	pkt_eq "the 1 GiB at 0 mapped with one PUD fault" "$(grep -c 'order=18 ' $T/trace)" 1
+	pkt_info "faults by order: $(grep -o 'order=[0-9]*' $T/trace | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+	pkt_check "umount" umount $M
+	timed scale-mount pkernfs mount -t pkernfs dax0.0 $M || return
+	pkt_kexec
+}
+
+stage_2() {
+	mkdir -p $M
+	pkt_check "dax0.0 came back with device_dax" test -e /sys/bus/dax/drivers/device_dax/dax0.0
+	timed scale-kexec-unbind device_dax unbind_device_dax
+	timed scale-kexec-bind pkernfs pkt_bind dax0.0 || return
+	timed scale-kexec-mount pkernfs mount -t pkernfs dax0.0 $M || return
+	spread verify
+}
