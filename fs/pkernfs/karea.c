@@ -310,7 +310,6 @@ struct pkernfs_kroot *pkernfs_kroot_create(struct super_block *sb, const char *n
 	pkernfs_exit(idx);
 	return kr;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_create);
 
 /* pkernfs_kroot_adopt() on a filesystem the caller keeps entered. */
 struct pkernfs_kroot *pkernfs_kroot_adopt_sbi(struct pkernfs_sb_info *sbi, const char *name,
@@ -382,7 +381,6 @@ int pkernfs_kroot_cookie(struct super_block *sb, const char *name, u64 *cookie)
 	pkernfs_exit(idx);
 	return slot < 0 ? -ENOENT : 0;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_cookie);
 
 /* pkernfs_kroot_recookie() on a filesystem the caller keeps entered. */
 int pkernfs_kroot_recookie_sbi(struct pkernfs_sb_info *sbi, struct pkernfs_kroot *kr, u64 cookie)
@@ -433,7 +431,6 @@ int pkernfs_kroot_recookie(struct super_block *sb, struct pkernfs_kroot *kr, u64
 	pkernfs_exit(idx);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_recookie);
 
 /**
  * pkernfs_kroot_adopt() - take over a root that an earlier kernel made
@@ -463,7 +460,6 @@ struct pkernfs_kroot *pkernfs_kroot_adopt(struct super_block *sb, const char *na
 	pkernfs_exit(idx);
 	return kr;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_adopt);
 
 /**
  * pkernfs_kroot_put() - drop a root's handle, keeping it on media
@@ -476,7 +472,6 @@ void pkernfs_kroot_put(struct pkernfs_kroot *kr)
 	mutex_unlock(&pkernfs_kroot_mutex);
 	pkernfs_kroot_free(kr);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_put);
 
 /**
  * pkernfs_kroot_release() - free a root and its kdir slot
@@ -514,7 +509,6 @@ int pkernfs_kroot_release(struct pkernfs_kroot *kr)
 	pkernfs_kroot_free(kr);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_release);
 
 /* kill_sb: the roots outlive the mount, their slots do not. */
 void pkernfs_kroot_unmount(struct pkernfs_sb_info *sbi)
@@ -538,7 +532,6 @@ phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr)
 {
 	return kr->phys;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_phys);
 
 /**
  * pkernfs_kroot_on() - is a root in the memory of the pkernfs @sb?
@@ -556,7 +549,6 @@ bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb)
 	r = PKERNFS_SB(sb)->region;
 	return r && kr->phys >= r->phys && kr->phys - r->phys < r->size;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_on);
 
 /**
  * pkernfs_kroot_data_range() - the file data area of a root's pkernfs
@@ -569,7 +561,6 @@ void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys,
 	*phys = kr->data_phys;
 	*len = kr->data_len;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_data_range);
 
 /**
  * pkernfs_kroot_npages() - pages in a root
@@ -581,7 +572,6 @@ unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr)
 {
 	return kr->npages;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_npages);
 
 /**
  * pkernfs_kroot_contains() - is a physical page one of a root's?
@@ -594,7 +584,6 @@ bool pkernfs_kroot_contains(const struct pkernfs_kroot *kr, phys_addr_t phys)
 {
 	return phys >= kr->phys && phys - kr->phys < ((u64)kr->npages << PAGE_SHIFT);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_contains);
 
 /**
  * pkernfs_kroot_page_va() - the kernel address of a root's page
@@ -609,7 +598,6 @@ void *pkernfs_kroot_page_va(const struct pkernfs_kroot *kr, phys_addr_t phys)
 		return NULL;
 	return kr->kaddr + ((phys - kr->phys) & PAGE_MASK);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_page_va);
 
 static void *pkernfs_kroot_take(struct pkernfs_kroot *kr, bool reserved, phys_addr_t *phys)
 {
@@ -651,7 +639,6 @@ void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
 {
 	return pkernfs_kroot_take(kr, false, phys);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc);
 
 /**
  * pkernfs_kroot_page_alloc_reserved() - take a page a reservation kept
@@ -667,7 +654,6 @@ void *pkernfs_kroot_page_alloc_reserved(struct pkernfs_kroot *kr, phys_addr_t *p
 {
 	return pkernfs_kroot_take(kr, true, phys);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_page_alloc_reserved);
 
 /**
  * pkernfs_kroot_reserve() - keep free pages for a later user that cannot fail
@@ -694,7 +680,6 @@ int pkernfs_kroot_reserve(struct pkernfs_kroot *kr, unsigned long n, bool over)
 	spin_unlock_irqrestore(&kr->lock, flags);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_reserve);
 
 /**
  * pkernfs_kroot_unreserve() - give back what pkernfs_kroot_reserve() kept
@@ -710,7 +695,6 @@ void pkernfs_kroot_unreserve(struct pkernfs_kroot *kr, unsigned long n)
 		kr->reserved -= n;
 	spin_unlock_irqrestore(&kr->lock, flags);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_unreserve);
 
 static long pkernfs_kroot_index(const struct pkernfs_kroot *kr, phys_addr_t phys)
 {
@@ -738,7 +722,6 @@ void pkernfs_kroot_page_free(struct pkernfs_kroot *kr, phys_addr_t phys)
 		kr->nfree++;
 	spin_unlock_irqrestore(&kr->lock, flags);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_page_free);
 
 /**
  * pkernfs_kroot_claim() - mark a page in use while rebuilding after adopt
@@ -767,7 +750,6 @@ int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys)
 	spin_unlock_irqrestore(&kr->lock, flags);
 	return err;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_claim);
 
 /**
  * pkernfs_kroot_ready() - open the pool once every used page is claimed
@@ -781,7 +763,6 @@ void pkernfs_kroot_ready(struct pkernfs_kroot *kr)
 	kr->ready = true;
 	spin_unlock_irqrestore(&kr->lock, flags);
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_ready);
 
 /**
  * pkernfs_kroot_free_pages() - pages a root's pool can still hand out
@@ -798,7 +779,6 @@ unsigned long pkernfs_kroot_free_pages(struct pkernfs_kroot *kr)
 	spin_unlock_irqrestore(&kr->lock, flags);
 	return n;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_free_pages);
 
 /**
  * pkernfs_kroot_reserved_pages() - free pages kept by pkernfs_kroot_reserve()
@@ -816,4 +796,3 @@ unsigned long pkernfs_kroot_reserved_pages(struct pkernfs_kroot *kr)
 	spin_unlock_irqrestore(&kr->lock, flags);
 	return n;
 }
-EXPORT_SYMBOL_GPL(pkernfs_kroot_reserved_pages);

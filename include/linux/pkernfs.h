@@ -67,7 +67,9 @@ bool is_pkernfs_sb(const struct super_block *sb);
 
 /*
  * The kernel-only area: named roots, each with a page pool that never
- * sleeps. See fs/pkernfs/karea.c.
+ * sleeps. See fs/pkernfs/karea.c. Not exported: its one user, the Intel
+ * IOMMU, is built in whenever pkernfs is (INTEL_IOMMU_PKERNFS needs
+ * PKERNFS_FS=y).
  */
 struct pkernfs_kroot;
 
