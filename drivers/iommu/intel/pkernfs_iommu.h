@@ -125,6 +125,7 @@ void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin);
 bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
 			  struct list_head *freelist);
 void pkernfs_iommu_gather_free(struct dmar_domain *domain, struct list_head *freelist);
+void pkernfs_iommu_tagged(struct dmar_domain *domain);
 void pkernfs_iommu_domain_exit(struct dmar_domain *domain);
 void pkernfs_iommu_pick_did(struct dmar_domain *domain, struct intel_iommu *iommu,
 			    int *did);
@@ -212,6 +213,10 @@ static inline bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u
 
 static inline void pkernfs_iommu_gather_free(struct dmar_domain *domain,
 					     struct list_head *freelist)
+{
+}
+
+static inline void pkernfs_iommu_tagged(struct dmar_domain *domain)
 {
 }
 

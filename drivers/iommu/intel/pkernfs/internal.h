@@ -35,6 +35,7 @@ struct pkernfs_iommu_dom {
 	int did[PKVTD_MAX_UNITS];	/* restored: the saved domain ids, used once */
 	bool *restored;			/* restored: its saved record's flag */
 	bool adopted;			/* restored: its copied context was taken over */
+	bool tagged;			/* and that device's cache tag is on the domain */
 	struct pkernfs_iommu_saved *saved;	/* restored: the record's unit */
 	u32 rec;			/* restored: the record */
 	u64 inherit;			/* takes over this record's device when attached */

@@ -136,7 +136,8 @@ void pkernfs_iommu_table_free(struct dmar_domain *domain, void *va)
  * switch_to_super_page() unlinks and frees lower tables, then flushes the
  * IOTLB. A pool page freed before the flush could be handed to another
  * table while the IOMMU may still walk it through its paging-structure
- * cache: hold frees from @begin until the last caller has flushed.
+ * cache: hold frees from @begin until the last caller has flushed. The
+ * unlocked walks of the in-place replace hold them the same way.
  */
 void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
 {
@@ -175,6 +176,21 @@ struct pkvtd_carrier {
 
 static_assert(sizeof(struct pkvtd_carrier) == PAGE_SIZE);
 
+/**
+ * pkernfs_iommu_tagged() - a device's attach to @domain is complete
+ * @domain: a persistent domain
+ *
+ * dmar_domain_attach_device(), once the device's cache tag is on @domain:
+ * from now on this domain's flushes reach it. Once the adopted device of
+ * a restored domain is there, an unmap may free table pages.
+ */
+void pkernfs_iommu_tagged(struct dmar_domain *domain)
+{
+	/* Attaches are serialized by the group mutex; unmaps read it unlocked. */
+	if (domain->pk->adopted)
+		WRITE_ONCE(domain->pk->tagged, true);
+}
+
 /* May an unmap of @domain free table pages, or only clear leaves? */
 static bool pk_may_unlink(struct pkernfs_iommu_dom *pk)
 {
@@ -185,13 +201,14 @@ static bool pk_may_unlink(struct pkernfs_iommu_dom *pk)
 	/*
 	 * A handed-over tree may still be walked through a copied context
 	 * (another record's, or this device's until adopted), which this
-	 * domain's flush does not reach. No lock: @adopted only goes true and
-	 * the tree's @users only down while this domain lives, its record
-	 * being one of them, and saved units are never freed; a stale read
-	 * only clears leaves this time.
+	 * domain's flush does not reach; nor does it reach the adopted
+	 * device until its cache tag is on the domain (@tagged). No lock:
+	 * @tagged only goes true and the tree's @users only down while this
+	 * domain lives, its record being one of them, and saved units are
+	 * never freed; a stale read only clears leaves this time.
 	 */
 	t = &pk->saved->tree[pk->saved->tree_of[pk->rec]];
-	return READ_ONCE(pk->adopted) && READ_ONCE(t->users) == 1;
+	return READ_ONCE(pk->tagged) && READ_ONCE(t->users) == 1;
 }
 
 /* The table pages from the table at @pa (@level) down; stops past @max. */
@@ -274,8 +291,6 @@ bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
  */
 void pkernfs_iommu_gather_free(struct dmar_domain *domain, struct list_head *freelist)
 {
-	/* The domain holds a pool user: pkvtd_pool is stable under it. */
-	struct pkernfs_kroot *pool = READ_ONCE(pkvtd_pool);
 	struct pkernfs_iommu_dom *pk = domain->pk;
 	struct page *pg, *next;
 	u64 i;
@@ -283,8 +298,9 @@ void pkernfs_iommu_gather_free(struct dmar_domain *domain, struct list_head *fre
 	list_for_each_entry_safe(pg, next, freelist, lru) {
 		struct pkvtd_carrier *c = page_address(pg);
 
+		/* Through the deferral: an unlocked walk may still read them. */
 		for (i = 0; i < c->nr; i++)
-			pkernfs_kroot_page_free(pool, c->pa[i]);
+			pkernfs_iommu_table_free(domain, phys_to_virt(c->pa[i]));
 		c->nr = 0;
 		/* Off the list first: once published, another unmap may take it. */
 		list_del(&pg->lru);

@@ -61,7 +61,9 @@ static int pk_same_leaf(struct pkvtd_pgwalk *pw, struct dma_pte *pte, u64 iova, 
 /*
  * Does @new translate every IOVA the tables at @old_pgd translate, to the
  * same page with the same permissions? Walks the old leaves; @new may map
- * more. Table pages of both stay until their domain or record is gone.
+ * more. No lock: an unmap racing the walk may unlink @new's tables, so
+ * their return to the pool, which may hand them out again at once, waits
+ * for the walk; the caller does the same for @old_pgd's domain, if any.
  */
 bool pkvtd_same_translation(u64 old_pgd, int old_level, struct dmar_domain *new)
 {
@@ -69,13 +71,22 @@ bool pkvtd_same_translation(u64 old_pgd, int old_level, struct dmar_domain *new)
 		.pw = { .table = pk_same_table, .leaf = pk_same_leaf },
 		.new = new,
 	};
+	int ret;
 
-	return !pkvtd_pgtable_walk(&same.pw, old_pgd, old_level, 0);
+	pkernfs_iommu_defer_frees(new, true);
+	ret = pkvtd_pgtable_walk(&same.pw, old_pgd, old_level, 0);
+	pkernfs_iommu_defer_frees(new, false);
+	return !ret;
 }
 
 static bool pk_same_translation(struct dmar_domain *old, struct dmar_domain *new)
 {
-	return pkvtd_same_translation(virt_to_phys(old->pgd), agaw_to_level(old->agaw), new);
+	bool same;
+
+	pkernfs_iommu_defer_frees(old, true);
+	same = pkvtd_same_translation(virt_to_phys(old->pgd), agaw_to_level(old->agaw), new);
+	pkernfs_iommu_defer_frees(old, false);
+	return same;
 }
 
 /*
@@ -204,8 +215,8 @@ int pkernfs_iommu_replace(struct iommu_domain *domain, struct device *dev)
 		return pk_inherit_attach(new, dev);
 	/*
 	 * info->domain is stable under the caller's group mutex. Both must be
-	 * persistent: their table pages are freed only with the domain, so
-	 * the walk below cannot meet a freed page while a map or unmap runs.
+	 * persistent: pk_same_translation() holds their freed table pages
+	 * back while it walks, so it never meets a reused one.
 	 */
 	if (!info->domain_attached || !old || !old->pk || !new->pk)
 		return -EOPNOTSUPP;
