@@ -522,7 +522,7 @@ bool pkernfs_iommu_keep_context(struct dmar_domain *domain, struct intel_iommu *
 	    context_translation_type(context) != CONTEXT_TT_MULTI_LEVEL)
 		return false;
 	clear_context_copied(iommu, bus, devfn);
-	WRITE_ONCE(domain->pk->adopted, true);
+	domain->pk->adopted = true;
 	return true;
 }
 
@@ -638,7 +638,7 @@ void pkernfs_iommu_sm_adopt(struct dmar_domain *domain, struct device *dev)
 				   DMA_CCMD_MASK_NOBIT, DMA_CCMD_DEVICE_INVL);
 	qi_flush_pasid_cache(iommu, did, QI_PC_ALL_PASIDS, 0);
 	iommu->flush.flush_iotlb(iommu, did, 0, 0, DMA_TLB_DSI_FLUSH);
-	WRITE_ONCE(domain->pk->adopted, true);
+	domain->pk->adopted = true;
 	/* Flushed: nothing walks the handed-over PASID pages any more. */
 	pk_free_sm_pages(domain->pk);
 	dev_info(dev, "pkernfs-iommu: domain %#llx: the handed-over PASID table replaced by this kernel's, translation kept (did %u)\n",

@@ -169,9 +169,11 @@ void pkernfs_iommu_defer_frees(struct dmar_domain *domain, bool begin)
  * of one only loses its pool pages until the next kexec, never frees them
  * before the flush.
  */
+#define PKVTD_CARRIER_SLOTS	(PAGE_SIZE / sizeof(u64) - 1)
+
 struct pkvtd_carrier {
 	u64 nr;
-	u64 pa[PAGE_SIZE / sizeof(u64) - 1];
+	u64 pa[PKVTD_CARRIER_SLOTS];
 };
 
 static_assert(sizeof(struct pkvtd_carrier) == PAGE_SIZE);
@@ -253,7 +255,6 @@ static void pk_carry(struct pkvtd_carrier *c, u64 pa, int level)
 bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
 			  struct list_head *freelist)
 {
-	const unsigned long slots = ARRAY_SIZE(((struct pkvtd_carrier *)NULL)->pa);
 	struct pkernfs_iommu_dom *pk = domain->pk;
 	struct pkvtd_carrier *c = NULL;
 	unsigned long n;
@@ -261,13 +262,13 @@ bool pkernfs_iommu_gather(struct dmar_domain *domain, int level, u64 pa,
 
 	if (!pk_may_unlink(pk))
 		return false;
-	n = pk_subtree_pages(pa, level, slots);
-	if (n > slots)
+	n = pk_subtree_pages(pa, level, PKVTD_CARRIER_SLOTS);
+	if (n > PKVTD_CARRIER_SLOTS)
 		return false;
 	/* Only carriers are on a persistent domain's list: the last has room? */
 	if (!list_empty(freelist)) {
 		c = page_address(list_last_entry(freelist, struct page, lru));
-		if (c->nr + n > slots)
+		if (c->nr + n > PKVTD_CARRIER_SLOTS)
 			c = NULL;
 	}
 	if (!c) {
@@ -375,11 +376,15 @@ bool pkvtd_tree_put(struct pkernfs_iommu_saved *s, u32 i)
 	struct pkvtd_span *span = NULL;
 
 	spin_lock(&pkvtd_held_lock);
-	if (!WARN_ON_ONCE(!t->users) && !--t->users) {
-		span = t->span;
-		t->span = NULL;
-		t->nr = 0;
-		pkvtd_trees_live--;
+	if (!WARN_ON_ONCE(!t->users)) {
+		/* pk_may_unlink() reads @users unlocked. */
+		WRITE_ONCE(t->users, t->users - 1);
+		if (!t->users) {
+			span = t->span;
+			t->span = NULL;
+			t->nr = 0;
+			pkvtd_trees_live--;
+		}
 	}
 	spin_unlock(&pkvtd_held_lock);
 	if (!span)
