@@ -13,6 +13,7 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/libnvdimm.h>
 #include <linux/list.h>
 #include <linux/log2.h>
@@ -272,6 +273,7 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 {
 	struct device *dev = &dev_dax->dev;
 	struct dev_pagemap *pgmap;
+	ktime_t start = ktime_get();
 	struct pkernfs_dax *pdax;
 	struct range *range;
 	void *addr;
@@ -347,8 +349,10 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 	list_add_tail(&pdax->list, &pkernfs_dax_list);
 	mutex_unlock(&pkernfs_dax_lock);
 
-	dev_info(dev, "pkernfs region %#llx-%#llx (%llu MiB, align %u)\n",
-		 range->start, range->end, range_len(range) >> 20, dev_dax->align);
+	/* The page map is most of a large region's bind: blackout after kexec. */
+	dev_info(dev, "pkernfs region %#llx-%#llx (%llu MiB, align %u), bound in %lld ms\n",
+		 range->start, range->end, range_len(range) >> 20, dev_dax->align,
+		 ktime_ms_delta(ktime_get(), start));
 	/* Registered after the map, so they go first: the holder stops before the unmap. */
 	rc = devm_add_action_or_reset(dev, pkernfs_dax_unpublish, pdax);
 	if (!rc)

@@ -8,7 +8,11 @@
 # them. Then 1 GiB AUs (the metadata and the kernel area take one each,
 # so 4 GiB leave 2 for data), PUD faults, unbind/bind cycles that must
 # take every table down, a kexec, and the data and the mapping again.
-# pkt-stages: 2
+# The next kernel boots with dax.pkernfs=ADDR (patch 0002), so dax0.0 goes
+# straight to pkernfs, device_dax never probing it; a third kernel boots
+# with a malformed claim, which is refused with a message, and device_dax
+# takes dax0.0 as if nothing was claimed.
+# pkt-stages: 3
 # pkt-nvdimm: 5G
 # pkt-timeout: 900
 
@@ -83,16 +87,30 @@ stage_1() {
 	done
 	pkt_eq "pkernfs's memmap pages as many as device_dax's" "$(($(memmap) - p0))" "$n"
 	pkt_must "mount" mount -t pkernfs dax0.0 $M || return
+	PKT_EXTRA_APPEND="dax.pkernfs=$(cat $D/resource)"
 	pkt_kexec
 }
 
 stage_2() {
 	mkdir -p $M
-	pkt_check "dax0.0 came back with device_dax" test -e /sys/bus/dax/drivers/device_dax/dax0.0
-	shape "after kexec, device_dax"
-	pkt_must "bind to pkernfs" pkt_bind dax0.0 || return
+	pkt_check "claimed on the command line: dax0.0 came back with pkernfs" \
+		test -e /sys/bus/dax/drivers/dax_pkernfs/dax0.0
 	shape "after kexec, pkernfs"
 	pkt_must "mount" mount -t pkernfs dax0.0 $M || return
 	faults verify
+	pkt_check "umount" umount $M
+	PKT_DROP_APPEND="dax.pkernfs=$(cat $D/resource)"
+	PKT_EXTRA_APPEND="dax.pkernfs=zz,$(cat $D/resource)"
+	pkt_kexec
+}
+
+stage_3() {
+	mkdir -p $M
+	pkt_check "a malformed claim is refused with a message" \
+		sh -c "dmesg | grep -q 'dax: pkernfs=: want up to 8 physical addresses'"
+	pkt_check "and dax0.0 goes to device_dax" test -e /sys/bus/dax/drivers/device_dax/dax0.0
+	pkt_must "bind to pkernfs" pkt_bind dax0.0 || return
+	pkt_must "mount" mount -t pkernfs dax0.0 $M || return
+	pkt_check "the data is there" pkt-mem verify $F 0 64M 3
 	pkt_check "umount" umount $M
 }
