@@ -250,6 +250,61 @@ static int cmdline_has_word(const char *cmdline, const char *word)
 	return 0;
 }
 
+#define CLAIM "dax.pkernfs="
+
+/*
+ * Parse the dax.pkernfs= list at @p as the kernel does (bus.c in patch
+ * 0002): up to 8 hex addresses, comma-separated, all of it valid or nothing
+ * claimed. Returns -1 if malformed, else whether @start is in it.
+ */
+static int claim_list_has(const char *p, unsigned long long start)
+{
+	unsigned long long a;
+	int n = 0, found = 0;
+	char *end;
+
+	while (*p && *p != ' ') {
+		errno = 0;
+		a = strtoull(p, &end, 16);
+		if (end == p || errno || ++n > 8 || (*end && *end != ',' && *end != ' '))
+			return -1;
+		found |= a == start;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return found;
+}
+
+/*
+ * Will the next kernel bind @dev to pkernfs as it appears (the last valid
+ * dax.pkernfs= word wins)? Advice, unless the list is malformed: without
+ * it the device is still found, after device_dax's probe and unbind.
+ */
+static void check_claim(struct kcheck *k, const char *dev, unsigned long long start,
+			const char *cmdline)
+{
+	const char *p;
+	int claimed = 0, r;
+
+	for (p = strstr(cmdline, CLAIM); p; p = strstr(p + 1, CLAIM)) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		r = claim_list_has(p + strlen(CLAIM), start);
+		if (r < 0) {
+			verdict(k, 0, "claim", "the next command line's %s list is malformed "
+				"(up to 8 addresses, comma-separated): that kernel refuses it",
+				CLAIM);
+			return;
+		}
+		claimed = r;
+	}
+	if (claimed)
+		verdict(k, 1, "claim", "%s: the next kernel binds it to pkernfs at boot (%s0x%llx)",
+			dev, CLAIM, start);
+	else
+		verdict(k, 1, "claim", "%s: add %s0x%llx to the next command line to bind it at "
+			"boot, without device_dax's probe and unbind", dev, CLAIM, start);
+}
+
 /*
  * IOMMU state in the kernel-only area (drivers/iommu/intel/pkernfs/
  * keeps its pool there while persistent domains exist): the next kernel
@@ -467,6 +522,7 @@ int cmd_kexec_check(int argc, char **argv)
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &t, &note, have_note);
 			iommu_state |= check_iommu(&k, name, sb, t.map, cmdline);
+			check_claim(&k, name, daxctl_dev_get_resource(dd), cmdline);
 			close_target(&t);
 		}
 	}

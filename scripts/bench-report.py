@@ -13,6 +13,7 @@ gnuplot is there, OUTDIR/{faults,mount,kexec,ratios}.{svg,png}.
 """
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -231,6 +232,7 @@ def plots(figs, out):
                 "set style fill solid 0.8 border -1; set boxwidth 0.5; set key outside right;"
                 "set ylabel 's'; set grid ytics; set title 'kexec downtime, until one byte is verified';"
                 "\nplot " + cols, data)
+    scale_plot(figs, out)
     rows = [(label, val) for label, val, _ in target_rows(figs) if val is not None]
     if rows:
         data = "".join(f'"{i + 1}" {v:.4f}\n' for i, (_, v) in enumerate(rows))
@@ -238,6 +240,35 @@ def plots(figs, out):
                 "set boxwidth 0.6; set key off; set logscale y; set grid ytics;"
                 "set xlabel 'target (numbered as in the report)'; set ylabel 'measured';"
                 "set title 'Targets: measured ratio or quotient';\nplot '@DAT@' using 2:xtic(1)", data)
+
+
+SCALE_STEPS = [
+    ("bind", "pkernfs bind"),
+    ("kexec-bind-claimed", "bind at boot, dax.pkernfs="),
+    ("unbind", "device_dax unbind"),
+    ("kexec-mount", "mount after kexec"),
+    ("kexec-ready-claimed", "kernel start to first byte, claimed"),
+    ("kexec-ready-unclaimed", "the same, unclaimed"),
+]
+
+
+def scale_plot(figs, out):
+    """scale.svg: bench-scale*'s times against the region size."""
+    by_step = {}
+    for (group, _system), (med, _lo, _hi, unit) in figs.items():
+        m = re.fullmatch(r"scale-(.+)-(\d+)G", group)
+        if m and unit in ("s", "ms"):
+            by_step.setdefault(m.group(1), {})[int(m.group(2))] = med / 1000 if unit == "ms" else med
+    sizes = sorted({n for step in by_step.values() for n in step})
+    if len(sizes) < 2:
+        return
+    data = "gib " + " ".join(k for k, _ in SCALE_STEPS) + "\n"
+    for n in sizes:
+        data += f"{n} " + " ".join(str(by_step.get(k, {}).get(n, "NaN")) for k, _ in SCALE_STEPS) + "\n"
+    cols = " , ".join(f"'@DAT@' using 1:{i + 2} title '{t}'" for i, (_, t) in enumerate(SCALE_STEPS))
+    gnuplot(out, "scale", "set termoption noenhanced; set logscale xy; set grid; set key outside right;"
+            "set style data linespoints; set xlabel 'region, GiB (1 GiB aligned, 1,000 files)';"
+            "set ylabel 's'; set title 'Cost against region size';\nplot " + cols, data)
 
 
 def main():

@@ -4,10 +4,10 @@
  * tests of patch 0006 (shared tail PTE tables of compound devmap pages).
  *
  * Write "PHYS SIZE" to /sys/kernel/debug/pkt_vmemmap and read back
- * "pmds P tables T refs R huge H": the PMD-sized pieces of the range's
- * memmap that PTE tables map, the distinct tables among them, the sum of
- * those tables' refcounts (P when each table counts the PMDs that share
- * it), and the pieces mapped by a 2 MiB leaf instead.
+ * "pmds P tables T users U huge H": the PMD-sized pieces of the range's
+ * memmap that PTE tables map, the distinct tables among them, the PMDs
+ * those tables say use them (page->private counts the sharers beyond the
+ * first: U must be P), and the pieces mapped by a 2 MiB leaf instead.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -28,7 +28,7 @@ static void pkt_vmemmap_count(u64 phys, u64 size)
 {
 	unsigned long start = (unsigned long)pfn_to_page(PHYS_PFN(phys));
 	unsigned long end = (unsigned long)pfn_to_page(PHYS_PFN(phys + size));
-	unsigned long addr, t, prev = 0, pmds = 0, tables = 0, refs = 0;
+	unsigned long addr, t, prev = 0, pmds = 0, tables = 0, users = 0;
 	unsigned long huge = 0;
 	unsigned int level;
 	pte_t *pte;
@@ -47,10 +47,10 @@ static void pkt_vmemmap_count(u64 phys, u64 size)
 			continue;
 		prev = t;
 		tables++;
-		refs += page_ref_count(virt_to_page((void *)t));
+		users += page_private(virt_to_page((void *)t)) + 1;
 	}
 	snprintf(pkt_vmemmap_result, sizeof(pkt_vmemmap_result),
-		 "pmds %lu tables %lu refs %lu huge %lu\n", pmds, tables, refs,
+		 "pmds %lu tables %lu users %lu huge %lu\n", pmds, tables, users,
 		 huge);
 }
 

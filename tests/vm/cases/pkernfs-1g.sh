@@ -36,13 +36,13 @@ shape() {
 	local g
 	g=$(gib)
 	pkt_eq "$1: memmap of $g GiB in $((2 * g)) PTE tables for $((8 * g)) PMDs" \
-		"$(tables)" "pmds $((8 * g)) tables $((2 * g)) refs $((8 * g)) huge 0"
+		"$(tables)" "pmds $((8 * g)) tables $((2 * g)) users $((8 * g)) huge 0"
 }
 
 # gone WHO: unbound, nothing maps that memmap any more.
 gone() {
 	pkt_eq "$1: unbound, no table maps the memmap" "$(tables)" \
-		"pmds 0 tables 0 refs 0 huge 0"
+		"pmds 0 tables 0 users 0 huge 0"
 }
 
 # faults MODE: fill or verify the file's two GiBs through mmap, one PUD
@@ -107,7 +107,7 @@ stage_2() {
 stage_3() {
 	mkdir -p $M
 	pkt_check "a malformed claim is refused with a message" \
-		sh -c "dmesg | grep -q 'dax: pkernfs=: want up to 8 physical addresses'"
+		sh -c "dmesg | grep -q 'dax: pkernfs=: want up to 8 physical addresses in hex'"
 	pkt_check "and dax0.0 goes to device_dax" test -e /sys/bus/dax/drivers/device_dax/dax0.0
 	pkt_must "bind to pkernfs" pkt_bind dax0.0 || return
 	pkt_must "mount" mount -t pkernfs dax0.0 $M || return

@@ -4,6 +4,9 @@
 # reason when it does not, when the kernel carries no format note, and
 # while an unlinked file is still open. The kexec is then done with the
 # very command it printed, and the new kernel finds the data and agrees.
+# kexec-check advises dax.pkernfs= for the device, and fails on a
+# malformed list; with it on the next command line the device comes back
+# bound to pkernfs.
 # Test kernel only: what it adds is the tool's kexec preparation; the kernel
 # side runs on the debug kernel in memmap-kexec and iommu-dma-kexec.
 # pkt-stages: 2
@@ -15,7 +18,7 @@
 M=/mnt/pk
 
 stage_1() {
-	local out dev sum cmd
+	local out dev sum cmd res
 	mkdir -p $M
 	out=$(pkernfsctl create --mkfs --enable 2> /tmp/create.err) ||
 		{ pkt_fail "pkernfsctl create on the memmap region: $(cat /tmp/create.err)"; return; }
@@ -30,6 +33,14 @@ stage_1() {
 	pkt_eq "kexec-check passes with memmap= on the next command line" "$?" 0
 	pkt_check "  ... naming the memmap range" grep -q "describe.*memmap=256M!0x40000000, and the next" /tmp/kc.out
 	pkt_check "  ... and the format note read out of the bzImage" grep -q "kernel.*bzImage, gzip.*format 1" /tmp/kc.out
+	res=$(cat /sys/bus/dax/devices/$dev/resource)
+	pkt_check "  ... advising dax.pkernfs= with the device's start ($res)" \
+		grep -q "ok   claim .*add dax.pkernfs=$res to the next command line" /tmp/kc.out
+
+	pkernfsctl kexec-check --kernel /boot/bzImage \
+		--append "$(cat /proc/cmdline) dax.pkernfs=$res,zz" > /tmp/kc.out 2>&1
+	pkt_eq "kexec-check fails on a malformed dax.pkernfs= list" "$?" 1
+	pkt_check "  ... saying the next kernel refuses it" grep -q "FAIL claim .*malformed" /tmp/kc.out
 
 	pkernfsctl kexec-check --kernel /boot/bzImage \
 		--append "$(sed 's/memmap=[^ ]*//' /proc/cmdline)" > /tmp/kc.out 2>&1
@@ -52,10 +63,13 @@ stage_1() {
 		pkernfsctl kexec-check --kernel /boot/bzImage
 	pkt_check "umount" umount $M
 
+	PKT_EXTRA_APPEND="dax.pkernfs=$res"
 	pkt_kexec_prepare
 	out=$(pkernfsctl kexec-check -j --kernel /boot/bzImage --initrd $PKT_NEXT_INITRD \
 		--append "$PKT_NEXT_CMDLINE")
 	pkt_eq "kexec-check -j: ready, one pkernfs" "$(echo "$out" | jq -c '[.ready, .pkernfs_devices]')" '[true,1]'
+	pkt_eq "  ... which the next kernel claims at boot" \
+		"$(echo "$out" | jq -r '.checks[] | select(.check == "claim") | .detail' | grep -c 'binds it to pkernfs at boot')" 1
 	cmd=$(echo "$out" | jq -r .command)
 	case "$cmd" in
 	"kexec -l "*" && kexec -e") ;;
@@ -70,7 +84,9 @@ stage_2() {
 	dev=$(pkernfsctl list -j | jq -r '[.[] | select(.pkernfs.version == "1.2")][0].chardev')
 	pkt_eq "after kexec, list finds the pkernfs on the memmap region" \
 		"$(pkernfsctl list -j | jq -r ".[] | select(.chardev == \"$dev\") | .provider")" e820
-	pkt_check "enable $dev" pkernfsctl enable $dev || return
+	pkt_check "claimed by dax.pkernfs=: $dev bound to pkernfs at boot" \
+		test -e /sys/bus/dax/drivers/dax_pkernfs/$dev
+	pkt_check "enable $dev (nothing left to do)" pkernfsctl enable $dev || return
 	mkdir -p $M
 	pkt_check "mount" mount -t pkernfs $dev $M || return
 	pkt_check "64M of guest memory intact" pkt-mem verify $M/vm.ram 0 64M 0x5eed
