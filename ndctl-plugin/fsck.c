@@ -277,6 +277,18 @@ static void check_space(struct pkernfs_fsck *f, const uint8_t *b,
 		}
 		f->used_aus += len;
 	}
+	/* An AU with a memory error stays in use, owned by the list. */
+	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
+		uint64_t off = le64_to_cpu(sb->s_bad[i].b_page) * PKERNFS_BLOCK_SIZE;
+
+		au = off >> shift;
+		if (au < first_data || au >= nr_aus)
+			continue;
+		if (!fsck_bit(used, au))
+			finding(f, PKERNFS_FSCK_ERROR, "AU %llu holds a bad page but is marked free",
+				(unsigned long long)au);
+		fsck_set_bit(seen, au);
+	}
 	for (au = first_data; au < nr_aus; au++)
 		if (fsck_bit(used, au) && !fsck_bit(seen, au))
 			leaked++;
@@ -289,6 +301,57 @@ static void check_space(struct pkernfs_fsck *f, const uint8_t *b,
 out:
 	free(seen);
 	free(used);
+}
+
+/* Each recorded memory error, and what it hit now. */
+static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pkernfs_super *sb)
+{
+	static const char *const region[PKERNFS_NR_REGIONS + 1] = {
+		"journal", "inode table", "directory table", "extent table", "allocation bitmap",
+		"kernel area directory", "kernel-only area", "data area", "superblock",
+	};
+	const struct pkernfs_extent *et = (const void *)(b + fsck_roff(sb, PKERNFS_R_EXTENTS));
+	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, k;
+
+	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
+		uint64_t page = le64_to_cpu(sb->s_bad[i].b_page), au, owner = 0, foff = 0;
+		uint32_t count = le32_to_cpu(sb->s_bad[i].b_count);
+		int r = pkernfs_bad_region(sb, page);
+
+		f->bad_pages += count;
+		if (r != PKERNFS_R_DATA && r != PKERNFS_R_KERNEL) {
+			finding(f, PKERNFS_FSCK_ERROR,
+				"memory error at page %llu (%u pages) in the %s: the filesystem cannot be mounted",
+				(unsigned long long)page, count, r < 0 ? "nothing" : region[r]);
+			continue;
+		}
+		if (r == PKERNFS_R_KERNEL) {
+			finding(f, PKERNFS_FSCK_NOTE, "memory error at page %llu (%u pages) in the kernel-only area",
+				(unsigned long long)page, count);
+			continue;
+		}
+		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
+		for (k = 0; k < fsck_rcount(sb, PKERNFS_R_EXTENTS); k++) {
+			uint64_t start = le64_to_cpu(et[k].e_start);
+
+			if (!et[k].e_ino || au < start || au - start >= le32_to_cpu(et[k].e_len))
+				continue;
+			owner = le64_to_cpu(et[k].e_ino);
+			foff = ((le32_to_cpu(et[k].e_lblk) + au - start) << shift) +
+			       ((page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1));
+			break;
+		}
+		if (owner)
+			finding(f, PKERNFS_FSCK_NOTE,
+				"memory error at page %llu (%u pages): inode %llu, bytes %llu-%llu read as EIO",
+				(unsigned long long)page, count, (unsigned long long)owner,
+				(unsigned long long)foff,
+				(unsigned long long)(foff + (uint64_t)count * PKERNFS_BLOCK_SIZE - 1));
+		else
+			finding(f, PKERNFS_FSCK_NOTE,
+				"memory error at page %llu (%u pages): in no file; AU %llu is never allocated",
+				(unsigned long long)page, count, (unsigned long long)au);
+	}
 }
 
 static void check_kdir(struct pkernfs_fsck *f, const uint8_t *b,
@@ -404,6 +467,7 @@ int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size)
 	check_names(f, b, sb, names, subdirs);
 	check_links(f, b, sb, names, subdirs);
 	check_space(f, b, sb);
+	check_bad(f, b, sb);
 	check_kdir(f, b, sb);
 	check_hwm(f, b, sb);
 	free(names);

@@ -37,6 +37,7 @@ struct pkernfs_fsck {
 	uint64_t used_aus;
 	uint64_t kernel_pages;
 	uint64_t orphans;
+	uint64_t bad_pages;
 	unsigned int repairs;
 	int super_ok;
 	int journal_pending;

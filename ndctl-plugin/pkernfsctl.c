@@ -588,6 +588,7 @@ static int cmd_info(int argc, char **argv)
 	json_object_object_add(j, "aus_used", json_object_new_int64(f.used_aus));
 	json_object_object_add(j, "kernel_pages_used", json_object_new_int64(f.kernel_pages));
 	json_object_object_add(j, "orphans", json_object_new_int64(f.orphans));
+	json_object_object_add(j, "bad_pages", json_object_new_int64(f.bad_pages));
 	json_object_object_add(j, "regions", regions_json(sb, t.map));
 	json_object_object_add(j, "kernel_roots", kroots_json(sb, t.map));
 	print_json(j, o.json);

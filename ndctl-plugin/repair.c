@@ -416,8 +416,9 @@ out:
 }
 
 /*
- * The bitmap is derived state: metadata AUs plus every extent. Left alone
- * when two extents share an AU, since then no bitmap is right.
+ * The bitmap is derived state: metadata AUs, every extent, and the AUs
+ * holding a bad page (never to be allocated). Left alone when two extents
+ * share an AU, since then no bitmap is right.
  */
 static void repair_bitmap(struct rimg *r)
 {
@@ -430,6 +431,12 @@ static void repair_bitmap(struct rimg *r)
 		return;
 	for (au = 0; au < first; au++)
 		fsck_set_bit(want, au);
+	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad); i++) {
+		au = (le64_to_cpu(r->sb->s_bad[i].b_page) * PKERNFS_BLOCK_SIZE) >>
+		     le32_to_cpu(r->sb->s_au_shift);
+		if (au < nr_aus)
+			fsck_set_bit(want, au);
+	}
 	for (i = 0; i < r->ne; i++) {
 		uint64_t start = le64_to_cpu(r->et[i].e_start);
 

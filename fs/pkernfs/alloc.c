@@ -257,15 +257,14 @@ int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used)
 		bit = au % PKERNFS_BITS_PER_BMAP;
 		if (used) {
 			img[blk]->b_bits[bit / 8] |= 1u << (bit % 8);
-			__set_bit(au, sbi->au_used);
-		} else {
+			if (!__test_and_set_bit(au, sbi->au_used))
+				sbi->free_aus--;
+		} else if (!pkernfs_au_bad(sbi, au)) {
+			/* An AU with a memory error stays in use for good. */
 			img[blk]->b_bits[bit / 8] &= ~(1u << (bit % 8));
-			__clear_bit(au, sbi->au_used);
+			if (__test_and_clear_bit(au, sbi->au_used))
+				sbi->free_aus++;
 		}
 	}
-	if (used)
-		sbi->free_aus -= len;
-	else
-		sbi->free_aus += len;
 	return 0;
 }

@@ -231,6 +231,7 @@ static int pkernfs_alloc_run(struct inode *inode, u32 lblk, u32 want)
 	mutex_lock(&sbi->lock);
 	bitmap_clear(sbi->au_used, start, got);
 	sbi->free_aus += got;
+	pkernfs_bad_keep(sbi, start, got);
 
 	idx = lblk;
 	if (mt_find(&pi->extents, &idx, (unsigned long)lblk + got - 1))
@@ -364,7 +365,7 @@ static ssize_t pkernfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct pkernfs_ext ext;
 	ssize_t done = 0;
 	size_t n, copied;
-	int idx;
+	int idx, err = 0;
 
 	if (!iov_iter_count(to))
 		return 0;
@@ -387,15 +388,22 @@ static ssize_t pkernfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	while (iov_iter_count(to) && pos < size) {
 		n = min3((u64)iov_iter_count(to), (u64)(size - pos),
 			 au_size - (pos & (au_size - 1)));
-		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext))
-			copied = copy_to_iter(pkernfs_ext_addr(sbi, &ext, pos), n, to);
-		else
+		if (pkernfs_lookup_ext(inode, pos >> sbi->au_shift, &ext)) {
+			void *src = pkernfs_ext_addr(sbi, &ext, pos);
+
+			err = pkernfs_bad_clip(sbi, src, &n);
+			/* Real media may hold poison not listed yet: a short copy. */
+			copied = n ? _copy_mc_to_iter(src, n, to) : 0;
+			if (copied < n && !err)
+				err = -EIO;
+		} else {
 			copied = iov_iter_zero(n, to);
+		}
 		pos += copied;
 		done += copied;
-		if (copied < n) {
+		if (err || copied < n) {
 			if (!done)
-				done = -EFAULT;
+				done = err ?: -EFAULT;
 			break;
 		}
 	}
@@ -437,14 +445,17 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (err)
 			break;
 		n = min_t(u64, iov_iter_count(from), au_size - (pos & (au_size - 1)));
+		err = pkernfs_bad_clip(sbi, pkernfs_ext_addr(sbi, &ext, pos), &n);
 		/*
 		 * Non-temporal stores, as fs-dax writes pmem: the data does
 		 * not pass through (and evict) the cache, and it is durable
 		 * without a write-back at fsync.
 		 */
-		copied = _copy_from_iter_flushcache(pkernfs_ext_addr(sbi, &ext, pos), n, from);
+		copied = n ? _copy_from_iter_flushcache(pkernfs_ext_addr(sbi, &ext, pos), n, from) : 0;
 		pos += copied;
 		done += copied;
+		if (err)
+			break;
 		if (copied < n) {
 			err = -EFAULT;
 			break;
@@ -1077,6 +1088,11 @@ static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 		phys = pkernfs_au_phys(sbi, ext.start) +
 		       (pos - ((u64)ext.lblk << sbi->au_shift));
 	}
+	/* A bad page is never mapped; a huge mapping over one maps the rest by page. */
+	if (pkernfs_bad_range(sbi, phys - sbi->region->phys, order ? size : PAGE_SIZE, NULL)) {
+		ret = order ? VM_FAULT_FALLBACK : VM_FAULT_HWPOISON;
+		goto out;
+	}
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
 	if (order == PUD_ORDER)
 		ret = vmf_insert_pfn_pud(vmf, pfn, write);
@@ -1272,6 +1288,7 @@ int pkernfs_load_extents(struct super_block *sb)
 		mutex_unlock(&sbi->lock);
 		iput(inode);
 	}
+	pkernfs_bad_mark(sbi, seen);
 	if (!err && !bitmap_equal(seen, sbi->au_used, sbi->nr_aus)) {
 		pr_err("%s: allocation bitmap marks AUs that no extent uses\n", sbi->source);
 		err = -EFSCORRUPTED;

@@ -373,6 +373,30 @@ void pkernfs_super_set_crc(struct pkernfs_super *sb)
 					    offsetof(struct pkernfs_super, s_crc)));
 }
 
+/* The list of bad pages: sorted, apart, inside the device, and flagged. */
+static int bad_check(const struct pkernfs_super *sb, __u64 pages, const char **why)
+{
+	__u32 n = le32_to_cpu(sb->s_nr_bad), i;
+	__u64 next = 0;
+
+	if (n > PKERNFS_BAD_MAX)
+		return fail(why, "bad page list longer than its table", -EFSCORRUPTED);
+	if (!n != !(le32_to_cpu(sb->s_feature_incompat) & PKERNFS_FEATURE_INCOMPAT_BADPAGES))
+		return fail(why, "bad page list and its feature flag disagree", -EFSCORRUPTED);
+	for (i = 0; i < n; i++) {
+		const struct pkernfs_bad_range *b = &sb->s_bad[i];
+		__u64 first = le64_to_cpu(b->b_page), count = le32_to_cpu(b->b_count);
+		__u16 kind = le16_to_cpu(b->b_kind);
+
+		if (!count || first < next || first > pages || count > pages - first ||
+		    kind < PKERNFS_BAD_FREE || kind > PKERNFS_BAD_KERNEL || b->b_reserved)
+			return fail(why, "bad page entry out of order, outside the device or of no kind",
+				    -EFSCORRUPTED);
+		next = first + count;
+	}
+	return 0;
+}
+
 /**
  * pkernfs_super_check() - validate a superblock against the device it is on
  * @sb: the superblock as read
@@ -469,7 +493,61 @@ int pkernfs_super_check(const struct pkernfs_super *sb, u64 dev_size,
 	    rgn_off(sb, PKERNFS_R_DATA) + rgn_len(sb, PKERNFS_R_DATA) != size)
 		return fail(why, "kernel or data area not AU aligned or not at the end",
 			    -EFSCORRUPTED);
-	return 0;
+	return bad_check(sb, size / PKERNFS_BLOCK_SIZE, why);
+}
+
+/**
+ * pkernfs_bad_region() - what a page of the device belongs to
+ * @sb: a superblock that passed pkernfs_super_check()
+ * @page: 4 KiB page index from the start of the device
+ *
+ * Return: the enum pkernfs_region_id of the region holding @page,
+ * PKERNFS_NR_REGIONS for the superblock, or -1 past the end.
+ */
+int pkernfs_bad_region(const struct pkernfs_super *sb, __u64 page)
+{
+	__u64 off = page * PKERNFS_BLOCK_SIZE;
+	int r;
+
+	if (off < PKERNFS_BLOCK_SIZE)
+		return PKERNFS_NR_REGIONS;
+	for (r = 0; r < PKERNFS_NR_REGIONS; r++)
+		if (off >= rgn_off(sb, r) && off - rgn_off(sb, r) < rgn_len(sb, r))
+			return r;
+	return -1;
+}
+
+/**
+ * pkernfs_bad_add() - record a page with a memory error in a superblock image
+ * @sb: the image, its crc set by the caller afterwards
+ * @page: 4 KiB page index from the start of the device
+ * @kind: enum pkernfs_bad_kind
+ *
+ * Return: 1 if added, 0 if already listed, -ENOSPC if the list is full.
+ */
+int pkernfs_bad_add(struct pkernfs_super *sb, __u64 page, __u16 kind)
+{
+	__u32 n = le32_to_cpu(sb->s_nr_bad), i;
+
+	for (i = 0; i < n; i++) {
+		__u64 first = le64_to_cpu(sb->s_bad[i].b_page);
+
+		if (page >= first && page - first < le32_to_cpu(sb->s_bad[i].b_count))
+			return 0;
+		if (page < first)
+			break;
+	}
+	if (n >= PKERNFS_BAD_MAX)
+		return -ENOSPC;
+	memmove(&sb->s_bad[i + 1], &sb->s_bad[i], (n - i) * sizeof(sb->s_bad[0]));
+	sb->s_bad[i] = (struct pkernfs_bad_range){
+		.b_page = cpu_to_le64(page),
+		.b_count = cpu_to_le32(1),
+		.b_kind = cpu_to_le16(kind),
+	};
+	sb->s_nr_bad = cpu_to_le32(n + 1);
+	sb->s_feature_incompat |= cpu_to_le32(PKERNFS_FEATURE_INCOMPAT_BADPAGES);
+	return 1;
 }
 
 void pkernfs_inode_set_crc(struct pkernfs_inode *di)
@@ -793,8 +871,11 @@ int pkernfs_journal_state(const struct pkernfs_journal_head *jh, u64 region_len,
 int pkernfs_super_same_geometry(const struct pkernfs_super *a,
 				const struct pkernfs_super *b)
 {
+	__le32 keep = ~cpu_to_le32(PKERNFS_FEATURE_INCOMPAT_BADPAGES);
+
+	/* A recorded memory error sets INCOMPAT_BADPAGES: that moves nothing. */
 	return a->s_magic == b->s_magic && a->s_major == b->s_major &&
-	       a->s_feature_incompat == b->s_feature_incompat &&
+	       (a->s_feature_incompat & keep) == (b->s_feature_incompat & keep) &&
 	       a->s_au_shift == b->s_au_shift && a->s_size == b->s_size &&
 	       a->s_nr_aus == b->s_nr_aus && a->s_root_ino == b->s_root_ino &&
 	       !memcmp(a->s_uuid, b->s_uuid, sizeof(a->s_uuid)) &&

@@ -85,7 +85,14 @@ enum pkernfs_hwm_id {
 
 #define PKERNFS_HWM_STEP	1024u
 
-#define PKERNFS_FEATURE_INCOMPAT_SUPP	0x0u
+#define PKERNFS_FEATURE_INCOMPAT_SUPP	PKERNFS_FEATURE_INCOMPAT_BADPAGES
+
+/*
+ * s_bad lists pages with memory errors. Set only while the list is not
+ * empty: a kernel that does not know it would map a poisoned page, and a
+ * read of it is a machine check, so it must not mount at all.
+ */
+#define PKERNFS_FEATURE_INCOMPAT_BADPAGES 0x1u
 
 #define PKERNFS_BLOCK_SHIFT	12
 #define PKERNFS_BLOCK_SIZE	4096u	/* 1 << PKERNFS_BLOCK_SHIFT */
@@ -128,6 +135,34 @@ enum pkernfs_region_id {
 	PKERNFS_NR_REGIONS
 };
 
+/* What a bad page was part of when its error was found; b_kind. */
+enum pkernfs_bad_kind {
+	PKERNFS_BAD_FREE = 1,	/* free data AU: kept allocated from then on */
+	PKERNFS_BAD_DATA,	/* a file's data */
+	PKERNFS_BAD_META,	/* superblock, journal or a table */
+	PKERNFS_BAD_KERNEL,	/* the kernel-only area */
+};
+
+#define PKERNFS_BAD_MAX		64
+
+/**
+ * struct pkernfs_bad_range - pages with a memory error
+ * @b_page: first page, counted in 4 KiB from the start of the device
+ * @b_count: pages, at least 1
+ * @b_kind: enum pkernfs_bad_kind
+ * @b_reserved: zero
+ *
+ * An AU holding a bad page is never freed or allocated again. Reads of a
+ * bad page fail with EIO and faults on it raise SIGBUS, after any number
+ * of kexecs, until the list is cleared.
+ */
+struct pkernfs_bad_range {
+	__le64 b_page;
+	__le32 b_count;
+	__le16 b_kind;
+	__le16 b_reserved;
+};
+
 /**
  * struct pkernfs_super - the superblock, one 4 KiB block at offset 0
  * @s_magic: PKERNFS_MAGIC
@@ -152,6 +187,10 @@ enum pkernfs_region_id {
  * @s_hwm: with RO_COMPAT_HWM, per table (enum pkernfs_hwm_id): every slot
  *	at or past this index is free; at most the table's count
  * @s_reserved1: zero
+ * @s_nr_bad: entries of @s_bad in use, at most PKERNFS_BAD_MAX; with
+ *	INCOMPAT_BADPAGES set exactly when not zero
+ * @s_reserved2: zero
+ * @s_bad: the pages with memory errors, sorted by b_page, not overlapping
  * @s_pad: zero, up to 4 KiB
  */
 struct pkernfs_super {
@@ -176,7 +215,10 @@ struct pkernfs_super {
 	struct pkernfs_region_desc s_regions[PKERNFS_NR_REGIONS];
 	__le32 s_hwm[PKERNFS_NR_HWM];
 	__le32 s_reserved1;
-	__u8 s_pad[3752];
+	__le32 s_nr_bad;
+	__le32 s_reserved2;
+	struct pkernfs_bad_range s_bad[PKERNFS_BAD_MAX];
+	__u8 s_pad[2720];
 };
 
 /* i_flags */
@@ -386,7 +428,9 @@ static_assert(offsetof(struct pkernfs_super, s_uuid) == 40);
 static_assert(offsetof(struct pkernfs_super, s_size) == 88);
 static_assert(offsetof(struct pkernfs_super, s_regions) == 136);
 static_assert(offsetof(struct pkernfs_super, s_hwm) == 136 + 24 * PKERNFS_NR_REGIONS);
-static_assert(offsetof(struct pkernfs_super, s_pad) == 136 + 24 * PKERNFS_NR_REGIONS + 16);
+static_assert(offsetof(struct pkernfs_super, s_nr_bad) == 136 + 24 * PKERNFS_NR_REGIONS + 16);
+static_assert(offsetof(struct pkernfs_super, s_bad) == 136 + 24 * PKERNFS_NR_REGIONS + 24);
+static_assert(sizeof(struct pkernfs_bad_range) == 16);
 static_assert(sizeof(struct pkernfs_inode) == 256);
 static_assert(offsetof(struct pkernfs_inode, i_mode) == 16);
 static_assert(offsetof(struct pkernfs_inode, i_size) == 32);
@@ -456,6 +500,8 @@ int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
 			enum pkernfs_hwm_id h, __u32 i);
 int pkernfs_super_check(const struct pkernfs_super *sb, __u64 dev_size,
 			const char **why);
+int pkernfs_bad_region(const struct pkernfs_super *sb, __u64 page);
+int pkernfs_bad_add(struct pkernfs_super *sb, __u64 page, __u16 kind);
 void pkernfs_super_set_crc(struct pkernfs_super *sb);
 
 int pkernfs_inode_check(const struct pkernfs_inode *di, __u64 ino,

@@ -74,6 +74,9 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	u8 *p;
 
 	lockdep_assert_held(&sbi->lock);
+	/* Metadata with a memory error: change nothing more (poison.c). */
+	if (sbi->meta_bad)
+		return ERR_PTR(-EROFS);
 	if (pkernfs_table_rec(sbi, table, index, &home, &len))
 		return ERR_PTR(-EINVAL);
 	for (i = 0; i < txn->nrec; i++)

@@ -102,6 +102,15 @@ struct pkernfs_sb_info {
 
 	bool mounted;		/* fill_super finished */
 	bool dead;		/* the device was unbound */
+	bool meta_bad;		/* a memory error hit metadata: no more changes */
+	struct pkernfs_bad __rcu *bad;	/* pages with memory errors; poison.c */
+};
+
+/* The bad pages of the device, sorted; replaced whole, under RCU. */
+struct pkernfs_bad {
+	struct rcu_head rcu;
+	u32 nr;
+	u64 page[];
 };
 
 /*
@@ -215,6 +224,17 @@ void pkernfs_hwm_lower(struct pkernfs_sb_info *sbi, struct pkernfs_super *img);
 int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 		      u64 *start, u64 *got);
 int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);
+
+/* poison.c */
+bool pkernfs_bad_range(struct pkernfs_sb_info *sbi, u64 off, u64 len, u64 *first);
+bool pkernfs_au_bad(struct pkernfs_sb_info *sbi, u64 au);
+void pkernfs_bad_keep(struct pkernfs_sb_info *sbi, u64 start, u64 len);
+int pkernfs_bad_clip(struct pkernfs_sb_info *sbi, const void *addr, size_t *n);
+void pkernfs_bad_mark(struct pkernfs_sb_info *sbi, unsigned long *map);
+int pkernfs_bad_load(struct pkernfs_sb_info *sbi);
+void pkernfs_bad_free(struct pkernfs_sb_info *sbi);
+int pkernfs_memory_failure(void *holder, u64 offset, int mf_flags);
+void pkernfs_bad_pending(struct super_block *sb);
 
 /* super.c */
 extern const struct super_operations pkernfs_super_operations;

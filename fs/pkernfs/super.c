@@ -177,6 +177,7 @@ static const struct pkernfs_holder_ops pkernfs_holder_ops = {
 	.get = pkernfs_holder_get,
 	.put = pkernfs_holder_put,
 	.shutdown = pkernfs_shutdown,
+	.memory_failure = pkernfs_memory_failure,
 };
 
 /*
@@ -475,6 +476,11 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = pkernfs_read_super(fc, sbi);
 	if (err)
 		goto out;
+	err = pkernfs_bad_load(sbi);
+	if (err) {
+		errorfc(fc, "%s: memory error in metadata", sbi->source);
+		goto out;
+	}
 	err = pkernfs_load_bitmap(sbi);
 	if (err)
 		goto out;
@@ -506,6 +512,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sb_rdonly(sb))
 		pkernfs_set_state(sbi, 0);
 	sbi->mounted = true;
+	pkernfs_bad_pending(sb);
 	pr_info("%s: mounted%s, %llu of %llu AUs free, %u inodes\n", sbi->source,
 		sb_rdonly(sb) ? " read-only" : "", sbi->free_aus, sbi->nr_aus,
 		sbi->nr_inodes - sbi->free_inodes);
@@ -553,6 +560,9 @@ static int pkernfs_reconfigure(struct fs_context *fc)
 		       PKERNFS_FEATURE_RO_COMPAT_SUPP);
 		return invalfc(fc, "%s: unknown read-only-compatible features", sbi->source);
 	}
+	if (to_rw && READ_ONCE(sbi->meta_bad))
+		return invalfc(fc, "%s: a memory error hit metadata: read-only until fsck",
+			       sbi->source);
 	if (pkernfs_enter(sbi, &idx))
 		return invalfc(fc, "%s: the dax device was unbound", sbi->source);
 	/* Orphans a read-only mount kept are freed by the next mount. */
@@ -601,6 +611,7 @@ static void pkernfs_kill_sb(struct super_block *sb)
 	bitmap_free(sbi->ino_used);
 	bitmap_free(sbi->dirent_used);
 	bitmap_free(sbi->extent_used);
+	pkernfs_bad_free(sbi);
 	kfree(sbi->dsb);
 	kfree(sbi->source);
 	kfree(sbi);

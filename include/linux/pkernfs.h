@@ -26,11 +26,16 @@ struct pkernfs_region;
  * @shutdown: the region is being unbound; stop every access to its memory
  *	and drop all mappings of it before returning. Called once, in process
  *	context, with no driver locks held, between @get and @put.
+ * @memory_failure: the page at byte @offset of the region has a memory
+ *	error (memory_failure(), @mf_flags its MF_* flags): record it, and
+ *	unmap and signal its users. Process context, between @get and @put.
+ *	Return 0 when handled, or a negative errno.
  */
 struct pkernfs_holder_ops {
 	bool (*get)(void *holder);
 	void (*put)(void *holder);
 	void (*shutdown)(void *holder);
+	int (*memory_failure)(void *holder, u64 offset, int mf_flags);
 };
 
 /**
@@ -61,6 +66,7 @@ struct pkernfs_region {
 struct pkernfs_region *pkernfs_region_claim(const char *name, void *holder,
 					    const struct pkernfs_holder_ops *ops);
 void pkernfs_region_release(struct pkernfs_region *region);
+int pkernfs_region_failures(struct pkernfs_region *region, u64 *offsets, int max);
 
 struct super_block;
 bool is_pkernfs_sb(const struct super_block *sb);

@@ -458,3 +458,63 @@ TEST(journal_replay_checks_record_crcs)
 	EXPECT_EQ(apply(img, sb), 1);
 	free(img);
 }
+
+TEST(bad_page_list)
+{
+	struct pkernfs_super *sb, copy;
+	uint64_t data, pages = 64 * MiB / 4096;
+	const char *why = "";
+	void *img;
+
+	sb = fresh(&img, 64 * MiB);
+	data = roff(sb, PKERNFS_R_DATA) / 4096;
+	EXPECT_EQ(pkernfs_bad_region(sb, 0), PKERNFS_NR_REGIONS);
+	EXPECT_EQ(pkernfs_bad_region(sb, roff(sb, PKERNFS_R_INODES) / 4096), PKERNFS_R_INODES);
+	EXPECT_EQ(pkernfs_bad_region(sb, roff(sb, PKERNFS_R_KERNEL) / 4096), PKERNFS_R_KERNEL);
+	EXPECT_EQ(pkernfs_bad_region(sb, data), PKERNFS_R_DATA);
+	EXPECT_EQ(pkernfs_bad_region(sb, pages), -1);
+
+	copy = *sb;
+	/* Added in order, once, and flagged INCOMPAT. */
+	EXPECT_EQ(pkernfs_bad_add(&copy, data + 9, PKERNFS_BAD_DATA), 1);
+	EXPECT_EQ(pkernfs_bad_add(&copy, data + 3, PKERNFS_BAD_FREE), 1);
+	EXPECT_EQ(pkernfs_bad_add(&copy, data + 9, PKERNFS_BAD_DATA), 0);
+	EXPECT_EQ(le32_to_cpu(copy.s_nr_bad), 2);
+	EXPECT_EQ(le64_to_cpu(copy.s_bad[0].b_page), data + 3);
+	EXPECT(le32_to_cpu(copy.s_feature_incompat) & PKERNFS_FEATURE_INCOMPAT_BADPAGES);
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), 0);
+
+	/* A kernel that does not know the flag must not mount it. */
+	copy.s_feature_incompat = cpu_to_le32(0x80);
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EOPNOTSUPP);
+
+	/* List and flag must agree; entries sorted, inside, of a kind. */
+	copy = *sb;
+	EXPECT_EQ(pkernfs_bad_add(&copy, data, PKERNFS_BAD_DATA), 1);
+	copy.s_feature_incompat = 0;
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EFSCORRUPTED);
+	EXPECT(strstr(why, "flag") != NULL);
+
+	copy = *sb;
+	EXPECT_EQ(pkernfs_bad_add(&copy, data, PKERNFS_BAD_DATA), 1);
+	copy.s_bad[0].b_page = cpu_to_le64(pages);
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EFSCORRUPTED);
+
+	copy = *sb;
+	EXPECT_EQ(pkernfs_bad_add(&copy, data, PKERNFS_BAD_DATA), 1);
+	copy.s_bad[0].b_kind = cpu_to_le16(9);
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), -EFSCORRUPTED);
+
+	copy = *sb;
+	for (uint64_t i = 0; i < PKERNFS_BAD_MAX; i++)
+		EXPECT_EQ(pkernfs_bad_add(&copy, data + 2 * i, PKERNFS_BAD_DATA), 1);
+	EXPECT_EQ(pkernfs_bad_add(&copy, data + 1, PKERNFS_BAD_DATA), -ENOSPC);
+	pkernfs_super_set_crc(&copy);
+	EXPECT_EQ(pkernfs_super_check(&copy, 64 * MiB, &why), 0);
+	free(img);
+}

@@ -599,3 +599,39 @@ TEST(refused_by_the_kernel_is_an_error)
 	EXPECT_EQ(run(&m, &f), 4);
 	free(m.b);
 }
+
+/* A recorded memory error: a note naming the file, its AU never "leaked". */
+TEST(bad_pages_are_notes_and_keep_their_aus)
+{
+	struct pkernfs_fsck f;
+	struct img m;
+	uint64_t first, page;
+
+	build(&m);
+	first = roff(&m, PKERNFS_R_DATA) >> 21;
+	page = (first + 1) * 512 + 3;	/* f's second AU, its fourth page */
+	EXPECT_EQ(pkernfs_bad_add(m.sb, page, PKERNFS_BAD_DATA), 1);
+	EXPECT_EQ(pkernfs_bad_add(m.sb, (first + 7) * 512, PKERNFS_BAD_FREE), 1);
+	mark(&m, first + 7, 1);
+	pkernfs_super_set_crc(m.sb);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.errors, 0);
+	EXPECT_EQ(f.bad_pages, 2);
+	EXPECT_EQ(f.notes, 2);
+	/* Repair must not free the bad AU that no file holds. */
+	EXPECT_EQ(repair(&m, &f), 0);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.errors, 0);
+
+	/* Marked free, it would be handed out again: an error. */
+	mark(&m, first + 7, 0);
+	EXPECT_EQ(run(&m, &f), 4);
+
+	/* In metadata: the filesystem cannot be mounted. */
+	free(m.b);
+	build(&m);
+	EXPECT_EQ(pkernfs_bad_add(m.sb, roff(&m, PKERNFS_R_INODES) / 4096, PKERNFS_BAD_META), 1);
+	pkernfs_super_set_crc(m.sb);
+	EXPECT_EQ(run(&m, &f), 4);
+	free(m.b);
+}

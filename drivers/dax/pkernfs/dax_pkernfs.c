@@ -29,6 +29,9 @@
 #include "bus.h"
 #include "format.h"
 
+/* Memory errors found while nothing was mounted, kept for the next mount. */
+#define PKERNFS_DAX_PENDING	16
+
 struct pkernfs_dax {
 	struct pkernfs_region region;
 	struct nd_region *nd_region;	/* when writes need its flush hints */
@@ -38,9 +41,11 @@ struct pkernfs_dax {
 	void *holder;
 	const struct pkernfs_holder_ops *ops;
 	bool dead;
+	unsigned int nr_pending;
+	u64 pending[PKERNFS_DAX_PENDING];
 };
 
-/* Protects pkernfs_dax_list and every entry's holder, ops and dead. */
+/* Protects pkernfs_dax_list and every entry's holder, ops, dead and pending. */
 static DEFINE_MUTEX(pkernfs_dax_lock);
 static LIST_HEAD(pkernfs_dax_list);
 
@@ -111,6 +116,91 @@ void pkernfs_region_release(struct pkernfs_region *region)
 	kref_put(&pdax->kref, pkernfs_dax_free);
 }
 EXPORT_SYMBOL_GPL(pkernfs_region_release);
+
+/**
+ * pkernfs_region_failures() - take the memory errors found while unmounted
+ * @region: a claimed region
+ * @offsets: where to store the byte offsets of the bad pages
+ * @max: room in @offsets
+ *
+ * Return: the number stored; they are forgotten here.
+ */
+int pkernfs_region_failures(struct pkernfs_region *region, u64 *offsets, int max)
+{
+	struct pkernfs_dax *pdax = to_pdax(region);
+	int n;
+
+	mutex_lock(&pkernfs_dax_lock);
+	n = min_t(int, max, pdax->nr_pending);
+	memcpy(offsets, pdax->pending, n * sizeof(*offsets));
+	pdax->nr_pending = 0;
+	mutex_unlock(&pkernfs_dax_lock);
+	return n;
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_failures);
+
+/*
+ * memory_failure() on a page of the region (a machine check, a scrubber,
+ * madvise(MADV_HWPOISON), hwpoison-inject). The filesystem knows which
+ * file owns the page; with none mounted there is no mapping to tear down,
+ * and the error waits here for the next mount to record it.
+ */
+static int pkernfs_dax_memory_failure(struct dev_pagemap *pgmap, unsigned long pfn,
+				      unsigned long nr_pages, int mf_flags)
+{
+	const struct pkernfs_holder_ops *ops = NULL;
+	struct pkernfs_dax *pdax, *found = NULL;
+	void *holder = NULL;
+	u64 off = 0;
+	unsigned int i;
+	int rc;
+
+	mutex_lock(&pkernfs_dax_lock);
+	list_for_each_entry(pdax, &pkernfs_dax_list, list) {
+		if (pdax->region.pgmap != pgmap || pdax->dead ||
+		    PFN_PHYS(pfn) < pdax->region.phys ||
+		    PFN_PHYS(pfn) - pdax->region.phys >= pdax->region.size)
+			continue;
+		found = pdax;
+		off = PFN_PHYS(pfn) - pdax->region.phys;
+		if (pdax->holder && pdax->ops->get(pdax->holder)) {
+			holder = pdax->holder;
+			ops = pdax->ops;
+		}
+		break;
+	}
+	if (!found) {
+		mutex_unlock(&pkernfs_dax_lock);
+		return -EOPNOTSUPP;
+	}
+	if (!holder) {
+		for (i = 0; i < found->nr_pending && found->pending[i] != off; i++)
+			;
+		if (i == found->nr_pending && i < PKERNFS_DAX_PENDING)
+			found->pending[found->nr_pending++] = off;
+		dev_err(&found->dev_dax->dev,
+			"memory error at offset %#llx while not mounted: %s\n", off,
+			i < PKERNFS_DAX_PENDING ? "the next mount records it" :
+			"too many pending, not recorded");
+		mutex_unlock(&pkernfs_dax_lock);
+		return 0;
+	}
+	mutex_unlock(&pkernfs_dax_lock);
+	/* The holder's active reference keeps it, and its claim keeps pdax. */
+	rc = ops->memory_failure(holder, off, mf_flags);
+	ops->put(holder);
+	return rc;
+}
+
+static const struct dev_pagemap_ops pkernfs_dax_pgmap_ops = {
+	.memory_failure = pkernfs_dax_memory_failure,
+};
+
+/* A static page map outlives this binding: device_dax may take it next. */
+static void pkernfs_dax_clear_ops(void *pgmap)
+{
+	((struct dev_pagemap *)pgmap)->ops = NULL;
+}
 
 /* Pages of the region someone still holds a reference to (GUP). */
 static unsigned long pkernfs_dax_busy_pages(struct pkernfs_dax *pdax)
@@ -310,6 +400,10 @@ static int pkernfs_dax_probe(struct dev_dax *dev_dax)
 	pgmap->type = MEMORY_DEVICE_GENERIC;
 	if (dev_dax->align > PAGE_SIZE)
 		pgmap->vmemmap_shift = order_base_2(dev_dax->align >> PAGE_SHIFT);
+	pgmap->ops = &pkernfs_dax_pgmap_ops;
+	rc = devm_add_action_or_reset(dev, pkernfs_dax_clear_ops, pgmap);
+	if (rc)
+		return rc;
 	addr = devm_memremap_pages(dev, pgmap);
 	if (IS_ERR(addr))
 		return PTR_ERR(addr);
