@@ -423,6 +423,7 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct pkernfs_ext ext;
 	ssize_t done = 0, ret;
 	size_t n, copied;
+	void *dst;
 	loff_t pos;
 	int err = 0;
 
@@ -445,13 +446,14 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (err)
 			break;
 		n = min_t(u64, iov_iter_count(from), au_size - (pos & (au_size - 1)));
-		err = pkernfs_bad_clip(sbi, pkernfs_ext_addr(sbi, &ext, pos), &n);
+		dst = pkernfs_ext_addr(sbi, &ext, pos);
+		err = pkernfs_bad_clip(sbi, dst, &n);
 		/*
 		 * Non-temporal stores, as fs-dax writes pmem: the data does
 		 * not pass through (and evict) the cache, and it is durable
 		 * without a write-back at fsync.
 		 */
-		copied = n ? _copy_from_iter_flushcache(pkernfs_ext_addr(sbi, &ext, pos), n, from) : 0;
+		copied = n ? _copy_from_iter_flushcache(dst, n, from) : 0;
 		pos += copied;
 		done += copied;
 		if (err)

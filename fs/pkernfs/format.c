@@ -390,7 +390,7 @@ static int bad_check(const struct pkernfs_super *sb, __u64 pages, const char **w
 
 		if (!count || first < next || first > pages || count > pages - first ||
 		    kind < PKERNFS_BAD_FREE || kind > PKERNFS_BAD_KERNEL || b->b_reserved)
-			return fail(why, "bad page entry out of order, outside the device or of no kind",
+			return fail(why, "bad page entry unsorted, past the end or of no kind",
 				    -EFSCORRUPTED);
 		next = first + count;
 	}

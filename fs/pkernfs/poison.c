@@ -138,6 +138,12 @@ void pkernfs_bad_keep(struct pkernfs_sb_info *sbi, u64 start, u64 len)
 			sbi->free_aus--;
 }
 
+/* Pages of one entry kept in memory: a long run is bounded like the list. */
+static u32 pkernfs_bad_count(const struct pkernfs_bad_range *b)
+{
+	return min_t(u32, le32_to_cpu(b->b_count), PKERNFS_BAD_MAX);
+}
+
 /* The in-memory list from the superblock, one entry per page. */
 static struct pkernfs_bad *pkernfs_bad_build(struct pkernfs_sb_info *sbi, u64 extra)
 {
@@ -146,13 +152,13 @@ static struct pkernfs_bad *pkernfs_bad_build(struct pkernfs_sb_info *sbi, u64 ex
 	struct pkernfs_bad *bad;
 
 	for (i = 0; i < n; i++)
-		pages += min_t(u32, le32_to_cpu(dsb->s_bad[i].b_count), PKERNFS_BAD_MAX);
+		pages += pkernfs_bad_count(&dsb->s_bad[i]);
 	bad = kmalloc(struct_size(bad, page, pages + (extra != U64_MAX)), GFP_KERNEL);
 	if (!bad)
 		return NULL;
 	bad->nr = 0;
 	for (i = 0; i < n; i++)
-		for (j = 0; j < min_t(u32, le32_to_cpu(dsb->s_bad[i].b_count), PKERNFS_BAD_MAX); j++)
+		for (j = 0; j < pkernfs_bad_count(&dsb->s_bad[i]); j++)
 			bad->page[bad->nr++] = le64_to_cpu(dsb->s_bad[i].b_page) + j;
 	if (extra != U64_MAX)
 		bad->page[bad->nr++] = extra;
@@ -205,7 +211,7 @@ void pkernfs_bad_free(struct pkernfs_sb_info *sbi)
 /* The file, and its page index, that data AU @au's page @page belongs to. */
 static u64 pkernfs_bad_owner(struct pkernfs_sb_info *sbi, u64 au, u64 page, pgoff_t *index)
 {
-	u32 i;
+	u32 i, shift = sbi->au_shift - PAGE_SHIFT;
 
 	lockdep_assert_held(&sbi->lock);
 	for (i = 0; i < sbi->nr_extents; i++) {
@@ -214,8 +220,8 @@ static u64 pkernfs_bad_owner(struct pkernfs_sb_info *sbi, u64 au, u64 page, pgof
 
 		if (!e->e_ino || au < start || au - start >= le32_to_cpu(e->e_len))
 			continue;
-		*index = (((u64)le32_to_cpu(e->e_lblk) + au - start) << (sbi->au_shift - PAGE_SHIFT)) +
-			 (page & ((1ULL << (sbi->au_shift - PAGE_SHIFT)) - 1));
+		*index = (((u64)le32_to_cpu(e->e_lblk) + au - start) << shift) +
+			 (page & ((1ULL << shift) - 1));
 		return le64_to_cpu(e->e_ino);
 	}
 	return 0;
