@@ -8,6 +8,7 @@
 #   make lint      checkpatch --strict, sparse (C=2), W=1 and kernel-doc on our kernel code
 #
 #   make fuzz      libFuzzer over the image parser and fsck (FUZZ_SECONDS, default 600)
+#   make soak      100 kexecs with DMA in flight and 100 power cuts, every byte checked (soak.csv)
 #   make bench     every benchmark against its peers on the bench kernel (no debug
 #                  options): ratios, build/bench/results.csv and plots
 #   make acpi      the SSDT (acpi/), its initrd-override cpio, and the DT fragment check
@@ -47,7 +48,7 @@ UNIT_LIBS  := -lz -llzma -lzstd
 MAN_SRC := $(wildcard ndctl-plugin/Documentation/*.txt)
 MAN     := $(patsubst ndctl-plugin/Documentation/%.txt,$(BUILD)/man/%.1,$(MAN_SRC))
 
-.PHONY: demo-vm vmm-cpio pinned stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
+.PHONY: soak demo-vm vmm-cpio pinned stock-kernel all deps kernel kernel-debug kernel-bench initramfs-bench initramfs initramfs-debug vm-test-debug unit man acpi check demo lint bench pkernfsctl fuzz vm-test vm-shell clean
 
 all: kernel initramfs
 
@@ -221,6 +222,12 @@ bench: initramfs-bench vmm-cpio
 		done; \
 	done
 	@scripts/bench-report.py $(BUILD)/bench/result.log $(BUILD)/bench
+
+# Not in make check (which runs 10 kexecs and 10 cuts): the long loops.
+SOAK_KEXECS ?= 100
+SOAK_CUTS ?= 100
+soak: initramfs
+	@PKT_INITRD=$(INITRD) scripts/soak.sh kexec $(SOAK_KEXECS) powercut $(SOAK_CUTS)
 
 bench-shell: initramfs-bench
 	@PKT_LEG=bench PKT_INITRD=$(INITRD_BENCH) tests/vm/run.sh --shell

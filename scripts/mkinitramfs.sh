@@ -81,7 +81,7 @@ fi
 cp "$REPO/tests/vm/init" "$ROOT/init"
 chmod +x "$ROOT/init"
 cp "$REPO/tests/vm/lib.sh" "$REPO/tests/vm/firmware-lib.sh" "$ROOT/pkt/"
-cp "$REPO"/tests/vm/cases/*.sh "$REPO"/tests/vm/bench/*.sh "$ROOT/pkt/cases/"
+cp "$REPO"/tests/vm/cases/*.sh "$REPO"/tests/vm/bench/*.sh "$REPO"/tests/vm/soak/*.sh "$ROOT/pkt/cases/"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$ROOT/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' > "$ROOT/etc/group"
 

@@ -11,6 +11,8 @@
 #                      case counts once per kernel ("case[debug]"), and
 #                      once more per kernel its "# pkt-sm:" header names,
 #                      in scalable mode ("case+sm")
+#   power cuts         scripts/soak.sh powercut 10 (make soak runs 100),
+#                      in the same queue; counts once
 #
 # PKT_CASES="a b" limits the VM cases; PKT_LEGS="test debug" the kernels
 # (a case's "# pkt-legs:" header may leave the debug leg out); PKT_JOBS
@@ -105,7 +107,9 @@ LEGS=${PKT_LEGS:-test debug}
 SLOW=${PKT_DEBUG_SLOWDOWN:-3}
 # One queue over both kernels, longest first (by declared time bound,
 # scaled for the debug kernel), so the two VM slots finish together.
-queue=$(for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}; do
+queue=$(
+for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}; do
+	[ "$c" = soak-powercut ] && continue
 	f=tests/vm/cases/$c.sh
 	t=$(sed -n 's/^# pkt-timeout: *//p' "$f" 2> /dev/null | head -n 1)
 	legs=$(sed -n 's/^# pkt-legs: *//p' "$f" 2> /dev/null | head -n 1)
@@ -117,12 +121,25 @@ queue=$(for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}
 		echo "$s $leg $c"
 		case " $sm " in *" $leg "*) echo "$s $leg $c+sm" ;; esac
 	done
-done | sort -k1,1nr -k3 | cut -d' ' -f2-)
+done
+# The short power-cut soak: one job in the queue, on the test kernel.
+case " ${PKT_CASES:-soak-powercut} " in
+*" soak-powercut "*) case " $LEGS " in *" test "*) echo "300 test soak-powercut" ;; esac ;;
+esac
+) | sort -k1,1nr -k3 | cut -d' ' -f2-)
 mkdir -p "$LOGDIR" "$LOGDIR-debug"
 running=0
 while read -r leg c; do
 	[ -n "$c" ] || continue
-	if [ "$leg" = debug ]; then
+	if [ "$c" = soak-powercut ]; then
+		(SOAK_OUT=$LOGDIR/soak scripts/soak.sh powercut "${SOAK_CUTS_CHECK:-10}" > "$LOGDIR/$c.log" 2>&1
+		 rc=$?
+		 if [ $rc = 0 ]; then echo "PASS soak-powercut ($(grep '^soak powercut' "$LOGDIR/$c.log"))"
+		 else echo "FAIL soak-powercut: $(grep '^soak powercut' "$LOGDIR/$c.log")"
+		      grep -E '^  cycle' "$LOGDIR/$c.log" | head -n 6
+		 fi > "$LOGDIR/$c.verdict"
+		 echo $rc > "$LOGDIR/$c.rc") &
+	elif [ "$leg" = debug ]; then
 		d=$LOGDIR-debug
 		(PKT_LEG=debug PKT_LOGDIR=$d PKT_INITRD=${PKT_INITRD_DEBUG:-$REPO/build/initramfs-debug.cpio} \
 			tests/vm/run.sh "$c" > "$d/$c.verdict" 2>&1; echo $? > "$d/$c.rc") &

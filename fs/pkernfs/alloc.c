@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "pkernfs: " fmt
 
 #include <linux/bitmap.h>
+#include <linux/error-injection.h>
 #include <linux/pgtable.h>
 #include "pkernfs.h"
 
@@ -126,6 +127,7 @@ fail:
 	__clear_bit(*slot, used);
 	return err;
 }
+ALLOW_ERROR_INJECTION(pkernfs_take_slot, ERRNO);
 
 /**
  * pkernfs_hwm_lower() - bring the high-water marks down to what is in use
@@ -230,6 +232,7 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 	*got = best_len;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(pkernfs_alloc_aus, ERRNO);
 
 /**
  * pkernfs_set_aus() - mark AUs used or free, in memory and in the transaction

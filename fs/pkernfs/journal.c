@@ -28,6 +28,7 @@
  */
 #define pr_fmt(fmt) "pkernfs: " fmt
 
+#include <linux/error-injection.h>
 #include <linux/libnvdimm.h>
 #include <linux/string.h>
 #include "pkernfs.h"
@@ -103,6 +104,7 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	txn->bytes += sizeof(*jr) + len;
 	return r->image;
 }
+ALLOW_ERROR_INJECTION(pkernfs_txn_add, ERRNO);
 
 static void pkernfs_set_crc(u16 table, void *image)
 {

@@ -26,6 +26,7 @@
 #define pr_fmt(fmt) "pkernfs: " fmt
 
 #include <linux/bitmap.h>
+#include <linux/error-injection.h>
 #include <linux/libnvdimm.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -50,9 +51,11 @@ struct pkernfs_kroot {
 
 	spinlock_t lock;		/* the pool */
 	unsigned long *used;
+	unsigned long *bad;		/* memory errors: used for good */
 	unsigned long nfree;
 	unsigned long reserved;		/* of nfree, for pkernfs_kroot_page_alloc_reserved() */
 	bool ready;
+	bool poisoned;			/* a memory error hit it; never cleared */
 };
 
 static DEFINE_MUTEX(pkernfs_kroot_mutex);
@@ -162,6 +165,25 @@ int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi)
 	return live;
 }
 
+/* Recorded bad pages of a root at byte @off of its region: never handed out. */
+static void pkernfs_kroot_mark_bad(struct pkernfs_kroot *kr, u64 off)
+{
+	unsigned long i;
+	u64 bad;
+
+	while (pkernfs_bad_range(kr->sbi, off, ((u64)kr->npages << PAGE_SHIFT) -
+				 (off - (kr->phys - kr->sbi->region->phys)), &bad)) {
+		i = (bad - (kr->phys - kr->sbi->region->phys)) >> PAGE_SHIFT;
+		kr->poisoned = true;
+		__set_bit(i, kr->bad);
+		if (!__test_and_set_bit(i, kr->used))
+			kr->nfree--;
+		off = bad + PAGE_SIZE;
+		if (i + 1 >= kr->npages)
+			break;
+	}
+}
+
 static struct pkernfs_kroot *pkernfs_kroot_new(struct pkernfs_sb_info *sbi, u32 slot)
 {
 	const struct pkernfs_kdir_entry *ke = &sbi->kdir[slot];
@@ -173,7 +195,10 @@ static struct pkernfs_kroot *pkernfs_kroot_new(struct pkernfs_sb_info *sbi, u32 
 		return NULL;
 	kr->npages = le64_to_cpu(ke->k_npages);
 	kr->used = bitmap_zalloc(kr->npages, GFP_KERNEL);
-	if (!kr->used) {
+	kr->bad = bitmap_zalloc(kr->npages, GFP_KERNEL);
+	if (!kr->used || !kr->bad) {
+		bitmap_free(kr->used);
+		bitmap_free(kr->bad);
 		kfree(kr);
 		return NULL;
 	}
@@ -187,6 +212,7 @@ static struct pkernfs_kroot *pkernfs_kroot_new(struct pkernfs_sb_info *sbi, u32 
 	kr->data_len = le64_to_cpu(sbi->dsb->s_regions[PKERNFS_R_DATA].len);
 	kr->nfree = kr->npages;
 	spin_lock_init(&kr->lock);
+	pkernfs_kroot_mark_bad(kr, off);
 	/* No page map in the KUnit stand-in; a real region always has one. */
 	if (sbi->region->pgmap) {
 		kr->ref = virt_to_page(kr->kaddr);
@@ -200,6 +226,7 @@ static void pkernfs_kroot_free(struct pkernfs_kroot *kr)
 	if (kr->ref)
 		put_page(kr->ref);
 	bitmap_free(kr->used);
+	bitmap_free(kr->bad);
 	kfree(kr);
 }
 
@@ -534,6 +561,44 @@ phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr)
 }
 
 /**
+ * pkernfs_kroot_poisoned() - has a memory error hit a root's pages?
+ * @kr: the root
+ *
+ * Lockless, for the kexec path: the flag is only ever set, and @kr lives
+ * while its owner holds it.
+ *
+ * Return: true once an error in its pages is known, this boot or recorded.
+ */
+bool pkernfs_kroot_poisoned(const struct pkernfs_kroot *kr)
+{
+	return READ_ONCE(kr->poisoned);
+}
+
+/* A memory error at byte @off of @sbi's region: flag the root holding it. */
+void pkernfs_kroot_poison(struct pkernfs_sb_info *sbi, u64 off)
+{
+	struct pkernfs_kroot *kr;
+
+	unsigned long i, flags;
+
+	mutex_lock(&pkernfs_kroot_mutex);
+	list_for_each_entry(kr, &pkernfs_kroots, list) {
+		if (kr->sbi != sbi || off < kr->phys - sbi->region->phys)
+			continue;
+		i = (off - (kr->phys - sbi->region->phys)) >> PAGE_SHIFT;
+		if (i >= kr->npages)
+			continue;
+		spin_lock_irqsave(&kr->lock, flags);
+		__set_bit(i, kr->bad);
+		if (!__test_and_set_bit(i, kr->used))
+			kr->nfree--;
+		spin_unlock_irqrestore(&kr->lock, flags);
+		WRITE_ONCE(kr->poisoned, true);
+	}
+	mutex_unlock(&pkernfs_kroot_mutex);
+}
+
+/**
  * pkernfs_kroot_on() - is a root in the memory of the pkernfs @sb?
  * @kr: the root
  * @sb: any superblock
@@ -639,6 +704,7 @@ void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
 {
 	return pkernfs_kroot_take(kr, false, phys);
 }
+ALLOW_ERROR_INJECTION(pkernfs_kroot_page_alloc, NULL);
 
 /**
  * pkernfs_kroot_page_alloc_reserved() - take a page a reservation kept
@@ -718,7 +784,9 @@ void pkernfs_kroot_page_free(struct pkernfs_kroot *kr, phys_addr_t phys)
 	if (WARN_ON_ONCE(i < 0))
 		return;
 	spin_lock_irqsave(&kr->lock, flags);
-	if (!WARN_ON_ONCE(!__test_and_clear_bit(i, kr->used)))
+	if (test_bit(i, kr->bad))
+		;	/* a memory error hit it: it stays out of the pool */
+	else if (!WARN_ON_ONCE(!__test_and_clear_bit(i, kr->used)))
 		kr->nfree++;
 	spin_unlock_irqrestore(&kr->lock, flags);
 }
@@ -743,6 +811,8 @@ int pkernfs_kroot_claim(struct pkernfs_kroot *kr, phys_addr_t phys)
 	spin_lock_irqsave(&kr->lock, flags);
 	if (kr->ready)
 		err = -EBUSY;
+	else if (test_bit(i, kr->bad))
+		err = -EHWPOISON;
 	else if (__test_and_set_bit(i, kr->used))
 		err = -EEXIST;
 	else

@@ -205,6 +205,7 @@ bool pkernfs_dma_busy(struct inode *inode, const char *what);
 /* karea.c */
 int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi);
 void pkernfs_kroot_unmount(struct pkernfs_sb_info *sbi);
+void pkernfs_kroot_poison(struct pkernfs_sb_info *sbi, u64 off);
 struct pkernfs_kroot *pkernfs_kroot_create_sbi(struct pkernfs_sb_info *sbi, const char *name,
 					       u64 cookie, unsigned long npages);
 int pkernfs_kroot_recookie_sbi(struct pkernfs_sb_info *sbi, struct pkernfs_kroot *kr, u64 cookie);

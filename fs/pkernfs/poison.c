@@ -145,7 +145,7 @@ static u32 pkernfs_bad_count(const struct pkernfs_bad_range *b)
 }
 
 /* The in-memory list from the superblock, one entry per page. */
-static struct pkernfs_bad *pkernfs_bad_build(struct pkernfs_sb_info *sbi, u64 extra)
+static struct pkernfs_bad *pkernfs_bad_build(struct pkernfs_sb_info *sbi)
 {
 	const struct pkernfs_super *dsb = sbi->dsb;
 	u32 n = le32_to_cpu(dsb->s_nr_bad), i, j, pages = 0;
@@ -153,16 +153,37 @@ static struct pkernfs_bad *pkernfs_bad_build(struct pkernfs_sb_info *sbi, u64 ex
 
 	for (i = 0; i < n; i++)
 		pages += pkernfs_bad_count(&dsb->s_bad[i]);
-	bad = kmalloc(struct_size(bad, page, pages + (extra != U64_MAX)), GFP_KERNEL);
+	bad = kmalloc(struct_size(bad, page, pages), GFP_KERNEL);
 	if (!bad)
 		return NULL;
 	bad->nr = 0;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < pkernfs_bad_count(&dsb->s_bad[i]); j++)
 			bad->page[bad->nr++] = le64_to_cpu(dsb->s_bad[i].b_page) + j;
-	if (extra != U64_MAX)
-		bad->page[bad->nr++] = extra;
 	sort(bad->page, bad->nr, sizeof(bad->page[0]), pkernfs_cmp_page, NULL);
+	return bad;
+}
+
+/*
+ * The list in memory with @page added, in order. From the list, not the
+ * superblock: it also holds the errors a read-only mount or a full table
+ * could not write. sbi->lock held.
+ */
+static struct pkernfs_bad *pkernfs_bad_with(struct pkernfs_sb_info *sbi, u64 page)
+{
+	struct pkernfs_bad *old = rcu_dereference_protected(sbi->bad, lockdep_is_held(&sbi->lock));
+	u32 n = old ? old->nr : 0, i = 0, j;
+	struct pkernfs_bad *bad;
+
+	bad = kmalloc(struct_size(bad, page, n + 1), GFP_KERNEL);
+	if (!bad)
+		return NULL;
+	for (j = 0; j < n && old->page[j] < page; j++)
+		bad->page[i++] = old->page[j];
+	bad->page[i++] = page;
+	for (; j < n; j++)
+		bad->page[i++] = old->page[j];
+	bad->nr = i;
 	return bad;
 }
 
@@ -193,7 +214,7 @@ int pkernfs_bad_load(struct pkernfs_sb_info *sbi)
 			return -EIO;
 		}
 	}
-	bad = pkernfs_bad_build(sbi, U64_MAX);
+	bad = pkernfs_bad_build(sbi);
 	if (!bad)
 		return -ENOMEM;
 	pkernfs_bad_publish(sbi, bad);
@@ -249,7 +270,7 @@ static int pkernfs_bad_record(struct super_block *sb, u64 page)
 	if (pkernfs_bad_range(sbi, page << PAGE_SHIFT, PAGE_SIZE, NULL))
 		return kind;
 
-	bad = pkernfs_bad_build(sbi, page);
+	bad = pkernfs_bad_with(sbi, page);
 	if (!bad)
 		return -ENOMEM;
 	if (sb_rdonly(sb) || r == PKERNFS_NR_REGIONS || r == PKERNFS_R_JOURNAL) {
@@ -292,7 +313,7 @@ static void pkernfs_bad_kernel(struct pkernfs_sb_info *sbi, u64 page)
 		u64 start = le64_to_cpu(ke->k_start), npages = le64_to_cpu(ke->k_npages);
 
 		if (npages && kpage >= start && kpage - start < npages) {
-			pr_err("%s: memory error in the kernel-only area (page %llu), in '%.*s' (cookie %#llx): a device reading these tables may fault; recorded for fsck and the next mount\n",
+			pr_err("%s: memory error in the kernel-only area (page %llu), in '%.*s' (cookie %#llx): recorded; it is not handed over at kexec\n",
 			       sbi->source, page, PKERNFS_KNAME_LEN, ke->k_name,
 			       le64_to_cpu(ke->k_cookie));
 			return;
@@ -347,6 +368,7 @@ int pkernfs_memory_failure(void *holder, u64 offset, int mf_flags)
 		pkernfs_bad_meta(sb, page);
 		return 0;
 	case PKERNFS_BAD_KERNEL:
+		pkernfs_kroot_poison(sbi, offset);
 		pkernfs_bad_kernel(sbi, page);
 		return 0;
 	case PKERNFS_BAD_FREE:

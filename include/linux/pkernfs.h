@@ -88,6 +88,7 @@ int pkernfs_kroot_recookie(struct super_block *sb, struct pkernfs_kroot *kr, u64
 void pkernfs_kroot_put(struct pkernfs_kroot *kr);
 int pkernfs_kroot_release(struct pkernfs_kroot *kr);
 phys_addr_t pkernfs_kroot_phys(const struct pkernfs_kroot *kr);
+bool pkernfs_kroot_poisoned(const struct pkernfs_kroot *kr);
 unsigned long pkernfs_kroot_npages(const struct pkernfs_kroot *kr);
 bool pkernfs_kroot_on(const struct pkernfs_kroot *kr, struct super_block *sb);
 void pkernfs_kroot_data_range(const struct pkernfs_kroot *kr, phys_addr_t *phys, u64 *len);

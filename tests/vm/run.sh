@@ -14,7 +14,12 @@
 # Makefile for the leg), PKT_LOGDIR (default build/vm, build/vm-debug),
 # PKERNFS_CACHE, PKT_TCG ("single" or "multi"), PKT_VERBOSE=1 (same as
 # -v: print the guest's progress as it comes), PKT_APPEND (more kernel
-# command line, e.g. to try a debug option off).
+# command line, e.g. to try a debug option off), PKT_STAGES and
+# PKT_TIMEOUT (override the header's; the guest reads pkt.stages),
+# PKT_NVDIMM_IMG (an nvdimm image to use and keep, for runs that follow
+# one another: the power-cut soak), PKT_CUT="ERE SECONDS" (a power cut:
+# QEMU is killed SECONDS after the result port shows ERE, and the run
+# passes if it got there with no failure and no kernel report).
 #
 # A case file declares what it needs in header lines:
 #   # pkt-stages: N        boots in one QEMU process, joined by kexec (default 1)
@@ -111,12 +116,15 @@ meta() {
 }
 CASEFILE=$REPO/tests/vm/cases/$BASE.sh
 [ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/bench/$BASE.sh
+[ -f "$CASEFILE" ] || CASEFILE=$REPO/tests/vm/soak/$BASE.sh
 if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
 	echo "FAIL $NAME: no case file $CASEFILE"
 	exit 1
 fi
-STAGES=$(meta stages 1)
-TIMEOUT=$(meta timeout 300)
+STAGES=${PKT_STAGES:-$(meta stages 1)}
+TIMEOUT=${PKT_TIMEOUT:-$(meta timeout 300)}
+CUT_ERE=${PKT_CUT% *}
+CUT_AFTER=${PKT_CUT##* }
 APPEND="$(meta append "")${PKT_APPEND:+ $PKT_APPEND}"
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
@@ -179,7 +187,8 @@ rm -f "$LOG"/*.log
 # fresh clone's first run). 300 s still reports a CPU that is really stuck.
 cmdline="console=ttyS0 intel_iommu=on iommu.strict=1 panic=-1 no_timer_check"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300"
-cmdline+=" kunit.enable=0 pkt.test=$BASE pkt.leg=$LEG pkt.stage=1 pkt.kernel=$FIRST $APPEND"
+cmdline+=" kunit.enable=0 pkt.test=$BASE pkt.leg=$LEG pkt.stage=1 pkt.stages=$STAGES"
+cmdline+=" pkt.kernel=$FIRST $APPEND"
 
 qemu=(qemu-system-x86_64 -machine q35,nvdimm=on,kernel-irqchip=split
 	-accel "tcg,thread=$TCG" -cpu max -smp 2 -m "$MEM,slots=2,maxmem=$MAXMEM"
@@ -196,9 +205,15 @@ if [ "$NVDIMM" != none ]; then
 		img=/dev/shm/pkt-$CASE.$$.nvdimm.img
 		backend+=",prealloc=on"
 	fi
-	rm -f "$img"
-	truncate -s "$NVDIMM" "$img"
-	trap 'rm -f "$img" "${ird:-}"' EXIT
+	if [ -n "${PKT_NVDIMM_IMG:-}" ]; then
+		# Kept, for the next run of a sequence (and its owner to remove).
+		img=$PKT_NVDIMM_IMG
+		[ -f "$img" ] || truncate -s "$NVDIMM" "$img"
+	else
+		rm -f "$img"
+		truncate -s "$NVDIMM" "$img"
+		trap 'rm -f "$img" "${ird:-}"' EXIT
+	fi
 	nvdev="nvdimm,id=nvdimm1,memdev=mem1"
 	[ -n "$NVLABEL" ] && nvdev+=",label-size=$NVLABEL"
 	qemu+=(-object "$backend,mem-path=$img"
@@ -222,7 +237,11 @@ if [ -n "$PREPEND$PINNED$APPENDED" ]; then
 	ird=$CACHE/vm/$CASE.$$.initrd
 	cat $PREPEND "$INITRD" ${PINNED:+"$pdir.cpio"} $APPENDED > "$ird"
 	rm -f "${pdir:-/nonexistent}.cpio"
-	trap 'rm -f "${img:-}" "$ird"' EXIT
+	if [ -n "${PKT_NVDIMM_IMG:-}" ]; then
+		trap 'rm -f "$ird"' EXIT
+	else
+		trap 'rm -f "${img:-}" "$ird"' EXIT
+	fi
 	for i in "${!qemu[@]}"; do
 		[ "${qemu[$i]}" = "$INITRD" ] && qemu[$i]=$ird
 	done
@@ -240,7 +259,7 @@ TCG_HAZARD='timer doesn.t work through Interrupt-remapped IO-APIC|Oops: int3'
 BUGS='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|INFO: task .* blocked|kmemleak:.*new suspected|Call Trace:'
 
 run_once() {
-	local t0=$SECONDS pid shown=0 n line
+	local t0=$SECONDS pid shown=0 n line cut_at=""
 	: > "$LOG/console.log"
 	: > "$LOG/result.log"
 	"${qemu[@]}" -serial "file:$LOG/console.log" -serial "file:$LOG/result.log" \
@@ -253,6 +272,16 @@ run_once() {
 			kill -9 $pid 2> /dev/null
 			echo "TIMEOUT after ${TIMEOUT}s" >> "$LOG/qemu.log"
 			break
+		fi
+		if [ -n "${PKT_CUT:-}" ]; then
+			if [ -z "$cut_at" ] && grep -Eq "$CUT_ERE" "$LOG/result.log"; then
+				cut_at=$(awk -v s="$SECONDS" -v d="$CUT_AFTER" 'BEGIN { print s + d }')
+			fi
+			if [ -n "$cut_at" ] && awk -v s="$SECONDS" -v c="$cut_at" 'BEGIN { exit !(s >= c) }'; then
+				kill -9 $pid 2> /dev/null
+				echo "CUT after the guest showed /$CUT_ERE/ and ${CUT_AFTER}s" >> "$LOG/qemu.log"
+				break
+			fi
 		fi
 		if [ "$VERBOSE" = 1 ]; then
 			n=$(wc -l < "$LOG/result.log")
@@ -300,6 +329,14 @@ why=""
 if [ -n "$bug" ]; then
 	why="kernel report: ${bug}"
 	grep -q TIMEOUT "$LOG/qemu.log" && why+=" (then timed out after ${TIMEOUT}s)"
+elif [ -n "${PKT_CUT:-}" ]; then
+	# A power cut ends the run: what was checked before it must have passed.
+	if ! grep -q '^CUT' "$LOG/qemu.log"; then
+		why="the guest never showed /$CUT_ERE/, so the power was never cut"
+	elif [ "$fails" -gt 0 ]; then
+		why=$(grep -m1 '^PKT FAIL' "$res" | cut -c10-)
+	fi
+	kexecs=0
 elif grep -q TIMEOUT "$LOG/qemu.log"; then
 	why="timed out after ${TIMEOUT}s in stage $boots/$STAGES"
 elif [ "$fails" -gt 0 ]; then

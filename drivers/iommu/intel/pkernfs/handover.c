@@ -301,6 +301,12 @@ bool pkernfs_iommu_handover(struct intel_iommu *iommu)
 			return false;
 		goto blocked;
 	}
+	/* Tables a memory error hit cannot be trusted to the next kernel. */
+	if (pkernfs_kroot_poisoned(pkvtd_pool)) {
+		if (pk_stop_all(iommu, "is preserved, but a memory error hit its table pool"))
+			return false;
+		goto blocked;
+	}
 
 	/* Trylocks: a CPU stopped for the kexec may hold either lock. */
 	if (!spin_trylock(&pkvtd_list_lock))
