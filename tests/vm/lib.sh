@@ -617,9 +617,21 @@ pkt_qmp() {
 	PKT_QMP_PIDFILE="/run/$1.pid" pkt-qmp "/run/$1.qmp" "$2"
 }
 
-# pkt_qemu_tick NAME: "BOOT TICK" of the guest's last whole tick line.
+# pkt_qemu_tick NAME: "BOOT TICK" of the last tick the guest began. The
+# payload prints a line in pieces, so a pause can cut one short; the tick
+# of a cut line is finished after the resume, in a fragment, and the first
+# whole line there is the one after it (vmm-abrupt once saved tick 11, the
+# last whole line, and found 13). A cut line counts as begun.
 pkt_qemu_tick() {
-	grep 'tick [0-9]* chunk [0-9]* ok$' "/run/$1.serial" 2> /dev/null | tail -n 1 |
+	local f=/run/$1.serial cut=0
+	[ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\n' ] && cut=1
+	grep -a 'tick [0-9]* chunk [0-9]* ok$' "$f" 2> /dev/null | tail -n 1 |
+		awk -v cut=$cut '{ print $3, $5 + cut }'
+}
+
+# pkt_qemu_next_tick NAME: "BOOT TICK" of the guest's first whole tick line.
+pkt_qemu_next_tick() {
+	grep -a -m1 '^vmm-payload: boot [0-9]* tick [0-9]* chunk [0-9]* ok' "/run/$1.serial" 2> /dev/null |
 		awk '{ print $3, $5 }'
 }
 

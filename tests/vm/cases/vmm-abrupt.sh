@@ -41,7 +41,7 @@ stage_2() {
 		saved=$(pkt_arg pkt.$v)
 		pkt_check "$v goes on" pkt_qemu_wait $v $((${saved#*:} + 2)) 180
 		pkt_eq "$v: its next tick, its own boot" \
-			"$(grep -m1 tick /run/$v.serial | awk '{ print $3, $5 }')" \
+			"$(pkt_qemu_next_tick $v)" \
 			"${saved%:*} $((${saved#*:} + 1))"
 		pkt_eq "$v: no bad chunk" "$(grep -c BAD /run/$v.serial)" 0
 		pkt_must "$v: quit" pkt_qemu_quit $v

@@ -52,7 +52,7 @@ stage_2() {
 		pkt_qemu_resume vm0 $RAM 64M $STATE || return
 	pkt_check "the guest goes on" pkt_qemu_wait vm0 $((tick + 3)) 180
 	pkt_eq "its first tick after the kexec is the next one, same boot" \
-		"$(grep -m1 'tick' /run/vm0.serial | awk '{ print $3, $5 }')" "$boot $((tick + 1))"
+		"$(pkt_qemu_next_tick vm0)" "$boot $((tick + 1))"
 	pkt_eq "no cold boot, no bad chunk" "$(grep -c 'patterned\|BAD' /run/vm0.serial)" 0
 	pkt_check "the resumed mapping faulted in 2 MiB pages too ($(faults 9))" [ "$(faults 9)" -ge 1 ]
 	pkt_eq "and no 4 KiB fault" "$(faults 0)" 0

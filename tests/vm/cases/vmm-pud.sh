@@ -45,7 +45,7 @@ stage_2() {
 	pkt_must "a new QEMU resumes the guest over the same 1 GiB" \
 		pkt_qemu_resume vm0 $RAM 1G $STATE || return
 	pkt_check "the guest goes on" pkt_qemu_wait vm0 $((${saved#*:} + 2)) 300
-	pkt_eq "its next tick, same boot" "$(grep -m1 tick /run/vm0.serial | awk '{ print $3, $5 }')" \
+	pkt_eq "its next tick, same boot" "$(pkt_qemu_next_tick vm0)" \
 		"${saved%:*} $((${saved#*:} + 1))"
 	pkt_eq "no bad chunk" "$(grep -c BAD /run/vm0.serial)" 0
 	pkt_check "the resumed mapping faulted in a PUD ($(faults 18))" [ "$(faults 18)" -ge 1 ]
