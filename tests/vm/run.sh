@@ -123,8 +123,8 @@ if [ $shell = 0 ] && [ ! -f "$CASEFILE" ]; then
 fi
 STAGES=${PKT_STAGES:-$(meta stages 1)}
 TIMEOUT=${PKT_TIMEOUT:-$(meta timeout 300)}
-CUT_ERE=${PKT_CUT% *}
-CUT_AFTER=${PKT_CUT##* }
+CUT_ERE=${PKT_CUT:-}; CUT_ERE=${CUT_ERE% *}
+CUT_AFTER=${PKT_CUT:-}; CUT_AFTER=${CUT_AFTER##* }
 APPEND="$(meta append "")${PKT_APPEND:+ $PKT_APPEND}"
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
