@@ -9,7 +9,6 @@
 #define pr_fmt(fmt) "pkernfs: " fmt
 
 #include <linux/bitmap.h>
-#include <linux/error-injection.h>
 #include <linux/pgtable.h>
 #include "pkernfs.h"
 
@@ -94,6 +93,8 @@ int pkernfs_take_slot(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 fi
 	int err;
 
 	lockdep_assert_held(&sbi->lock);
+	if (pkernfs_should_fail())
+		return -ENOSPC;
 	err = pkernfs_alloc_slot(used, nr, first, slot);
 	if (err)
 		return err;
@@ -127,7 +128,6 @@ fail:
 	__clear_bit(*slot, used);
 	return err;
 }
-ALLOW_ERROR_INJECTION(pkernfs_take_slot, ERRNO);
 
 /**
  * pkernfs_hwm_lower() - bring the high-water marks down to what is in use
@@ -193,6 +193,9 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 	u64 phys_off = (sbi->region->phys >> sbi->au_shift) & (align - 1);
 	u64 au, run, best = 0, best_len = 0;
 
+	if (pkernfs_should_fail())
+		return -ENOSPC;
+
 	lockdep_assert_held(&sbi->lock);
 	if (!sbi->free_aus)
 		return -ENOSPC;
@@ -232,7 +235,6 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 	*got = best_len;
 	return 0;
 }
-ALLOW_ERROR_INJECTION(pkernfs_alloc_aus, ERRNO);
 
 /**
  * pkernfs_set_aus() - mark AUs used or free, in memory and in the transaction

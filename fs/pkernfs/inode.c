@@ -653,11 +653,12 @@ static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 		err = __pkernfs_stage_inode(sbi, dir);
 	if (err) {
 		pkernfs_txn_abort(sbi);
+		/* Not inc_nlink(): the last name's drop left 0 (pkernfs-inject). */
 		if (isdir) {
 			set_nlink(inode, 2);
 			inc_nlink(dir);
 		} else {
-			inc_nlink(inode);
+			set_nlink(inode, inode->i_nlink + 1);
 		}
 		goto out;
 	}
@@ -724,6 +725,7 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	struct inode *inode = d_inode(old_dentry), *target = d_inode(new_dentry);
 	u32 slot = pkernfs_dentry_slot(old_dentry);
 	bool isdir = S_ISDIR(inode->i_mode);
+	unsigned int nl_old, nl_new, nl_target;
 	s64 tslot = -1;
 	int err;
 
@@ -738,6 +740,10 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	if (err)
 		return err;
 	mutex_lock(&sbi->lock);
+	/* Link counts change in memory before the commit: kept to undo. */
+	nl_old = old_dir->i_nlink;
+	nl_new = new_dir->i_nlink;
+	nl_target = target ? target->i_nlink : 0;
 	inode_set_ctime_current(inode);
 	inode_set_mtime_to_ts(old_dir, inode_get_ctime(inode));
 	inode_set_ctime_to_ts(old_dir, inode_get_ctime(inode));
@@ -770,9 +776,12 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 		err = __pkernfs_stage_inode(sbi, new_dir);
 done:
 	if (err) {
-		/* Not reached with the bounded record counts above. */
+		/* A failed allocation, or metadata a memory error hit. */
 		pkernfs_txn_abort(sbi);
-		pr_err("%s: rename transaction overflowed: %d\n", sbi->source, err);
+		set_nlink(old_dir, nl_old);
+		set_nlink(new_dir, nl_new);
+		if (target)
+			set_nlink(target, nl_target);
 	} else {
 		pkernfs_txn_commit(sbi);
 		if (tslot >= 0) {

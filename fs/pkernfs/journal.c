@@ -28,7 +28,6 @@
  */
 #define pr_fmt(fmt) "pkernfs: " fmt
 
-#include <linux/error-injection.h>
 #include <linux/libnvdimm.h>
 #include <linux/string.h>
 #include "pkernfs.h"
@@ -78,6 +77,8 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	/* Metadata with a memory error: change nothing more (poison.c). */
 	if (sbi->meta_bad)
 		return ERR_PTR(-EROFS);
+	if (pkernfs_should_fail())
+		return ERR_PTR(-ENOSPC);
 	if (pkernfs_table_rec(sbi, table, index, &home, &len))
 		return ERR_PTR(-EINVAL);
 	for (i = 0; i < txn->nrec; i++)
@@ -104,7 +105,6 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	txn->bytes += sizeof(*jr) + len;
 	return r->image;
 }
-ALLOW_ERROR_INJECTION(pkernfs_txn_add, ERRNO);
 
 static void pkernfs_set_crc(u16 table, void *image)
 {

@@ -26,7 +26,6 @@
 #define pr_fmt(fmt) "pkernfs: " fmt
 
 #include <linux/bitmap.h>
-#include <linux/error-injection.h>
 #include <linux/libnvdimm.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -702,9 +701,10 @@ static void *pkernfs_kroot_take(struct pkernfs_kroot *kr, bool reserved, phys_ad
  */
 void *pkernfs_kroot_page_alloc(struct pkernfs_kroot *kr, phys_addr_t *phys)
 {
+	if (pkernfs_should_fail())
+		return NULL;
 	return pkernfs_kroot_take(kr, false, phys);
 }
-ALLOW_ERROR_INJECTION(pkernfs_kroot_page_alloc, NULL);
 
 /**
  * pkernfs_kroot_page_alloc_reserved() - take a page a reservation kept

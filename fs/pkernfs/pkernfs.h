@@ -226,6 +226,16 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 		      u64 *start, u64 *got);
 int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);
 
+/* super.c: the fail_pkernfs fault-injection attribute (debugfs) */
+#ifdef CONFIG_FAULT_INJECTION
+bool pkernfs_should_fail(void);
+#else
+static inline bool pkernfs_should_fail(void)
+{
+	return false;
+}
+#endif
+
 /* poison.c */
 bool pkernfs_bad_range(struct pkernfs_sb_info *sbi, u64 off, u64 len, u64 *first);
 bool pkernfs_au_bad(struct pkernfs_sb_info *sbi, u64 au);

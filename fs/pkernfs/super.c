@@ -9,6 +9,8 @@
  */
 #define pr_fmt(fmt) "pkernfs: " fmt
 
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/libnvdimm.h>
@@ -697,6 +699,40 @@ static void pkernfs_inode_init_once(void *p)
 	inode_init_once(&pi->vfs_inode);
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_pkernfs: the journal, slot, AU and kernel-area allocations fail at
+ * random (debugfs, as failslab). Our own attribute, not fail_function: on
+ * 6.12 a kprobe handler is not in task context, so the task filter never
+ * matches, and its get_random_u32_below() trips lockdep.
+ */
+static DECLARE_FAULT_ATTR(pkernfs_fail);
+static struct dentry *pkernfs_fail_dir;
+
+bool pkernfs_should_fail(void)
+{
+	return should_fail(&pkernfs_fail, 1);
+}
+
+static void pkernfs_fail_init(void)
+{
+	pkernfs_fail_dir = fault_create_debugfs_attr("fail_pkernfs", NULL, &pkernfs_fail);
+}
+
+static void pkernfs_fail_exit(void)
+{
+	debugfs_remove_recursive(pkernfs_fail_dir);
+}
+#else
+static void pkernfs_fail_init(void)
+{
+}
+
+static void pkernfs_fail_exit(void)
+{
+}
+#endif
+
 static int __init pkernfs_module_init(void)
 {
 	int err;
@@ -710,11 +746,14 @@ static int __init pkernfs_module_init(void)
 	err = register_filesystem(&pkernfs_fs_type);
 	if (err)
 		kmem_cache_destroy(pkernfs_inode_cachep);
+	else
+		pkernfs_fail_init();
 	return err;
 }
 
 static void __exit pkernfs_module_exit(void)
 {
+	pkernfs_fail_exit();
 	unregister_filesystem(&pkernfs_fs_type);
 	rcu_barrier();
 	kmem_cache_destroy(pkernfs_inode_cachep);

@@ -245,9 +245,21 @@ static int pkt_edu_token_cmd(struct pkt_edu *e, const char *cmd, u64 token, cons
 
 		err = PTR_ERR_OR_ZERO(f);
 		if (!err) {
-			err = pkt_edu_restore(e, path.dentry->d_sb, token);
+			/*
+			 * Hold first: a hold that failed after the restore
+			 * reported the restore failed with the domain in place,
+			 * and the caller's retry freed it (pkernfs-inject).
+			 */
+			bool had = e->held;
+
+			err = pkt_edu_hold(e, f);
 			if (!err)
-				err = pkt_edu_hold(e, f);
+				err = pkt_edu_restore(e, path.dentry->d_sb, token);
+			if (err && !had && e->held) {
+				pkernfs_dma_release(e->held);
+				fput(e->held);
+				e->held = NULL;
+			}
 			fput(f);
 		}
 	} else if (!e->domain) {

@@ -2,7 +2,7 @@
 # Fault injection (issue 21): a metadata and mmap workload, then the IOMMU
 # persist and restore paths, under random failures of kmalloc (failslab),
 # alloc_pages (fail_page_alloc) and pkernfs's own error points
-# (fail_function: pkernfs_txn_add, pkernfs_take_slot, pkernfs_alloc_aus,
+# (fail_pkernfs: pkernfs_txn_add, pkernfs_take_slot, pkernfs_alloc_aus,
 # pkernfs_kroot_page_alloc). Only the workload's processes fail
 # (task-filter). Every failure must reach the caller as an errno: no oops
 # or WARN (the console is checked), fsck clean after umount, every file
@@ -19,23 +19,23 @@ F=$M/guest-ram
 TOKEN=0x5eed1e1e
 DBG=/sys/kernel/debug
 K=$DBG/kmemleak
-FUNCS="pkernfs_txn_add pkernfs_take_slot pkernfs_alloc_aus pkernfs_kroot_page_alloc"
 
-# inject on|off: pkernfs's points at 20%, kmalloc and alloc_pages at 2%
+# inject on|off: pkernfs's points at 10%, kmalloc and alloc_pages at 2%
 # (they are hit far more often, exec included), for tasks with
 # make-it-fail set.
 inject() {
 	local a f
-	for a in failslab fail_page_alloc fail_function; do
+	for a in failslab fail_page_alloc fail_pkernfs; do
 		[ -d $DBG/$a ] || continue
 		if [ "$1" = on ]; then
-			if [ $a = fail_function ]; then
-				echo 20 > $DBG/$a/probability
+			if [ $a = fail_pkernfs ]; then
+				echo 10 > $DBG/$a/probability
 			else
 				echo 2 > $DBG/$a/probability
 			fi
 			echo -1 > $DBG/$a/times
-			echo 0 > $DBG/$a/verbose
+			# One line per failure, no stack: counted below.
+			echo 1 > $DBG/$a/verbose
 			echo Y > $DBG/$a/task-filter
 		else
 			echo 0 > $DBG/$a/probability
@@ -43,13 +43,7 @@ inject() {
 	done
 	[ -d $DBG/fail_page_alloc ] && echo N > $DBG/fail_page_alloc/ignore-gfp-wait 2> /dev/null
 	[ -d $DBG/failslab ] && echo N > $DBG/failslab/ignore-gfp-wait 2> /dev/null
-	if [ "$1" = on ]; then
-		for f in $FUNCS; do
-			echo $f >> $DBG/fail_function/inject || return 1
-		done
-	else
-		echo > $DBG/fail_function/inject
-	fi
+	return 0
 }
 
 # failing CMD...: run CMD as a task that injection may hit.
@@ -58,14 +52,14 @@ failing() { sh -c 'echo 1 > /proc/self/make-it-fail && exec "$@"' sh "$@"; }
 # One round of the workload. The operations fail at random; the
 # bookkeeping of what completed runs outside injection.
 round() {
-	local i=$1 d=$M/w$1
+	local i=$1 n=s${PKT_STAGE}w$1 d=$M/s${PKT_STAGE}w$1
 	failing mkdir $d 2> /dev/null || return 0
 	failing sh -c "head -c $((4096 * (1 + i % 5))) /tmp/seed > $d/a" 2> /dev/null &&
-		(cd $M && md5sum w$i/a >> /tmp/done.md5)
+		(cd $M && md5sum $n/a >> /tmp/done.md5)
 	failing truncate -s 4M $d/m 2> /dev/null &&
-		failing pkt-mem fill $d/m 0 4M $i > /dev/null 2>&1 && echo "w$i/m $i" >> /tmp/done.mem
+		failing pkt-mem fill $d/m 0 4M $i > /dev/null 2>&1 && echo "$n/m $i" >> /tmp/done.mem
 	if [ -e $d/a ] && failing mv $d/a $d/b 2> /dev/null; then
-		sed -i "s#w$i/a\$#w$i/b#" /tmp/done.md5
+		sed -i "s#$n/a\$#$n/b#" /tmp/done.md5
 	fi
 	failing ln -s b $d/s 2> /dev/null
 	failing pkt-fsops falloc $d/m punch 0 4096 > /dev/null 2>&1
@@ -90,7 +84,7 @@ settle() {
 	pkt_info "$1: $(tail -n 1 /tmp/fsck)"
 	pkt_must "$1: mount again" mount -t pkernfs dax0.0 $M || return
 	pkt_check "$1: every completed file intact ($(wc -l < /tmp/done.md5) written)" sh -c \
-		"cd $M && md5sum -c /tmp/done.md5 > /dev/null"
+		"[ -s /tmp/done.md5 ] && cd $M && md5sum -c /tmp/done.md5 > /dev/null"
 	pkt_check "$1: every tree readable" sh -c "find $M -type f | xargs cat > /dev/null"
 }
 
@@ -104,14 +98,14 @@ leaks() {
 
 stage_1() {
 	local i e
-	[ -d $DBG/fail_function ] || { pkt_skip "no fail_function: not the debug kernel"; return; }
+	[ -d $DBG/fail_pkernfs ] || { pkt_skip "no fail_pkernfs: not the debug kernel"; return; }
 	[ -e $K ] || { pkt_skip "kmemleak not available"; return; }
 	head -c 65536 /dev/urandom > /tmp/seed
 	EDU=$(pkt_edu_devs | head -n 1)
 	pkt_pkernfs_stage1 $F 4M || return
 	pkt_must "arm injection" inject on || return
 	workload
-	pkt_info "workload: $(dmesg | grep -c 'FAULT_INJECTION: forcing a failure') injected failures, $(wc -l < /tmp/done.md5) files and $(wc -l < /tmp/done.mem) mappings completed"
+	pkt_info "workload: $(dmesg | grep -c 'FAULT_INJECTION: forcing a failure') injected failures ($(dmesg | grep -c 'name fail_pkernfs') in pkernfs), $(wc -l < /tmp/done.md5) files and $(wc -l < /tmp/done.mem) mappings completed"
 	inject off
 	settle "after the workload"
 	# Past the punched first page and within the 1 MiB truncate.
@@ -143,6 +137,7 @@ stage_1() {
 
 stage_2() {
 	local i e
+	head -c 65536 /dev/urandom > /tmp/seed
 	EDU=$(pkt_edu_devs | head -n 1)
 	pkt_adopted
 	pkt_pkernfs_remount || return
@@ -159,9 +154,11 @@ stage_2() {
 	pkt_check "restored" grep -q "token $TOKEN .* restored" $PKT_IOMMU_STATE
 	pkt_check "DMA both ways after the restore" pkt_edu_round_trip "$EDU" $F 3 41
 	pkt_eq "no DMAR fault" "$(pkt_dmar_faults | head -n 1)" ""
+	pkt_must "release the domain: the file is free to unmount" sh -c "echo release > $e" || return
 	inject on
 	workload
 	inject off
+	pkt_info "workload: $(dmesg | grep -c 'FAULT_INJECTION: forcing a failure') injected failures in all, $(wc -l < /tmp/done.md5) files and $(wc -l < /tmp/done.mem) mappings completed"
 	settle "after kexec"
 	leaks "stage 2"
 }
