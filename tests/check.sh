@@ -107,7 +107,7 @@ LEGS=${PKT_LEGS:-test debug}
 SLOW=${PKT_DEBUG_SLOWDOWN:-3}
 # One queue over both kernels, longest first (by declared time bound,
 # scaled for the debug kernel), so the two VM slots finish together.
-queue=$(
+queue_lines() {
 for c in ${PKT_CASES:-$(cd tests/vm/cases && ls *.sh | sed 's/\.sh$//')}; do
 	[ "$c" = soak-powercut ] && continue
 	f=tests/vm/cases/$c.sh
@@ -126,7 +126,8 @@ done
 case " ${PKT_CASES:-soak-powercut} " in
 *" soak-powercut "*) case " $LEGS " in *" test "*) echo "300 test soak-powercut" ;; esac ;;
 esac
-) | sort -k1,1nr -k3 | cut -d' ' -f2-)
+}
+queue=$(queue_lines | sort -k1,1nr -k3 | cut -d' ' -f2-)
 mkdir -p "$LOGDIR" "$LOGDIR-debug"
 running=0
 while read -r leg c; do
