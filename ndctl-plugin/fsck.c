@@ -306,10 +306,6 @@ out:
 /* Each recorded memory error, and what it hit now. */
 static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pkernfs_super *sb)
 {
-	static const char *const region[PKERNFS_NR_REGIONS + 1] = {
-		"journal", "inode table", "directory table", "extent table", "allocation bitmap",
-		"kernel area directory", "kernel-only area", "data area", "superblock",
-	};
 	const struct pkernfs_extent *et = (const void *)(b + fsck_roff(sb, PKERNFS_R_EXTENTS));
 	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, k;
 
@@ -322,7 +318,7 @@ static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 		if (r != PKERNFS_R_DATA && r != PKERNFS_R_KERNEL) {
 			finding(f, PKERNFS_FSCK_ERROR,
 				"memory error at page %llu (%u pages) in the %s: the filesystem cannot be mounted",
-				(unsigned long long)page, count, r < 0 ? "nothing" : region[r]);
+				(unsigned long long)page, count, pkernfs_region_name(r));
 			continue;
 		}
 		if (r == PKERNFS_R_KERNEL) {

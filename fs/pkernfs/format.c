@@ -497,6 +497,29 @@ int pkernfs_super_check(const struct pkernfs_super *sb, u64 dev_size,
 }
 
 /**
+ * pkernfs_region_name() - a region's name for messages
+ * @r: enum pkernfs_region_id, PKERNFS_NR_REGIONS for the superblock, or -1
+ *
+ * Return: the name, "nothing" for -1.
+ */
+const char *pkernfs_region_name(int r)
+{
+	static const char * const names[PKERNFS_NR_REGIONS + 1] = {
+		[PKERNFS_R_JOURNAL] = "journal",
+		[PKERNFS_R_INODES] = "inode table",
+		[PKERNFS_R_DIRENTS] = "directory table",
+		[PKERNFS_R_EXTENTS] = "extent table",
+		[PKERNFS_R_BITMAP] = "allocation bitmap",
+		[PKERNFS_R_KDIR] = "kernel area directory",
+		[PKERNFS_R_KERNEL] = "kernel-only area",
+		[PKERNFS_R_DATA] = "data area",
+		[PKERNFS_NR_REGIONS] = "superblock",
+	};
+
+	return r < 0 || r > PKERNFS_NR_REGIONS ? "nothing" : names[r];
+}
+
+/**
  * pkernfs_bad_region() - what a page of the device belongs to
  * @sb: a superblock that passed pkernfs_super_check()
  * @page: 4 KiB page index from the start of the device

@@ -501,6 +501,7 @@ int pkernfs_slot_in_use(const struct pkernfs_super *sb, const void *base,
 int pkernfs_super_check(const struct pkernfs_super *sb, __u64 dev_size,
 			const char **why);
 int pkernfs_bad_region(const struct pkernfs_super *sb, __u64 page);
+const char *pkernfs_region_name(int r);
 int pkernfs_bad_add(struct pkernfs_super *sb, __u64 page, __u16 kind);
 void pkernfs_super_set_crc(struct pkernfs_super *sb);
 

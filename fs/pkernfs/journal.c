@@ -74,8 +74,8 @@ void *pkernfs_txn_add(struct pkernfs_sb_info *sbi, u16 table, u64 index)
 	u8 *p;
 
 	lockdep_assert_held(&sbi->lock);
-	/* Metadata with a memory error: change nothing more (poison.c). */
-	if (sbi->meta_bad)
+	/* Metadata with a memory error: change nothing more (poison.c sets it unlocked). */
+	if (READ_ONCE(sbi->meta_bad))
 		return ERR_PTR(-EROFS);
 	if (pkernfs_should_fail())
 		return ERR_PTR(-ENOSPC);

@@ -15,23 +15,9 @@
 #include <linux/sort.h>
 #include "pkernfs.h"
 
-static const char * const pkernfs_region_names[] = {
-	[PKERNFS_R_JOURNAL] = "journal",
-	[PKERNFS_R_INODES] = "inode table",
-	[PKERNFS_R_DIRENTS] = "directory table",
-	[PKERNFS_R_EXTENTS] = "extent table",
-	[PKERNFS_R_BITMAP] = "allocation bitmap",
-	[PKERNFS_R_KDIR] = "kernel area directory",
-	[PKERNFS_R_KERNEL] = "kernel-only area",
-	[PKERNFS_R_DATA] = "data area",
-	[PKERNFS_NR_REGIONS] = "superblock",
-};
-
 static const char *pkernfs_page_owner(struct pkernfs_sb_info *sbi, u64 page)
 {
-	int r = pkernfs_bad_region(sbi->dsb, page);
-
-	return r < 0 ? "nothing" : pkernfs_region_names[r];
+	return pkernfs_region_name(pkernfs_bad_region(sbi->dsb, page));
 }
 
 static int pkernfs_cmp_page(const void *a, const void *b)
