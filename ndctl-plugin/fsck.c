@@ -337,6 +337,7 @@ static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 			       ((page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1));
 			break;
 		}
+		f->bad_in_files += !!owner;
 		if (owner)
 			finding(f, PKERNFS_FSCK_NOTE,
 				"memory error at page %llu (%u pages): inode %llu, bytes %llu-%llu read as EIO",

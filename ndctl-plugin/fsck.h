@@ -23,9 +23,13 @@
  * @used_aus: AUs held by files
  * @kernel_pages: pages allocated in the kernel-only area
  * @orphans: inodes with no links that mount will free
+ * @bad_pages: pages with a recorded memory error
+ * @bad_in_files: of those entries, the ones inside a file's extent
  * @repairs: changes made by pkernfs_fsck_repair()
  * @super_ok: the superblock passed its checks
  * @journal_pending: a transaction waits in the journal (mount replays it)
+ * @drop_bad: set by the caller of pkernfs_fsck_repair(): take AUs with
+ *	memory errors out of their files (the range becomes a hole)
  */
 struct pkernfs_fsck {
 	void (*report)(void *priv, int error, const char *msg);
@@ -38,9 +42,11 @@ struct pkernfs_fsck {
 	uint64_t kernel_pages;
 	uint64_t orphans;
 	uint64_t bad_pages;
+	uint64_t bad_in_files;
 	unsigned int repairs;
 	int super_ok;
 	int journal_pending;
+	int drop_bad;
 };
 
 int pkernfs_fsck(struct pkernfs_fsck *f, const uint8_t *b, uint64_t size);

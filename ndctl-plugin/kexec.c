@@ -333,6 +333,43 @@ static int check_iommu(struct kcheck *k, const char *dev, const struct pkernfs_s
 	return 0;
 }
 
+/*
+ * Recorded memory errors survive the kexec with the image. One in the
+ * IOMMU table pool makes this kernel stop the preserved devices at kexec
+ * instead of handing the tables over, so it fails the check.
+ */
+static void check_memory(struct kcheck *k, const char *dev, const struct pkernfs_super *sb,
+			 const uint8_t *map)
+{
+	const struct pkernfs_kdir_entry *kd = (const void *)(map + fsck_roff(sb, PKERNFS_R_KDIR));
+	uint64_t karea = fsck_roff(sb, PKERNFS_R_KERNEL) / PKERNFS_BLOCK_SIZE, pages = 0;
+	uint32_t i, j, nk = fsck_rcount(sb, PKERNFS_R_KDIR);
+
+	for (i = 0; i < le32_to_cpu(sb->s_nr_bad) && i < PKERNFS_BAD_MAX; i++) {
+		uint64_t page = le64_to_cpu(sb->s_bad[i].b_page);
+		uint64_t n = le32_to_cpu(sb->s_bad[i].b_count);
+
+		pages += n;
+		if (pkernfs_bad_region(sb, page) != PKERNFS_R_KERNEL)
+			continue;
+		for (j = 0; j < nk; j++) {
+			uint64_t s = le64_to_cpu(kd[j].k_start), e = s + le64_to_cpu(kd[j].k_npages);
+
+			if (s == e || page + n <= karea + s || page >= karea + e ||
+			    strncmp((const char *)kd[j].k_name, "intel-iommu", sizeof(kd[j].k_name)))
+				continue;
+			verdict(k, 0, "memory", "%s: a memory error hit the IOMMU table pool (page "
+				"%llu): at kexec its preserved devices are stopped, not handed over",
+				dev, (unsigned long long)page);
+			return;
+		}
+	}
+	if (pages)
+		verdict(k, 1, "memory", "%s: %llu pages with memory errors are recorded and stay "
+			"so; file ranges on them read as EIO (fsck --repair --drop-bad makes "
+			"them holes)", dev, (unsigned long long)pages);
+}
+
 #define IOMMU_PARAMS "/sys/module/pkernfs_iommu/parameters/"
 
 /*
@@ -522,6 +559,7 @@ int cmd_kexec_check(int argc, char **argv)
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &t, &note, have_note);
 			iommu_state |= check_iommu(&k, name, sb, t.map, cmdline);
+			check_memory(&k, name, sb, t.map);
 			check_claim(&k, name, daxctl_dev_get_resource(dd), cmdline);
 			close_target(&t);
 		}

@@ -198,7 +198,7 @@ void print_json(struct json_object *j, int compact)
 /* The image subcommands' options; each takes only those it names. */
 struct opts {
 	const char *image;
-	int json, force, help, repair;
+	int json, force, help, repair, drop_bad;
 	uint64_t au, inodes, kernel_area;
 	uint32_t level;		/* PKERNFS_LEVEL(minor), 0 if not given */
 };
@@ -211,6 +211,7 @@ enum {
 	OPT_KAREA = 1 << 4,
 	OPT_REPAIR = 1 << 5,
 	OPT_LEVEL = 1 << 6,
+	OPT_DROP_BAD = 1 << 8,
 	OPT_ALWAYS = 1 << 7,	/* --image, --verbose, --help */
 };
 
@@ -229,6 +230,8 @@ static const struct {
 	{ { "kernel-area", required_argument, NULL, 'k' }, "k:", OPT_KAREA },
 	{ { "repair", no_argument, NULL, 'r' }, "r", OPT_REPAIR },
 	{ { "level", required_argument, NULL, 'L' }, "L:", OPT_LEVEL },
+	/* Long only: it gives up data, so it is never typed by accident. */
+	{ { "drop-bad", no_argument, NULL, 'D' }, "", OPT_DROP_BAD },
 };
 #define NR_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -256,6 +259,7 @@ static int parse_opts(int argc, char **argv, unsigned int allowed, struct opts *
 		case 'j': o->json = 1; break;
 		case 'f': o->force = 1; break;
 		case 'r': o->repair = 1; break;
+		case 'D': o->drop_bad = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': printf("usage: %s\n", usage); exit(0);
 		case 'a':
@@ -380,7 +384,7 @@ static void report_finding(void *priv, int error, const char *msg)
 
 static int cmd_fsck(int argc, char **argv)
 {
-	const char *usage = "pkernfsctl fsck [-j] [--repair] DEV|--image FILE";
+	const char *usage = "pkernfsctl fsck [-j] [--repair [--drop-bad]] DEV|--image FILE";
 	struct report r = { 0 };
 	struct pkernfs_fsck f = { 0 };
 	struct json_object *j;
@@ -392,8 +396,12 @@ static int cmd_fsck(int argc, char **argv)
 	char where[256];
 	int rw;
 
-	if (parse_opts(argc, argv, OPT_JSON | OPT_REPAIR, &o, usage, &dev))
+	if (parse_opts(argc, argv, OPT_JSON | OPT_REPAIR | OPT_DROP_BAD, &o, usage, &dev))
 		return 8;
+	if (o.drop_bad && !o.repair) {
+		err("--drop-bad is a repair: give it with --repair");
+		return 8;
+	}
 	if (o.repair && dev && dev_mounted(dev, where, sizeof(where))) {
 		err("%s is mounted on %s; unmount it before --repair", dev, where);
 		return 8;
@@ -409,6 +417,7 @@ static int cmd_fsck(int argc, char **argv)
 		r.list = json_object_new_array();
 	f.report = report_finding;
 	f.priv = &r;
+	f.drop_bad = o.drop_bad;
 	rc = o.repair ? pkernfs_fsck_repair(&f, t.map, t.size) : pkernfs_fsck(&f, t.map, t.size);
 	if (o.repair && f.repairs)
 		msync(t.map, t.size, MS_SYNC);

@@ -36,21 +36,43 @@ struct rimg {
 	struct pkernfs_kdir_entry *kd;
 	uint32_t ni, nd, ne, nk, nb;
 	uint64_t lost_found;
+	unsigned int left;
 };
+
+static void say(struct rimg *r, int level, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (level == PKERNFS_FSCK_FIXED)
+		r->f->repairs++;
+	else
+		r->left++;
+	if (r->f->report)
+		r->f->report(r->f->priv, level, msg);
+}
 
 static void fixed(struct rimg *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void fixed(struct rimg *r, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[256];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	say(r, PKERNFS_FSCK_FIXED, fmt, ap);
 	va_end(ap);
-	r->f->repairs++;
-	if (r->f->report)
-		r->f->report(r->f->priv, PKERNFS_FSCK_FIXED, msg);
+}
+
+/* A repair asked for that could not be made: the run ends with exit 4. */
+static void unfixed(struct rimg *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void unfixed(struct rimg *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(r, PKERNFS_FSCK_ERROR, fmt, ap);
+	va_end(ap);
 }
 
 static void rimg_init(struct rimg *r, struct pkernfs_fsck *f, uint8_t *b)
@@ -68,6 +90,7 @@ static void rimg_init(struct rimg *r, struct pkernfs_fsck *f, uint8_t *b)
 	r->nk = fsck_rcount(r->sb, PKERNFS_R_KDIR);
 	r->nb = fsck_rcount(r->sb, PKERNFS_R_BITMAP);
 	r->lost_found = 0;
+	r->left = 0;
 }
 
 static int used(const struct rimg *r, uint64_t ino)
@@ -81,6 +104,17 @@ static uint16_t mode_of(const struct rimg *r, uint64_t ino)
 }
 
 /* As mount does: replay a committed transaction, drop a torn one. */
+static void journal_empty(struct pkernfs_journal_head *jh)
+{
+	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
+	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
+	jh->j_nrec = 0;
+	jh->j_bytes = 0;
+	jh->j_pad = 0;
+	memset(jh->j_reserved, 0, sizeof(jh->j_reserved));
+	pkernfs_journal_set_crc(jh);
+}
+
 static void repair_journal(struct rimg *r)
 {
 	struct pkernfs_journal_head *jh =
@@ -110,13 +144,7 @@ static void repair_journal(struct rimg *r)
 		fixed(r, "journal: replayed transaction %llu (%d records)",
 		      (unsigned long long)le64_to_cpu(jh->j_seq), n);
 empty:
-	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
-	jh->j_state = cpu_to_le32(PKERNFS_J_EMPTY);
-	jh->j_nrec = 0;
-	jh->j_bytes = 0;
-	jh->j_pad = 0;
-	memset(jh->j_reserved, 0, sizeof(jh->j_reserved));
-	pkernfs_journal_set_crc(jh);
+	journal_empty(jh);
 }
 
 /* Records that fail their own checks: clear them, they are unusable. */
@@ -474,15 +502,180 @@ out:
 	free(want);
 }
 
-/**
- * pkernfs_fsck_repair() - check an image and fix what is safely fixable
- * @f: as for pkernfs_fsck(); repairs are reported at PKERNFS_FSCK_FIXED
- * @b: the image, mapped writable
- * @size: its size
- *
- * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
- * remain, 8 not a pkernfs image (untouched).
+/*
+ * A change of several records goes through the journal, as the kernel
+ * commits one, so an interrupted repair leaves it whole or absent.
  */
+struct rtx {
+	struct pkernfs_journal_head *jh;
+	uint64_t room;
+	uint32_t nrec, bytes;
+};
+
+static void rtx_begin(struct rimg *r, struct rtx *t)
+{
+	t->jh = (void *)(r->b + fsck_roff(r->sb, PKERNFS_R_JOURNAL));
+	t->room = fsck_rlen(r->sb, PKERNFS_R_JOURNAL) - sizeof(*t->jh);
+	t->nrec = 0;
+	t->bytes = 0;
+}
+
+/* Stage record @index of @table; @image has its crc set (or is a zeroed slot). */
+static int rtx_add(struct rtx *t, uint16_t table, uint64_t index, const void *image, uint32_t len)
+{
+	struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(t->jh + 1) + t->bytes);
+
+	if (t->bytes + sizeof(*jr) + len > t->room)
+		return -1;
+	jr->jr_table = cpu_to_le16(table);
+	jr->jr_reserved = 0;
+	jr->jr_len = cpu_to_le32(len);
+	jr->jr_index = cpu_to_le64(index);
+	memcpy(jr + 1, image, len);
+	t->bytes += sizeof(*jr) + len;
+	t->nrec++;
+	return 0;
+}
+
+/* Commit, copy home, empty: as a kernel that keeps the marks does. */
+static int rtx_commit(struct rimg *r, struct rtx *t)
+{
+	struct pkernfs_journal_head *jh = t->jh;
+	int trusted = pkernfs_hwm_trusted(r->sb, jh), n;
+
+	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
+	if (trusted)
+		jh->j_hwm_seq = jh->j_seq;
+	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
+	jh->j_nrec = cpu_to_le32(t->nrec);
+	jh->j_bytes = cpu_to_le32(t->bytes);
+	pkernfs_journal_set_crc(jh);
+	n = pkernfs_journal_apply(r->b, jh, NULL);
+	journal_empty(jh);
+	return n < 0 ? -1 : 0;
+}
+
+/* The extent holding @au, or -1. */
+static int64_t extent_of(const struct rimg *r, uint64_t au)
+{
+	uint32_t k;
+
+	for (k = 0; k < r->ne; k++) {
+		uint64_t start = le64_to_cpu(r->et[k].e_start);
+
+		if (r->et[k].e_ino && au >= start && au - start < le32_to_cpu(r->et[k].e_len))
+			return k;
+	}
+	return -1;
+}
+
+static int64_t free_extent(const struct rimg *r)
+{
+	static const struct pkernfs_extent zero;
+	uint32_t i;
+
+	for (i = 0; i < r->ne; i++)
+		if (!memcmp(&r->et[i], &zero, sizeof(zero)))
+			return i;
+	return -1;
+}
+
+/*
+ * Split extent @k around @au: @head keeps what is before it (or what is
+ * after, when @au is first), @tail what is after it when it is in the
+ * middle. Return: 1 if @tail is needed.
+ */
+static int split_extent(const struct pkernfs_extent *e, uint64_t au,
+			struct pkernfs_extent *head, struct pkernfs_extent *tail)
+{
+	uint32_t len = le32_to_cpu(e->e_len), lblk = le32_to_cpu(e->e_lblk);
+	uint32_t off = au - le64_to_cpu(e->e_start);
+
+	*head = *e;
+	memset(tail, 0, sizeof(*tail));
+	if (len == 1) {
+		memset(head, 0, sizeof(*head));
+		return 0;
+	}
+	if (!off) {
+		head->e_lblk = cpu_to_le32(lblk + 1);
+		head->e_len = cpu_to_le32(len - 1);
+		head->e_start = cpu_to_le64(au + 1);
+	} else {
+		head->e_len = cpu_to_le32(off);
+	}
+	pkernfs_extent_set_crc(head);
+	if (!off || off + 1 == len)
+		return 0;
+	*tail = *e;
+	tail->e_lblk = cpu_to_le32(lblk + off + 1);
+	tail->e_len = cpu_to_le32(len - off - 1);
+	tail->e_start = cpu_to_le64(au + 1);
+	pkernfs_extent_set_crc(tail);
+	return 1;
+}
+
+/*
+ * --drop-bad: take each AU holding a recorded memory error out of its
+ * file, so the range reads as a hole instead of EIO. The whole AU goes
+ * (extents map AUs), its good pages with it: read them out first. The
+ * AU stays in use; its entries become free-space ones.
+ */
+static void repair_drop_bad(struct rimg *r)
+{
+	uint32_t shift = le32_to_cpu(r->sb->s_au_shift), i, k;
+
+	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad); i++) {
+		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page), au, ino, foff;
+		struct pkernfs_extent head, tail;
+		struct pkernfs_super sb;
+		int64_t ek, slot = -1;
+		struct rtx t;
+
+		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
+		if (pkernfs_bad_region(r->sb, page) != PKERNFS_R_DATA)
+			continue;
+		ek = extent_of(r, au);
+		if (ek < 0)
+			continue;
+		ino = le64_to_cpu(r->et[ek].e_ino);
+		foff = (le32_to_cpu(r->et[ek].e_lblk) + au - le64_to_cpu(r->et[ek].e_start)) << shift;
+		if (split_extent(&r->et[ek], au, &head, &tail)) {
+			slot = free_extent(r);
+			if (slot < 0) {
+				unfixed(r, "inode %llu: no free extent slot to split extent %lld around AU %llu; its memory error stays in the file",
+					(unsigned long long)ino, (long long)ek, (unsigned long long)au);
+				continue;
+			}
+		}
+		sb = *r->sb;
+		for (k = 0; k < le32_to_cpu(sb.s_nr_bad); k++)
+			if ((le64_to_cpu(sb.s_bad[k].b_page) * PKERNFS_BLOCK_SIZE) >> shift == au)
+				sb.s_bad[k].b_kind = cpu_to_le16(PKERNFS_BAD_FREE);
+		/* Mount reads the extent table only up to its mark. */
+		if (slot >= 0 && (uint32_t)slot >= le32_to_cpu(sb.s_hwm[PKERNFS_HWM_EXTENTS]) &&
+		    (le32_to_cpu(sb.s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)) {
+			uint32_t want = ((uint32_t)slot / PKERNFS_HWM_STEP + 1) * PKERNFS_HWM_STEP;
+
+			sb.s_hwm[PKERNFS_HWM_EXTENTS] = cpu_to_le32(want < r->ne ? want : r->ne);
+		}
+		pkernfs_super_set_crc(&sb);
+		rtx_begin(r, &t);
+		if (rtx_add(&t, PKERNFS_T_SUPER, 0, &sb, sizeof(sb)) ||
+		    rtx_add(&t, PKERNFS_T_EXTENT, ek, &head, sizeof(head)) ||
+		    (slot >= 0 && rtx_add(&t, PKERNFS_T_EXTENT, slot, &tail, sizeof(tail))) ||
+		    rtx_commit(r, &t)) {
+			unfixed(r, "inode %llu: dropping AU %llu failed in the journal; nothing changed",
+				(unsigned long long)ino, (unsigned long long)au);
+			continue;
+		}
+		fixed(r, "inode %llu: bytes %llu-%llu (AU %llu, memory error at page %llu) dropped; they read as a hole",
+		      (unsigned long long)ino, (unsigned long long)foff,
+		      (unsigned long long)(foff + (1ULL << shift) - 1),
+		      (unsigned long long)au, (unsigned long long)page);
+	}
+}
+
 /* The mark over table @h's last slot in use, in whole steps, as the kernel sets it. */
 static uint32_t hwm_over_use(const struct pkernfs_super *sb, const uint8_t *b, uint32_t h)
 {
@@ -524,6 +717,15 @@ static void repair_hwm(struct rimg *r)
 	}
 }
 
+/**
+ * pkernfs_fsck_repair() - check an image and fix what is safely fixable
+ * @f: as for pkernfs_fsck(); repairs are reported at PKERNFS_FSCK_FIXED
+ * @b: the image, mapped writable
+ * @size: its size
+ *
+ * Return: 0 clean with nothing to do, 1 repaired and now clean, 4 errors
+ * remain, 8 not a pkernfs image (untouched).
+ */
 int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 {
 	struct pkernfs_fsck quiet = { 0 };
@@ -533,7 +735,8 @@ int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 
 	rc = pkernfs_fsck(&quiet, b, size);
 	/* Nothing to do, or nothing below works without a superblock. */
-	if (rc == 8 || !quiet.super_ok || (rc == 0 && !quiet.journal_pending))
+	if (rc == 8 || !quiet.super_ok ||
+	    (rc == 0 && !quiet.journal_pending && !(f->drop_bad && quiet.bad_in_files)))
 		return pkernfs_fsck(f, b, size);
 	rimg_init(&r, f, b);
 	repair_journal(&r);
@@ -546,11 +749,18 @@ int pkernfs_fsck_repair(struct pkernfs_fsck *f, uint8_t *b, uint64_t size)
 	repair_names(&r);
 	repair_tree(&r);
 	repair_links(&r);
+	if (f->drop_bad)
+		repair_drop_bad(&r);
 	repair_bitmap(&r);
 	repair_hwm(&r);
 	f->errors = f->notes = 0;
 	f->inodes = f->extents = f->used_aus = f->kernel_pages = 0;
+	f->orphans = f->bad_pages = f->bad_in_files = 0;
 	rc = pkernfs_fsck(f, b, size);
+	if (r.left) {
+		f->errors += r.left;
+		return 4;
+	}
 	return rc ? rc : f->repairs ? 1 : 0;
 }
 

@@ -635,3 +635,68 @@ TEST(bad_pages_are_notes_and_keep_their_aus)
 	EXPECT_EQ(run(&m, &f), 4);
 	free(m.b);
 }
+
+/* --drop-bad: the bad AU leaves its file through the journal, the rest stays. */
+TEST(drop_bad_makes_a_hole)
+{
+	struct pkernfs_fsck f;
+	struct img m;
+	uint64_t first, seq;
+
+	build(&m);
+	first = roff(&m, PKERNFS_R_DATA) >> 21;
+	ext(&m, 0)->e_len = cpu_to_le32(3);
+	pkernfs_extent_set_crc(ext(&m, 0));
+	mark(&m, first + 2, 1);
+	EXPECT_EQ(pkernfs_bad_add(m.sb, (first + 1) * 512 + 7, PKERNFS_BAD_DATA), 1);
+	pkernfs_super_set_crc(m.sb);
+	seq = le64_to_cpu(jhead(&m)->j_seq);
+
+	/* Plain --repair leaves a bad page in its file. */
+	EXPECT_EQ(repair(&m, &f), 0);
+	EXPECT_EQ(f.bad_in_files, 1);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 3);
+
+	memset(&f, 0, sizeof(f));
+	f.drop_bad = 1;
+	EXPECT_EQ(pkernfs_fsck_repair(&f, m.b, SIZE), 1);
+	EXPECT_EQ(f.repairs, 1);
+	EXPECT_EQ(f.errors, 0);
+	EXPECT_EQ(f.bad_in_files, 0);
+	EXPECT_EQ(f.used_aus, 2);
+	/* Split in two around AU first + 1, which stays in use. */
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_lblk), 0);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 1);
+	EXPECT_EQ(le64_to_cpu(ext(&m, 0)->e_start), first);
+	EXPECT_EQ(le64_to_cpu(ext(&m, 1)->e_ino), 3);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 1)->e_lblk), 2);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 1)->e_len), 1);
+	EXPECT_EQ(le64_to_cpu(ext(&m, 1)->e_start), first + 2);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_bad[0].b_kind), PKERNFS_BAD_FREE);
+	EXPECT_EQ(le64_to_cpu(jhead(&m)->j_seq), seq + 1);
+	EXPECT_EQ(le32_to_cpu(jhead(&m)->j_state), PKERNFS_J_EMPTY);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.notes, 1);
+
+	/* Nothing left to drop: a second run changes nothing. */
+	memset(&f, 0, sizeof(f));
+	f.drop_bad = 1;
+	EXPECT_EQ(pkernfs_fsck_repair(&f, m.b, SIZE), 0);
+	EXPECT_EQ(le64_to_cpu(jhead(&m)->j_seq), seq + 1);
+
+	/* The file's first AU, then its last, then its only one. */
+	EXPECT_EQ(pkernfs_bad_add(m.sb, first * 512, PKERNFS_BAD_DATA), 1);
+	EXPECT_EQ(pkernfs_bad_add(m.sb, (first + 2) * 512 + 511, PKERNFS_BAD_DATA), 1);
+	pkernfs_super_set_crc(m.sb);
+	memset(&f, 0, sizeof(f));
+	f.drop_bad = 1;
+	EXPECT_EQ(pkernfs_fsck_repair(&f, m.b, SIZE), 1);
+	EXPECT_EQ(f.repairs, 2);
+	EXPECT_EQ(f.extents, 0);
+	EXPECT_EQ(f.bad_pages, 3);
+	EXPECT_EQ(ext(&m, 0)->e_ino, 0);
+	EXPECT_EQ(ext(&m, 1)->e_ino, 0);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.notes, 3);
+	free(m.b);
+}

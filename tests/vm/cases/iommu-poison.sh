@@ -4,7 +4,8 @@
 # preserved devices are stopped (bus mastering off) instead of handing
 # over tables that cannot be trusted, so no device DMAs through them. The
 # next kernel adopts nothing, refuses the restore, and builds new tables
-# around the bad page, which fsck lists.
+# around the bad page, which fsck lists. kexec-check says so and does not
+# arm; armed by hand, the kernel still refuses.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
@@ -28,7 +29,14 @@ stage_1() {
 	pkt_check "logged with the pool's name" sh -c \
 		"dmesg | grep -q \"memory error in the kernel-only area (page [0-9]*), in 'intel-iommu.*not handed over at kexec\""
 	PKT_EXTRA_APPEND="pkernfs_iommu.liveupdate=1"
-	pkt_kexec_load || return
+	PKT_NO_ARM=1 pkt_kexec_load || return
+	pkt_eq "kexec-check --arm: not ready, not armed" "$(pkernfsctl kexec-check --arm --kernel /boot/bzImage \
+		--append "$PKT_NEXT_CMDLINE" > /tmp/kc 2>&1; echo $?)" 1
+	pkt_check "it names the error in the pool" \
+		grep -q '^FAIL memory .*a memory error hit the IOMMU table pool' /tmp/kc
+	pkt_eq "armed stays 0" "$(cat $PKT_IOMMU_ARMED)" 0
+	# An operator who arms it anyway: the kernel still refuses at kexec.
+	pkt_check "arm by hand" sh -c "echo 1 > $PKT_IOMMU_ARMED"
 	pkt_dma_kexec "$EDU" 16
 }
 

@@ -7,7 +7,8 @@
 # as EIO and faults as SIGBUS, and its AU is never allocated. An error in
 # free space keeps that AU, one found while unmounted is recorded by the
 # next mount, and one in the inode table stops metadata changes and
-# makes the next mount refuse, with fsck naming it.
+# makes the next mount refuse, with fsck naming it. fsck --repair
+# --drop-bad turns a bad AU of a file into a hole.
 # pkt-stages: 2
 # pkt-nvdimm: 512M
 # pkt-timeout: 300
@@ -93,6 +94,8 @@ stage_1() {
 		 grep -q 'bytes 4096-8191 read as EIO' /tmp/fsck && grep -q 'in no file' /tmp/fsck &&
 		 [ \$(grep -c 'memory error at page' /tmp/fsck) = 3 ]"
 	pkt_info "$(grep 'memory error' /tmp/fsck | tr '\n' ';')"
+	pkt_check "kexec-check lists them and does not object" sh -c \
+		"pkernfsctl kexec-check | grep -q '^ok   memory .*3 pages with memory errors are recorded'"
 	pkt_kexec
 }
 
@@ -116,6 +119,32 @@ stage_2() {
 		"dd if=/dev/zero of=$M/fill bs=1M 2>/dev/null; cat $M/fill > /dev/null"
 	rm -f $M/fill
 
+	# fsck --repair --drop-bad: the other file's bad AU becomes a hole.
+	pkt_check "umount" umount $M
+	pkernfsctl disable dax0.0 > /dev/null
+	pkt_eq "--drop-bad alone is refused: exit 8" \
+		"$(pkernfsctl fsck --drop-bad dax0.0 > /tmp/fsck 2>&1; echo $?)" 8
+	pkt_check "saying it is a repair" grep -q 'give it with --repair' /tmp/fsck
+	pkt_eq "fsck --repair without --drop-bad leaves it: exit 0" \
+		"$(pkernfsctl fsck --repair dax0.0 > /tmp/fsck 2>&1; echo $?)" 0
+	pkt_eq "fsck --repair --drop-bad: exit 1, repaired" \
+		"$(pkernfsctl fsck --repair --drop-bad dax0.0 > /tmp/fsck 2>&1; echo $?)" 1
+	pkt_check "it names the range it dropped" \
+		grep -q 'bytes 0-2097151 (AU [0-9]*, memory error at page [0-9]*) dropped' /tmp/fsck
+	pkt_info "$(grep 'dropped' /tmp/fsck)"
+	pkt_eq "a second run finds nothing to do" \
+		"$(pkernfsctl fsck --repair --drop-bad dax0.0 > /dev/null 2>&1; echo $?)" 0
+	pkernfsctl enable dax0.0 > /dev/null
+	pkt_check "mount" mount -t pkernfs dax0.0 $M
+	pkt_eq "the dropped range reads as zeros, no EIO" \
+		"$(head -c 2097152 $G | tr -d '\000' | wc -c)" 0
+	pkt_check "the rest of the file is intact" pkt-mem verify $G 2097152 2097152 32
+	pkt_eq "its size is kept" "$(stat -c %s $G)" 4194304
+	free=$(free_aus)
+	pkt_check "the hole takes a write again" sh -c \
+		"pkt-mem fill $G 0 2097152 33 > /dev/null && pkt-mem verify $G 0 2097152 33"
+	pkt_eq "onto a new AU: the bad one stays out" "$(free_aus)" $((free - 1))
+
 	# Metadata: the inode table.
 	pkt_check "hwpoison-inject into the inode table" sh -c \
 		"echo $(pfn $(( $(region inodes) + 4096 ))) > $INJECT"
@@ -123,7 +152,7 @@ stage_2() {
 		"dmesg | grep -q 'memory error in the inode table (page [0-9]*): metadata changes now fail with EROFS'"
 	pkt_refuse "creating a file fails" touch $M/new
 	pkt_check "creating a file fails with EROFS" sh -c "touch $M/new 2>&1 | grep -q 'Read-only file system'"
-	pkt_check "existing files still read" pkt-mem verify $G 0 0x3000 32
+	pkt_check "existing files still read" pkt-mem verify $G 2097152 2097152 32
 	pkt_check "umount" umount $M
 	pkt_expect_error "mount after an error in the inode table" \
 		"memory error recorded in the inode table" mount -t pkernfs dax0.0 $M
