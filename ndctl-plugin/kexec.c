@@ -476,7 +476,7 @@ int cmd_kexec_check(int argc, char **argv)
 			    "[--append CMDLINE] [--module KO] [--arm] [-j]";
 	const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *module = NULL;
 	struct kcheck k = { 0 };
-	struct kimage_note note;
+	struct kimage_note note = { 0 };
 	struct daxctl_region *region;
 	struct daxctl_ctx *dctx;
 	struct ndctl_ctx *nctx;
@@ -526,6 +526,10 @@ int cmd_kexec_check(int argc, char **argv)
 	if (initrd && access(initrd, R_OK))
 		verdict(&k, 0, "initrd", "cannot read %s: %s", initrd, strerror(errno));
 	check_kernel(&k, kernel, module, &note, &have_note);
+	/* kexec-tools refuses a longer one with nothing but "Cannot load". */
+	if (note.cmdline_max && strlen(cmdline) + 1 > note.cmdline_max)
+		verdict(&k, 0, "cmdline", "the next command line is %zu bytes; %s takes at most %u",
+			strlen(cmdline), kernel, note.cmdline_max - 1);
 
 	daxctl_region_foreach(dctx, region) {
 		daxctl_dev_foreach(region, dd) {

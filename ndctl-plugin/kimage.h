@@ -19,12 +19,15 @@
  * @compression: "gzip", "xz", "zstd", or NULL if none
  * @iommu_handover: the newest IOMMU handover version it adopts, 0 if none
  * @iommu_oldest: the oldest it adopts (a note without "oldest=": the newest)
+ * @cmdline_max: a bzImage's longest command line, its NUL counted
+ *	(boot protocol cmdline_size + 1); 0 if not a bzImage
  * @why: on failure, the reason
  */
 struct kimage_note {
 	unsigned int major, minor;
 	unsigned int incompat;
 	unsigned int iommu_handover, iommu_oldest;
+	unsigned int cmdline_max;
 	const char *container;
 	const char *compression;
 	const char *why;

@@ -68,6 +68,10 @@ static uint8_t *bzimage(const uint8_t *payload, size_t plen, size_t *len, uint32
 
 	p[0x1f1] = 3;
 	memcpy(p + 0x202, "HdrS", 4);
+	p[0x206] = 0x0f;	/* boot protocol 2.15 */
+	p[0x207] = 0x02;
+	v = htole32(2047);
+	memcpy(p + 0x238, &v, 4);
 	v = htole32(100);
 	memcpy(p + 0x248, &v, 4);
 	v = htole32(plen + lie);
@@ -120,6 +124,12 @@ TEST(note_in_bzimage_payload)
 	c = gz(raw, len, &clen);
 	bz = bzimage(c, clen, &blen, 0);
 	expect_note(unit_failed, bz, blen, "bzImage", "gzip");
+	EXPECT_EQ(kimage_find_note(bz, blen, &n), 0);
+	EXPECT_EQ(n.cmdline_max, 2048);
+	/* Before protocol 2.06: 255 characters. */
+	bz[0x206] = 0x05;
+	EXPECT_EQ(kimage_find_note(bz, blen, &n), 0);
+	EXPECT_EQ(n.cmdline_max, 256);
 	free(bz);
 	/* A payload length pointing past the end of the file is refused. */
 	bz = bzimage(c, clen, &blen, 1 << 20);

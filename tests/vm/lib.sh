@@ -90,8 +90,21 @@ pkt_eq() {
 # and the running initramfs, as it is now, as the next initrd.
 pkt_kexec_prepare() {
 	PKT_NEXT_CMDLINE=$(sed -e "s/pkt\.stage=[0-9]*/pkt.stage=$((PKT_STAGE + 1))/" /proc/cmdline)
-	# Values a stage hands to the next travel on the command line.
-	[ -n "${PKT_EXTRA_APPEND:-}" ] && PKT_NEXT_CMDLINE="$PKT_NEXT_CMDLINE $PKT_EXTRA_APPEND"
+	# Values a stage hands to the next travel on the command line, once
+	# each: a word already there is not added again, and a pkt.NAME=
+	# replaces its earlier value. Appended every stage, the line outgrew
+	# the kernel's 2048 bytes at the 69th kexec of a soak.
+	local w
+	for w in ${PKT_EXTRA_APPEND:-}; do
+		case "$w" in
+		pkt.*=*) PKT_NEXT_CMDLINE=$(echo " $PKT_NEXT_CMDLINE " |
+			sed -e "s/ ${w%%=*}=[^ ]*//g" -e 's/^ *//' -e 's/ *$//') ;;
+		esac
+		case " $PKT_NEXT_CMDLINE " in
+		*" $w "*) ;;
+		*) PKT_NEXT_CMDLINE="$PKT_NEXT_CMDLINE $w" ;;
+		esac
+	done
 	# Another release's kernel (pkt_next_kernel) says so on its command line.
 	[ -n "${PKT_NEXT_LABEL:-}" ] &&
 		PKT_NEXT_CMDLINE=$(echo "$PKT_NEXT_CMDLINE" | sed "s/pkt\.kernel=[^ ]*/pkt.kernel=$PKT_NEXT_LABEL/")
@@ -117,7 +130,7 @@ pkt_kexec_exec() {
 pkt_kexec_image() {
 	kexec -i -l "${PKT_NEXT_KERNEL:-/boot/bzImage}" --initrd=$PKT_NEXT_INITRD \
 		--append="$PKT_NEXT_CMDLINE" > /tmp/kexec.log 2>&1 && return
-	pkt_fail "kexec -l: $(tail -n 2 /tmp/kexec.log | tr '\n' ' ')"
+	pkt_fail "kexec -l: $(tail -n 4 /tmp/kexec.log | tr '\n' ' ') (command line: ${#PKT_NEXT_CMDLINE} bytes)"
 	return 1
 }
 

@@ -41,8 +41,13 @@ stage_1() {
 	pkernfsctl fsck --repair $dev > /dev/null 2>&1
 	pkt_eq "fsck --repair while mounted exits 8" "$?" 8
 	pkernfsctl kexec-check --kernel /boot/bzImage > /tmp/kc.out 2>&1
-	pkt_eq "kexec-check on an NFIT region passes ($(grep describe /tmp/kc.out | cut -c1-90))" "$?" 0
+	rc=$?
+	pkt_eq "kexec-check on an NFIT region passes ($(grep describe /tmp/kc.out | cut -c1-90))" "$rc" 0
 	pkt_check "  ... and prints the kexec command" grep -q "^  kexec -l /boot/bzImage" /tmp/kc.out
+	pkernfsctl kexec-check --kernel /boot/bzImage --append "$(cat /proc/cmdline) pkt.pad=$(head -c 2048 /dev/zero | tr '\0' x)" > /tmp/kc.out 2>&1
+	rc=$?
+	pkt_eq "kexec-check with a command line over the kernel's 2047 bytes: not ready" "$rc" 1
+	pkt_check "  ... and says why" grep -q "^FAIL cmdline .*takes at most 2047" /tmp/kc.out
 	pkernfsctl disable $dev 2> /dev/null
 	pkt_eq "disable while mounted exits 1" "$?" 1
 	pkt_check "umount" umount $M

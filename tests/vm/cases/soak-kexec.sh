@@ -79,6 +79,9 @@ stage_n() {
 	pkt-edu pattern $F 0 "$(seed "$n")"
 	edu to-dev "$(pkt_iova 0)" $PKT_EDU_LEN || { pkt_fail "stage $n: load edu's buffer"; return; }
 	pkt_eq "stage $n: no DMAR fault" "$(pkt_dmar_faults | head -n 1)" ""
+	# A word added at every kexec would outgrow the kernel's 2048 bytes.
+	pkt_eq "stage $n: no word twice on the command line" \
+		"$(tr ' ' '\n' < /proc/cmdline | grep . | sort | uniq -d | tr '\n' ' ')" ""
 	pkt_info "SOAK stage=$n files=$files bytes=$((bytes + 4096 * (n - 1)))"
 	work "$n"
 }
