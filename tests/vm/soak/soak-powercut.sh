@@ -50,8 +50,10 @@ workload() {
 		sync $P/tmp.$n && mv $P/tmp.$n $P/$n && sync $P &&
 		echo "add $n $(md5sum < $P/$n | cut -c1-32) $(stat -c %s $P/$n) ." >> $P/LOG &&
 		sync $P/LOG || return
-		# Keep the tree bounded: drop a file of an earlier cycle now and then.
-		if [ $((i % 3)) = 0 ]; then
+		# Keep the tree bounded: drop a file of an earlier cycle now and
+		# then, and at every add once it holds 100 (each small file takes
+		# a 2 MiB AU of the 251: unbounded, cycle 25 found it full).
+		if [ $((i % 3)) = 0 ] || [ "$(ls $P | wc -l)" -gt 100 ]; then
 			old=$(ls $P | grep -v -e LOG -e tmp -e "^c${CYCLE}_" | head -n 1)
 			[ -n "$old" ] && rm $P/"$old" && sync $P && echo "rm $old ." >> $P/LOG && sync $P/LOG
 		fi
