@@ -53,6 +53,10 @@
 #                          make pinned) put in the guest at
 #                          /boot/pinned/LABEL/bzImage; SKIP if one is not built
 #   # pkt-kernel: LABEL    the first boot runs that pinned kernel, not the leg's
+#   # pkt-monitor: on      a QEMU monitor the guest drives: each "PKT MON CMD"
+#                          line it shows is sent to it as CMD (pkt_monitor;
+#                          mce, for a machine check the guest's own handler
+#                          takes)
 # In pkt-qemu and pkt-initrd-prepend, @BUILD@ is the repo's build/ (make acpi).
 #
 # The guest writes "PKT <verb> ..." lines to its second serial port (see
@@ -130,6 +134,7 @@ APPEND="$(meta append "")${PKT_APPEND:+ $PKT_APPEND}"
 NVDIMM=$(meta nvdimm 512M)
 NVLABEL=$(meta nvdimm-label "")
 EXTRA=$(meta qemu "")
+MONITOR=$(meta monitor off)
 IOMMU_OPTS=$(meta iommu "")
 if [ "$IOMMU_MODE" = sm ]; then
 	case " $(meta sm "") " in
@@ -270,14 +275,38 @@ echo >> "$LOG/qemu.cmd"
 TCG_HAZARD='timer doesn.t work through Interrupt-remapped IO-APIC|Oops: int3'
 BUGS='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|INFO: task .* blocked|kmemleak:.*new suspected|Call Trace:'
 
+# monitor_send CMD: one HMP command to the run's monitor socket.
+monitor_send() {
+	python3 - "$LOG/monitor.sock" "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+time.sleep(0.5)
+s.close()
+PY
+}
+
 run_once() {
-	local t0=$SECONDS pid shown=0 n line cut_at=""
+	local t0=$SECONDS pid shown=0 n line cut_at="" sent=0 mon=()
 	: > "$LOG/console.log"
 	: > "$LOG/result.log"
-	"${qemu[@]}" -serial "file:$LOG/console.log" -serial "file:$LOG/result.log" \
+	[ "$MONITOR" = on ] && mon=(-monitor "unix:$LOG/monitor.sock,server=on,wait=off")
+	"${qemu[@]}" "${mon[@]}" -serial "file:$LOG/console.log" -serial "file:$LOG/result.log" \
 		< /dev/null > "$LOG/qemu.log" 2>&1 &
 	pid=$!
 	while kill -0 $pid 2> /dev/null; do
+		if [ "$MONITOR" = on ]; then
+			n=$(grep -c '^PKT MON ' "$LOG/result.log")
+			if [ "$n" -gt "$sent" ]; then
+				grep '^PKT MON ' "$LOG/result.log" | tail -n +$((sent + 1)) | head -n $((n - sent)) |
+					tr -d '\r' | while IFS= read -r line; do
+						echo "MONITOR: ${line#PKT MON }" >> "$LOG/qemu.log"
+						monitor_send "${line#PKT MON }" >> "$LOG/qemu.log" 2>&1
+					done
+				sent=$n
+			fi
+		fi
 		if [ $((SECONDS - t0)) -ge "$TIMEOUT" ]; then
 			kill $pid 2> /dev/null
 			sleep 1
