@@ -105,8 +105,9 @@ int pkernfs_take_slot(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 fi
 			goto fail;
 		}
 		memset(rec, 0, pkernfs_slot_tables[h].size);
-		pr_warn("%s: %s slot %u, past the high-water mark, was damaged (%s): free, so cleared\n",
-			sbi->source, pkernfs_slot_tables[h].name, *slot, why);
+		pkernfs_warn(sbi,
+			     "%s slot %u, past the high-water mark, was damaged (%s): free, so cleared",
+			     pkernfs_slot_tables[h].name, *slot, why);
 	}
 	if ((le32_to_cpu(sbi->dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
 	    *slot >= le32_to_cpu(sbi->dsb->s_hwm[h])) {

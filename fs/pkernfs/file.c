@@ -805,8 +805,9 @@ void pkernfs_dma_release(struct file *file)
 	    !pkernfs_dma_inode_mapped(inode)) {
 		err = pkernfs_dma_mark(inode, false);
 		if (err)
-			pr_warn("%s: inode %lu: DMA hold released, but the mark stays on media (%d)\n",
-				PKERNFS_SB(inode->i_sb)->source, inode->i_ino, err);
+			pkernfs_warn(PKERNFS_SB(inode->i_sb),
+				     "inode %lu: DMA hold released, but the mark stays on media (%d)",
+				     inode->i_ino, err);
 	}
 	inode_unlock(inode);
 }
@@ -1180,8 +1181,7 @@ static int pkernfs_map_extent(struct inode *inode, u32 slot, const struct pkernf
 
 	lockdep_assert_held(&sbi->lock);
 	if (mt_find(&PKERNFS_I(inode)->extents, &idx, lblk + len - 1)) {
-		pr_err("%s: extent %u overlaps another of inode %lu\n", sbi->source, slot,
-		       inode->i_ino);
+		pkernfs_err(sbi, "extent %u overlaps another of inode %lu", slot, inode->i_ino);
 		return -EFSCORRUPTED;
 	}
 	ext = kmalloc(sizeof(*ext), GFP_KERNEL);
@@ -1221,7 +1221,7 @@ static int pkernfs_free_orphan(struct super_block *sb, u32 ino)
 		iput(inode);
 		return err;
 	}
-	pr_info("%s: freeing orphan inode %u\n", sbi->source, ino);
+	pkernfs_info(sbi, "freeing orphan inode %u", ino);
 	iput(inode);	/* nlink 0: evict frees it */
 	return 0;
 }
@@ -1259,7 +1259,7 @@ int pkernfs_load_extents(struct super_block *sb)
 		u32 len = le32_to_cpu(e->e_len);
 
 		if (pkernfs_extent_check(sbi->dsb, e, &why)) {
-			pr_err("%s: extent %u: %s\n", sbi->source, i, why);
+			pkernfs_err(sbi, "extent %u: %s", i, why);
 			err = -EFSCORRUPTED;
 			break;
 		}
@@ -1268,15 +1268,13 @@ int pkernfs_load_extents(struct super_block *sb)
 		if (ino >= sbi->nr_inodes || !test_bit(ino, sbi->ino_used) ||
 		    sbi->itab[ino].i_gen != e->e_ino_gen ||
 		    !S_ISREG(le16_to_cpu(sbi->itab[ino].i_mode))) {
-			pr_err("%s: extent %u belongs to no file (inode %llu)\n",
-			       sbi->source, i, ino);
+			pkernfs_err(sbi, "extent %u belongs to no file (inode %llu)", i, ino);
 			err = -EFSCORRUPTED;
 			break;
 		}
 		if (find_next_bit(seen, start + len, start) < start + len ||
 		    find_next_zero_bit(sbi->au_used, start + len, start) < start + len) {
-			pr_err("%s: extent %u overlaps another or is marked free\n",
-			       sbi->source, i);
+			pkernfs_err(sbi, "extent %u overlaps another or is marked free", i);
 			err = -EFSCORRUPTED;
 			break;
 		}
@@ -1292,7 +1290,7 @@ int pkernfs_load_extents(struct super_block *sb)
 	}
 	pkernfs_bad_mark(sbi, seen);
 	if (!err && !bitmap_equal(seen, sbi->au_used, sbi->nr_aus)) {
-		pr_err("%s: allocation bitmap marks AUs that no extent uses\n", sbi->source);
+		pkernfs_err(sbi, "allocation bitmap marks AUs that no extent uses");
 		err = -EFSCORRUPTED;
 	}
 	bitmap_free(seen);
@@ -1312,8 +1310,8 @@ int pkernfs_load_extents(struct super_block *sb)
 			return err;
 	}
 	if (orphans)
-		pr_info("%s: %u orphan inodes kept: a read-only mount does not free them\n",
-			sbi->source, orphans);
+		pkernfs_info(sbi, "%u orphan inodes kept: a read-only mount does not free them",
+			     orphans);
 	return 0;
 }
 

@@ -123,8 +123,8 @@ struct inode *pkernfs_iget(struct super_block *sb, u64 ino)
 	size = le64_to_cpu(di->i_size);
 	/* File offsets past s_maxbytes would overflow the 32-bit AU index. */
 	if (S_ISREG(le16_to_cpu(di->i_mode)) && size > sb->s_maxbytes) {
-		pr_err("%s: inode %llu: size %llu is past the largest file (%lld)\n",
-		       sbi->source, ino, size, sb->s_maxbytes);
+		pkernfs_err(sbi, "inode %llu: size %llu is past the largest file (%lld)", ino, size,
+			    sb->s_maxbytes);
 		iget_failed(inode);
 		return ERR_PTR(-EFSCORRUPTED);
 	}
@@ -187,7 +187,7 @@ static int pkernfs_scan_inodes(struct pkernfs_sb_info *sbi)
 	/* Slots past the high-water mark are free: checked when taken. */
 	for (i = 1; i < sbi->slot_checked[PKERNFS_HWM_INODES]; i++) {
 		if (pkernfs_inode_check(&sbi->itab[i], i, &why)) {
-			pr_err("%s: inode %u: %s\n", sbi->source, i, why);
+			pkernfs_err(sbi, "inode %u: %s", i, why);
 			return -EFSCORRUPTED;
 		}
 		if (le16_to_cpu(sbi->itab[i].i_flags) & PKERNFS_INODE_USED)
@@ -195,7 +195,7 @@ static int pkernfs_scan_inodes(struct pkernfs_sb_info *sbi)
 	}
 	if (!test_bit(PKERNFS_ROOT_INO, sbi->ino_used) ||
 	    !S_ISDIR(le16_to_cpu(sbi->itab[PKERNFS_ROOT_INO].i_mode))) {
-		pr_err("%s: root inode is not a directory\n", sbi->source);
+		pkernfs_err(sbi, "root inode is not a directory");
 		return -EFSCORRUPTED;
 	}
 	sbi->free_inodes = sbi->nr_inodes - bitmap_weight(sbi->ino_used, sbi->nr_inodes);
@@ -210,8 +210,7 @@ static int pkernfs_check_name(struct pkernfs_sb_info *sbi, u32 slot)
 
 	if (parent >= sbi->nr_inodes || ino >= sbi->nr_inodes || ino == PKERNFS_ROOT_INO ||
 	    !test_bit(parent, sbi->ino_used) || !test_bit(ino, sbi->ino_used)) {
-		pr_err("%s: dirent %u links unused inodes %llu -> %llu\n",
-		       sbi->source, slot, parent, ino);
+		pkernfs_err(sbi, "dirent %u links unused inodes %llu -> %llu", slot, parent, ino);
 		return -EFSCORRUPTED;
 	}
 	dp = &sbi->itab[parent];
@@ -219,8 +218,8 @@ static int pkernfs_check_name(struct pkernfs_sb_info *sbi, u32 slot)
 	if (!S_ISDIR(le16_to_cpu(dp->i_mode)) || dp->i_gen != de->d_parent_gen ||
 	    di->i_gen != de->d_ino_gen ||
 	    de->d_type != fs_umode_to_dtype(le16_to_cpu(di->i_mode))) {
-		pr_err("%s: dirent %u disagrees with inodes %llu and %llu\n",
-		       sbi->source, slot, parent, ino);
+		pkernfs_err(sbi, "dirent %u disagrees with inodes %llu and %llu", slot, parent,
+			    ino);
 		return -EFSCORRUPTED;
 	}
 	return 0;
@@ -255,15 +254,15 @@ static int pkernfs_add_children(struct super_block *sb, struct dentry *dir,
 		dentry = d_lookup(dir, &name);
 		if (dentry) {
 			dput(dentry);
-			pr_err("%s: dirent %u repeats a name in directory %llu\n",
-			       sbi->source, r->slot, key.parent);
+			pkernfs_err(sbi, "dirent %u repeats a name in directory %llu", r->slot,
+				    key.parent);
 			return -EFSCORRUPTED;
 		}
 		inode = pkernfs_iget(sb, ino);
 		if (IS_ERR(inode))
 			return PTR_ERR(inode);
 		if (S_ISDIR(inode->i_mode) && names[ino]) {
-			pr_err("%s: directory inode %llu has two names\n", sbi->source, ino);
+			pkernfs_err(sbi, "directory inode %llu has two names", ino);
 			iput(inode);
 			return -EFSCORRUPTED;
 		}
@@ -295,14 +294,14 @@ static int pkernfs_check_nlinks(struct pkernfs_sb_info *sbi, const u32 *names,
 		if (!names[i] && i != PKERNFS_ROOT_INO) {
 			if (!le32_to_cpu(di->i_nlink))
 				continue;	/* orphan: freed once extents are known */
-			pr_err("%s: inode %u has no name but %u links\n", sbi->source, i,
-			       le32_to_cpu(di->i_nlink));
+			pkernfs_err(sbi, "inode %u has no name but %u links", i,
+				    le32_to_cpu(di->i_nlink));
 			return -EFSCORRUPTED;
 		}
 		want = S_ISDIR(le16_to_cpu(di->i_mode)) ? 2 + subdirs[i] : names[i];
 		if (le32_to_cpu(di->i_nlink) != want) {
-			pr_err("%s: inode %u has %u links but %u names\n", sbi->source, i,
-			       le32_to_cpu(di->i_nlink), want);
+			pkernfs_err(sbi, "inode %u has %u links but %u names", i,
+				    le32_to_cpu(di->i_nlink), want);
 			return -EFSCORRUPTED;
 		}
 	}
@@ -350,7 +349,7 @@ int pkernfs_build_tree(struct super_block *sb)
 
 		err = pkernfs_dirent_check(de, &why);
 		if (err) {
-			pr_err("%s: dirent %u: %s\n", sbi->source, i, why);
+			pkernfs_err(sbi, "dirent %u: %s", i, why);
 			goto out;
 		}
 		if (!le64_to_cpu(de->d_parent))
@@ -386,8 +385,7 @@ int pkernfs_build_tree(struct super_block *sb)
 	/* Every name must hang off the root: an unreachable one is damage. */
 	for (i = 0; i < nref; i++) {
 		if (!names[le64_to_cpu(sbi->dtab[refs[i].slot].d_ino)]) {
-			pr_err("%s: dirent %u is not reachable from the root\n",
-			       sbi->source, refs[i].slot);
+			pkernfs_err(sbi, "dirent %u is not reachable from the root", refs[i].slot);
 			err = -EFSCORRUPTED;
 			goto out;
 		}
@@ -861,11 +859,13 @@ void pkernfs_evict_inode(struct inode *inode)
 			}
 			mutex_unlock(&sbi->lock);
 		} else if (err == -EBUSY) {
-			pr_warn("%s: inode %lu unlinked while its memory is pinned; freed at next mount\n",
-				sbi->source, inode->i_ino);
+			pkernfs_warn(sbi,
+				     "inode %lu unlinked while its memory is pinned; freed at next mount",
+				     inode->i_ino);
 		} else {
-			pr_warn("%s: inode %lu: freeing its memory failed (%d); freed at next mount\n",
-				sbi->source, inode->i_ino, err);
+			pkernfs_warn(sbi,
+				     "inode %lu: freeing its memory failed (%d); freed at next mount",
+				     inode->i_ino, err);
 		}
 		pkernfs_exit(idx);
 	}

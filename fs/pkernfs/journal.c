@@ -217,31 +217,31 @@ int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly)
 	case PKERNFS_JS_TORN:
 		/* Nothing in it applies: a read-only mount just ignores it. */
 		if (state == PKERNFS_JS_TORN)
-			pr_info("%s: dropping a transaction torn before its commit\n",
-				sbi->source);
+			pkernfs_info(sbi, "dropping a transaction torn before its commit");
 		if (!rdonly)
 			pkernfs_journal_empty(sbi);
 		return 0;
 	case PKERNFS_JS_REPLAY:
 		break;
 	default:
-		pr_err("%s: journal: %s\n", sbi->source, why);
+		pkernfs_err(sbi, "journal: %s", why);
 		return state;
 	}
 	if (rdonly) {
-		pr_err("%s: journal holds committed transaction %llu; a read-only mount cannot replay it: mount read-write once\n",
-		       sbi->source, le64_to_cpu(jh->j_seq));
+		pkernfs_err(sbi,
+			    "journal holds committed transaction %llu; a read-only mount cannot replay it: mount read-write once",
+			    le64_to_cpu(jh->j_seq));
 		return -EROFS;
 	}
 	err = pkernfs_journal_apply(sbi->base, jh, pkernfs_flush);
 	if (err < 0) {
-		pr_err("%s: journal: committed transaction has a malformed record or changes the geometry\n",
-		       sbi->source);
+		pkernfs_err(sbi,
+			    "journal: committed transaction has a malformed record or changes the geometry");
 		return err;
 	}
 	pkernfs_persist_barrier(sbi);
-	pr_info("%s: replayed journal transaction %llu (%d records)\n",
-		sbi->source, le64_to_cpu(jh->j_seq), err);
+	pkernfs_info(sbi, "replayed journal transaction %llu (%d records)", le64_to_cpu(jh->j_seq),
+		     err);
 	pkernfs_journal_empty(sbi);
 	return 0;
 }

@@ -137,7 +137,7 @@ int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi)
 		u64 as = le64_to_cpu(a->k_start), an = le64_to_cpu(a->k_npages);
 
 		if (pkernfs_kdir_check(sbi->dsb, a, &why)) {
-			pr_err("%s: kernel area entry %u: %s\n", sbi->source, i, why);
+			pkernfs_err(sbi, "kernel area entry %u: %s", i, why);
 			return -EFSCORRUPTED;
 		}
 		if (!an)
@@ -150,13 +150,13 @@ int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi)
 			if (!bn)
 				continue;
 			if (as < bs + bn && bs < as + an) {
-				pr_err("%s: kernel area entries %u and %u overlap\n",
-				       sbi->source, j, i);
+				pkernfs_err(sbi, "kernel area entries %u and %u overlap", j, i);
 				return -EFSCORRUPTED;
 			}
 			if (!strncmp(a->k_name, b->k_name, PKERNFS_KNAME_LEN)) {
-				pr_err("%s: kernel area entries %u and %u are both named '%.*s'\n",
-				       sbi->source, j, i, PKERNFS_KNAME_LEN, a->k_name);
+				pkernfs_err(sbi,
+					    "kernel area entries %u and %u are both named '%.*s'",
+					    j, i, PKERNFS_KNAME_LEN, a->k_name);
 				return -EFSCORRUPTED;
 			}
 		}
@@ -272,8 +272,7 @@ struct pkernfs_kroot *pkernfs_kroot_create_sbi(struct pkernfs_sb_info *sbi, cons
 			slot = i;
 	start = pkernfs_karea_fit(sbi, npages);
 	if (slot < 0 || start < 0) {
-		pr_err("%s: kernel area: no room for '%s' (%lu pages)\n", sbi->source,
-		       name, npages);
+		pkernfs_err(sbi, "kernel area: no room for '%s' (%lu pages)", name, npages);
 		goto out_unlock;
 	}
 	img = pkernfs_txn_add(sbi, PKERNFS_T_KDIR, slot);
@@ -296,8 +295,7 @@ struct pkernfs_kroot *pkernfs_kroot_create_sbi(struct pkernfs_sb_info *sbi, cons
 	list_add(&kr->list, &pkernfs_kroots);
 	mutex_unlock(&sbi->lock);
 	mutex_unlock(&pkernfs_kroot_mutex);
-	pr_info("%s: kernel area: created '%s', %lu pages at %pa\n", sbi->source, name,
-		npages, &kr->phys);
+	pkernfs_info(sbi, "kernel area: created '%s', %lu pages at %pa", name, npages, &kr->phys);
 	return kr;
 
 out_unlock:
@@ -354,8 +352,8 @@ struct pkernfs_kroot *pkernfs_kroot_adopt_sbi(struct pkernfs_sb_info *sbi, const
 		goto out;
 	have = le64_to_cpu(sbi->kdir[slot].k_cookie);
 	if (have != cookie) {
-		pr_err("%s: kernel area root '%s' has cookie %#llx, not %#llx: not adopted\n",
-		       sbi->source, name, have, cookie);
+		pkernfs_err(sbi, "kernel area root '%s' has cookie %#llx, not %#llx: not adopted",
+			    name, have, cookie);
 		kr = ERR_PTR(-EKEYREJECTED);
 		goto out;
 	}
@@ -370,8 +368,8 @@ struct pkernfs_kroot *pkernfs_kroot_adopt_sbi(struct pkernfs_sb_info *sbi, const
 		goto out;
 	}
 	list_add(&kr->list, &pkernfs_kroots);
-	pr_info("%s: kernel area: adopted '%s', %lu pages at %pa\n", sbi->source, name,
-		kr->npages, &kr->phys);
+	pkernfs_info(sbi, "kernel area: adopted '%s', %lu pages at %pa", name, kr->npages,
+		     &kr->phys);
 out:
 	mutex_unlock(&sbi->lock);
 	mutex_unlock(&pkernfs_kroot_mutex);

@@ -144,6 +144,14 @@ static inline struct pkernfs_inode_info *PKERNFS_I(struct inode *inode)
 	return container_of(inode, struct pkernfs_inode_info, vfs_inode);
 }
 
+/* super.c: "pkernfs: <device>: <message>", at a LOGLEVEL_* level */
+__printf(3, 4) void pkernfs_printk(const struct pkernfs_sb_info *sbi, int level,
+				   const char *fmt, ...);
+#define pkernfs_err(sbi, fmt, ...) pkernfs_printk(sbi, LOGLEVEL_ERR, fmt, ##__VA_ARGS__)
+#define pkernfs_warn(sbi, fmt, ...) pkernfs_printk(sbi, LOGLEVEL_WARNING, fmt, ##__VA_ARGS__)
+#define pkernfs_notice(sbi, fmt, ...) pkernfs_printk(sbi, LOGLEVEL_NOTICE, fmt, ##__VA_ARGS__)
+#define pkernfs_info(sbi, fmt, ...) pkernfs_printk(sbi, LOGLEVEL_INFO, fmt, ##__VA_ARGS__)
+
 /* The dirent slot naming a dentry, kept in d_fsdata; -1 for the root. */
 static inline s64 pkernfs_dentry_slot(const struct dentry *dentry)
 {

@@ -195,8 +195,9 @@ int pkernfs_bad_load(struct pkernfs_sb_info *sbi)
 		int r = pkernfs_bad_region(dsb, page);
 
 		if (r != PKERNFS_R_DATA && r != PKERNFS_R_KERNEL) {
-			pr_err("%s: memory error recorded in the %s (page %llu): not mounting; pkernfsctl fsck lists it\n",
-			       sbi->source, pkernfs_page_owner(sbi, page), page);
+			pkernfs_err(sbi,
+				    "memory error recorded in the %s (page %llu): not mounting; pkernfsctl fsck lists it",
+				    pkernfs_page_owner(sbi, page), page);
 			return -EIO;
 		}
 	}
@@ -204,8 +205,9 @@ int pkernfs_bad_load(struct pkernfs_sb_info *sbi)
 	if (!bad)
 		return -ENOMEM;
 	pkernfs_bad_publish(sbi, bad);
-	pr_notice("%s: %u bad pages recorded: reads of them fail with EIO, mappings with SIGBUS\n",
-		  sbi->source, bad->nr);
+	pkernfs_notice(sbi,
+		       "%u bad pages recorded: reads of them fail with EIO, mappings with SIGBUS",
+		       bad->nr);
 	return 0;
 }
 
@@ -273,11 +275,13 @@ static int pkernfs_bad_record(struct super_block *sb, u64 page)
 			pkernfs_txn_abort(sbi);
 	}
 	if (added < 0)
-		pr_err("%s: memory error at page %llu not recorded on media (%s): the next mount will not know it\n",
-		       sbi->source, page,
-		       added == -ENOSPC ? "the list of bad pages is full" :
-		       added == -EROFS ? "read-only mount, or the superblock or journal itself" :
-		       "no journal room");
+		pkernfs_err(sbi,
+			    "memory error at page %llu not recorded on media (%s): the next mount will not know it",
+			    page,
+			    added == -ENOSPC ? "the list of bad pages is full" :
+			    added == -EROFS ?
+			    "read-only mount, or the superblock or journal itself" :
+			    "no journal room");
 	pkernfs_bad_publish(sbi, bad);
 	if (kind == PKERNFS_BAD_FREE || kind == PKERNFS_BAD_DATA)
 		pkernfs_bad_keep(sbi, au, 1);
@@ -299,14 +303,15 @@ static void pkernfs_bad_kernel(struct pkernfs_sb_info *sbi, u64 page)
 		u64 start = le64_to_cpu(ke->k_start), npages = le64_to_cpu(ke->k_npages);
 
 		if (npages && kpage >= start && kpage - start < npages) {
-			pr_err("%s: memory error in the kernel-only area (page %llu), in '%.*s' (cookie %#llx): recorded; it is not handed over at kexec\n",
-			       sbi->source, page, PKERNFS_KNAME_LEN, ke->k_name,
-			       le64_to_cpu(ke->k_cookie));
+			pkernfs_err(sbi,
+				    "memory error in the kernel-only area (page %llu), in '%.*s' (cookie %#llx): recorded; it is not handed over at kexec",
+				    page, PKERNFS_KNAME_LEN, ke->k_name, le64_to_cpu(ke->k_cookie));
 			return;
 		}
 	}
-	pr_err("%s: memory error in the kernel-only area (page %llu), in no allocation: recorded\n",
-	       sbi->source, page);
+	pkernfs_err(sbi,
+		    "memory error in the kernel-only area (page %llu), in no allocation: recorded",
+		    page);
 }
 
 /* A bad page of metadata: no further metadata change, and no remount read-write. */
@@ -315,8 +320,9 @@ static void pkernfs_bad_meta(struct super_block *sb, u64 page)
 	struct pkernfs_sb_info *sbi = PKERNFS_SB(sb);
 
 	WRITE_ONCE(sbi->meta_bad, true);
-	pr_err("%s: memory error in the %s (page %llu): metadata changes now fail with EROFS, and the next mount is refused; copy the files off\n",
-	       sbi->source, pkernfs_page_owner(sbi, page), page);
+	pkernfs_err(sbi,
+		    "memory error in the %s (page %llu): metadata changes now fail with EROFS, and the next mount is refused; copy the files off",
+		    pkernfs_page_owner(sbi, page), page);
 }
 
 /**
@@ -345,8 +351,7 @@ int pkernfs_memory_failure(void *holder, u64 offset, int mf_flags)
 	mutex_unlock(&sbi->lock);
 	pkernfs_exit(idx);
 	if (kind < 0) {
-		pr_err("%s: memory error at offset %#llx, outside the filesystem\n",
-		       sbi->source, offset);
+		pkernfs_err(sbi, "memory error at offset %#llx, outside the filesystem", offset);
 		return kind;
 	}
 	switch (kind) {
@@ -358,14 +363,16 @@ int pkernfs_memory_failure(void *holder, u64 offset, int mf_flags)
 		pkernfs_bad_kernel(sbi, page);
 		return 0;
 	case PKERNFS_BAD_FREE:
-		pr_err("%s: memory error in free space (page %llu): its AU is never allocated\n",
-		       sbi->source, page);
+		pkernfs_err(sbi,
+			    "memory error in free space (page %llu): its AU is never allocated",
+			    page);
 		return 0;
 	}
 	inode = ino ? ilookup(sb, ino) : NULL;
-	pr_err("%s: memory error in inode %llu at offset %llu (page %llu): its mappings get SIGBUS, reads EIO%s\n",
-	       sbi->source, ino, (u64)index << PAGE_SHIFT, page,
-	       inode && PKERNFS_I(inode)->dma_held ? "; a device may still DMA to it" : "");
+	pkernfs_err(sbi,
+		    "memory error in inode %llu at offset %llu (page %llu): its mappings get SIGBUS, reads EIO%s",
+		    ino, (u64)index << PAGE_SHIFT, page,
+		    inode && PKERNFS_I(inode)->dma_held ? "; a device may still DMA to it" : "");
 	if (!inode)
 		return 0;
 	/* Listed above, so a refault gets VM_FAULT_HWPOISON, not the page. */

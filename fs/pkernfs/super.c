@@ -153,8 +153,7 @@ static void pkernfs_shutdown(void *holder)
 	}
 	spin_unlock(&sb->s_inode_list_lock);
 	iput(toput);
-	pr_err("%s: device unbound while mounted; every access now fails with EIO\n",
-	       sbi->source);
+	pkernfs_err(sbi, "device unbound while mounted; every access now fails with EIO");
 }
 
 /*
@@ -245,7 +244,7 @@ static int pkernfs_format_region(struct fs_context *fc, struct pkernfs_sb_info *
 	kfree(sb);
 	if (err)
 		return invalfc(fc, "%s: cannot format: %s", sbi->source, why);
-	pr_info("%s: formatted %llu MiB\n", sbi->source, sbi->size >> 20);
+	pkernfs_info(sbi, "formatted %llu MiB", sbi->size >> 20);
 	return 0;
 }
 
@@ -271,29 +270,31 @@ static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sb
 			       sbi->source);
 	if (err == -EROFS) {
 		if (!(fc->sb_flags & SB_RDONLY)) {
-			pr_err("%s: format %u.%u, read-only-compatible feature bits %#x unknown to this kernel (format %u.%u, knows %#x): a newer kernel turned them on; mount with -o ro, or with that kernel\n",
-			       sbi->source, le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor),
-			       pkernfs_ro_compat_unknown(dsb), PKERNFS_MAJOR, PKERNFS_MINOR,
-			       PKERNFS_FEATURE_RO_COMPAT_SUPP);
+			pkernfs_err(sbi,
+				    "format %u.%u, read-only-compatible feature bits %#x unknown to this kernel (format %u.%u, knows %#x): a newer kernel turned them on; mount with -o ro, or with that kernel",
+				    le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor),
+				    pkernfs_ro_compat_unknown(dsb), PKERNFS_MAJOR, PKERNFS_MINOR,
+				    PKERNFS_FEATURE_RO_COMPAT_SUPP);
 			return invalfc(fc, "%s: unknown read-only-compatible features",
 				       sbi->source);
 		}
-		pr_notice("%s: read-only-compatible feature bits %#x unknown to this kernel: read-only\n",
-			  sbi->source, pkernfs_ro_compat_unknown(dsb));
+		pkernfs_notice(sbi,
+			       "read-only-compatible feature bits %#x unknown to this kernel: read-only",
+			       pkernfs_ro_compat_unknown(dsb));
 		sbi->ro_only = true;
 		err = 0;
 	}
 	if (err == -EOPNOTSUPP && le16_to_cpu(dsb->s_major) == PKERNFS_MAJOR) {
-		pr_err("%s: incompatible feature bits %#x unknown to this kernel (format %u.%u): a newer kernel turned them on; mount it with that kernel\n",
-		       sbi->source,
-		       le32_to_cpu(dsb->s_feature_incompat) & ~PKERNFS_FEATURE_INCOMPAT_SUPP,
-		       PKERNFS_MAJOR, PKERNFS_MINOR);
+		pkernfs_err(sbi,
+			    "incompatible feature bits %#x unknown to this kernel (format %u.%u): a newer kernel turned them on; mount it with that kernel",
+			    le32_to_cpu(dsb->s_feature_incompat) & ~PKERNFS_FEATURE_INCOMPAT_SUPP,
+			    PKERNFS_MAJOR, PKERNFS_MINOR);
 		return err;
 	}
 	if (err == -EOPNOTSUPP) {
-		pr_err("%s: format %u.%u, this kernel reads format %u.x: mount it with a newer kernel\n",
-		       sbi->source, le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor),
-		       PKERNFS_MAJOR);
+		pkernfs_err(sbi,
+			    "format %u.%u, this kernel reads format %u.x: mount it with a newer kernel",
+			    le16_to_cpu(dsb->s_major), le16_to_cpu(dsb->s_minor), PKERNFS_MAJOR);
 		return err;
 	}
 	if (err) {
@@ -338,9 +339,9 @@ void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 		sbi->slot_checked[h] = pkernfs_hwm_scan(dsb, sbi->jhead, h);
 	if ((le32_to_cpu(dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
 	    !pkernfs_hwm_trusted(dsb, sbi->jhead))
-		pr_notice("%s: written by a kernel that does not keep the high-water marks (journal at transaction %llu, marks kept at %llu; a rollback?): reading every slot, and setting them again\n",
-			  sbi->source, le64_to_cpu(sbi->jhead->j_seq),
-			  le64_to_cpu(sbi->jhead->j_hwm_seq));
+		pkernfs_notice(sbi,
+			       "written by a kernel that does not keep the high-water marks (journal at transaction %llu, marks kept at %llu; a rollback?): reading every slot, and setting them again",
+			       le64_to_cpu(sbi->jhead->j_seq), le64_to_cpu(sbi->jhead->j_hwm_seq));
 }
 
 /* Read the AU bitmap into memory, checking every block. */
@@ -358,7 +359,7 @@ static int pkernfs_load_bitmap(struct pkernfs_sb_info *sbi)
 			(struct pkernfs_bmap_block *)(sbi->bmap + (u64)i * PKERNFS_BLOCK_SIZE);
 
 		if (pkernfs_bmap_check(bb, i, &why)) {
-			pr_err("%s: bitmap block %u: %s\n", sbi->source, i, why);
+			pkernfs_err(sbi, "bitmap block %u: %s", i, why);
 			return -EFSCORRUPTED;
 		}
 		first = (u64)i * PKERNFS_BITS_PER_BMAP;
@@ -368,7 +369,7 @@ static int pkernfs_load_bitmap(struct pkernfs_sb_info *sbi)
 	}
 	for (au = 0; au < sbi->data_first_au; au++) {
 		if (!test_bit(au, sbi->au_used)) {
-			pr_err("%s: bitmap marks metadata AU %llu free\n", sbi->source, au);
+			pkernfs_err(sbi, "bitmap marks metadata AU %llu free", au);
 			return -EFSCORRUPTED;
 		}
 	}
@@ -492,7 +493,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		goto out;
 	}
 	if (err)
-		pr_info("%s: kernel-only area: %d live entries\n", sbi->source, err);
+		pkernfs_info(sbi, "kernel-only area: %d live entries", err);
 	err = 0;
 
 	sb->s_magic = PKERNFS_SUPER_MAGIC;
@@ -515,9 +516,9 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		pkernfs_set_state(sbi, 0);
 	sbi->mounted = true;
 	pkernfs_bad_pending(sb);
-	pr_info("%s: mounted%s, %llu of %llu AUs free, %u inodes\n", sbi->source,
-		sb_rdonly(sb) ? " read-only" : "", sbi->free_aus, sbi->nr_aus,
-		sbi->nr_inodes - sbi->free_inodes);
+	pkernfs_info(sbi, "mounted%s, %llu of %llu AUs free, %u inodes",
+		     sb_rdonly(sb) ? " read-only" : "", sbi->free_aus, sbi->nr_aus,
+		     sbi->nr_inodes - sbi->free_inodes);
 out:
 	pkernfs_exit(idx);
 	return err;
@@ -557,9 +558,9 @@ static int pkernfs_reconfigure(struct fs_context *fc)
 	if (!to_rw && !to_ro)
 		return 0;
 	if (to_rw && sbi->ro_only) {
-		pr_err("%s: read-only-compatible feature bits %#x unknown to this kernel (knows %#x): read-only until it is mounted by a kernel that knows them\n",
-		       sbi->source, pkernfs_ro_compat_unknown(sbi->dsb),
-		       PKERNFS_FEATURE_RO_COMPAT_SUPP);
+		pkernfs_err(sbi,
+			    "read-only-compatible feature bits %#x unknown to this kernel (knows %#x): read-only until it is mounted by a kernel that knows them",
+			    pkernfs_ro_compat_unknown(sbi->dsb), PKERNFS_FEATURE_RO_COMPAT_SUPP);
 		return invalfc(fc, "%s: unknown read-only-compatible features", sbi->source);
 	}
 	if (to_rw && READ_ONCE(sbi->meta_bad))
@@ -697,6 +698,31 @@ static void pkernfs_inode_init_once(void *p)
 	struct pkernfs_inode_info *pi = p;
 
 	inode_init_once(&pi->vfs_inode);
+}
+
+void pkernfs_printk(const struct pkernfs_sb_info *sbi, int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	switch (level) {
+	case LOGLEVEL_ERR:
+		pr_err("%s: %pV\n", sbi->source, &vaf);
+		break;
+	case LOGLEVEL_WARNING:
+		pr_warn("%s: %pV\n", sbi->source, &vaf);
+		break;
+	case LOGLEVEL_NOTICE:
+		pr_notice("%s: %pV\n", sbi->source, &vaf);
+		break;
+	default:
+		pr_info("%s: %pV\n", sbi->source, &vaf);
+		break;
+	}
+	va_end(args);
 }
 
 #ifdef CONFIG_FAULT_INJECTION
