@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pkernfs allocators: table slots (inodes, dirents, extents) and data AUs.
+ * pkernfs allocators: table slots (inodes, dirents, extents) and data AUs,
+ * and staging an inode's record in a transaction.
  *
  * The on-media AU bitmap is the record of what is allocated; au_used is
  * its in-memory twin, so searching never reads the media. Slot bitmaps are
@@ -273,4 +274,46 @@ int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used)
 		}
 	}
 	return 0;
+}
+
+/* An inode's record, staged in the transaction like any slot's. */
+static void pkernfs_time_to_disk(struct timespec64 ts, __le64 *sec, __le32 *nsec)
+{
+	*sec = cpu_to_le64(ts.tv_sec);
+	*nsec = cpu_to_le32(ts.tv_nsec);
+}
+
+/**
+ * __pkernfs_stage_inode() - put the inode's current attributes in the transaction
+ * @sbi: the filesystem, sbi->lock held
+ * @inode: the inode
+ *
+ * Return: 0 or the error of pkernfs_txn_add().
+ */
+int __pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode)
+{
+	struct pkernfs_inode *di;
+
+	di = pkernfs_txn_add(sbi, PKERNFS_T_INODE, inode->i_ino);
+	if (IS_ERR(di))
+		return PTR_ERR(di);
+	di->i_ino = cpu_to_le64(inode->i_ino);
+	di->i_gen = cpu_to_le32(PKERNFS_I(inode)->gen);
+	di->i_mode = cpu_to_le16(inode->i_mode);
+	di->i_flags = cpu_to_le16(PKERNFS_INODE_USED |
+				  (PKERNFS_I(inode)->dma_held ? PKERNFS_INODE_DMA : 0));
+	di->i_nlink = cpu_to_le32(inode->i_nlink);
+	di->i_uid = cpu_to_le32(i_uid_read(inode));
+	di->i_gid = cpu_to_le32(i_gid_read(inode));
+	di->i_size = cpu_to_le64(i_size_read(inode));
+	pkernfs_time_to_disk(inode_get_atime(inode), &di->i_atime, &di->i_atime_ns);
+	pkernfs_time_to_disk(inode_get_mtime(inode), &di->i_mtime, &di->i_mtime_ns);
+	pkernfs_time_to_disk(inode_get_ctime(inode), &di->i_ctime, &di->i_ctime_ns);
+	return 0;
+}
+
+void pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode)
+{
+	/* Callers stage few records; the transaction cannot be full here. */
+	__pkernfs_stage_inode(sbi, inode);
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests of the extent logic in file.c: allocation, merging, cutting
- * and splitting, and the refusal to free memory a pin still references.
- * Included at the end of file.c (as ext4's mballoc-test.c is), so the
- * static functions are reachable. The image is a 4 MiB physically
+ * KUnit tests of the extent logic in extent.c: allocation, merging,
+ * cutting and splitting, and the refusal to free memory a pin still
+ * references. Included at the end of extent.c (as ext4's mballoc-test.c
+ * is), so the static functions are reachable. The image is a 4 MiB physically
  * contiguous allocation with 4 KiB AUs, so the pages are real pages.
  */
 #include <kunit/test.h>

@@ -144,7 +144,7 @@ static inline struct pkernfs_inode_info *PKERNFS_I(struct inode *inode)
 	return container_of(inode, struct pkernfs_inode_info, vfs_inode);
 }
 
-/* super.c: "pkernfs: <device>: <message>", at a LOGLEVEL_* level */
+/* diag.c: "pkernfs: <device>: <message>", at a LOGLEVEL_* level */
 __printf(3, 4) void pkernfs_printk(const struct pkernfs_sb_info *sbi, int level,
 				   const char *fmt, ...);
 #define pkernfs_err(sbi, fmt, ...) pkernfs_printk(sbi, LOGLEVEL_ERR, fmt, ##__VA_ARGS__)
@@ -207,8 +207,19 @@ static inline void pkernfs_exit(int idx)
 	srcu_read_unlock(&pkernfs_srcu, idx);
 }
 
-/* file.c */
+/* extent.c */
 bool pkernfs_dma_busy(struct inode *inode, const char *what);
+bool pkernfs_lookup_ext(struct inode *inode, u32 lblk, struct pkernfs_ext *out);
+struct pkernfs_ext *pkernfs_find_ext_locked(struct inode *inode, u32 lblk);
+int pkernfs_get_ext(struct inode *inode, u32 lblk, u32 want, struct pkernfs_ext *extp);
+void *pkernfs_ext_addr(struct pkernfs_sb_info *sbi, const struct pkernfs_ext *ext, u64 pos);
+bool pkernfs_contig(struct inode *inode, u64 pos, u64 size, phys_addr_t *phys);
+void pkernfs_zero_range(struct inode *inode, u64 pos, u64 end);
+void pkernfs_unmap_range(struct inode *inode, u64 start, u64 end);
+int pkernfs_free_range(struct inode *inode, u64 first_au, u64 end_au);
+int pkernfs_setsize(struct inode *inode, loff_t newsize);
+void pkernfs_init_extents(struct pkernfs_inode_info *pi, struct pkernfs_sb_info *sbi);
+void pkernfs_destroy_extents(struct inode *inode);
 
 /* karea.c */
 int pkernfs_kdir_validate(struct pkernfs_sb_info *sbi);
@@ -227,6 +238,8 @@ void pkernfs_txn_abort(struct pkernfs_sb_info *sbi);
 int pkernfs_journal_replay(struct pkernfs_sb_info *sbi, bool rdonly);
 
 /* alloc.c */
+int __pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode);
+void pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode);
 int pkernfs_alloc_slot(unsigned long *used, u32 nr, u32 first, u32 *slot);
 int pkernfs_take_slot(struct pkernfs_sb_info *sbi, enum pkernfs_hwm_id h, u32 first, u32 *slot);
 void pkernfs_hwm_lower(struct pkernfs_sb_info *sbi, struct pkernfs_super *img);
@@ -234,13 +247,23 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 		      u64 *start, u64 *got);
 int pkernfs_set_aus(struct pkernfs_sb_info *sbi, u64 start, u64 len, bool used);
 
-/* super.c: the fail_pkernfs fault-injection attribute (debugfs) */
+/* diag.c: the fail_pkernfs fault-injection attribute (debugfs) */
 #ifdef CONFIG_FAULT_INJECTION
 bool pkernfs_should_fail(void);
+void pkernfs_fail_init(void);
+void pkernfs_fail_exit(void);
 #else
 static inline bool pkernfs_should_fail(void)
 {
 	return false;
+}
+
+static inline void pkernfs_fail_init(void)
+{
+}
+
+static inline void pkernfs_fail_exit(void)
+{
 }
 #endif
 
@@ -264,17 +287,14 @@ extern const struct inode_operations pkernfs_dir_inode_operations;
 extern const struct inode_operations pkernfs_file_inode_operations;
 extern const struct inode_operations pkernfs_symlink_inode_operations;
 struct inode *pkernfs_iget(struct super_block *sb, u64 ino);
-void pkernfs_stage_inode(struct pkernfs_sb_info *sbi, struct inode *inode);
-int pkernfs_build_tree(struct super_block *sb);
 void pkernfs_evict_inode(struct inode *inode);
 void pkernfs_dirty_inode(struct inode *inode, int flags);
 
+/* scan.c */
+int pkernfs_build_tree(struct super_block *sb);
+int pkernfs_load_extents(struct super_block *sb);
+
 /* file.c */
 extern const struct file_operations pkernfs_file_operations;
-int pkernfs_free_range(struct inode *inode, u64 first_au, u64 end_au);
-int pkernfs_setsize(struct inode *inode, loff_t newsize);
-void pkernfs_init_extents(struct pkernfs_inode_info *pi, struct pkernfs_sb_info *sbi);
-void pkernfs_destroy_extents(struct inode *inode);
-int pkernfs_load_extents(struct super_block *sb);
 
 #endif /* _FS_PKERNFS_H */
