@@ -55,7 +55,10 @@ workload() {
 		# a 2 MiB AU of the 251: unbounded, cycle 25 found it full).
 		if [ $((i % 3)) = 0 ] || [ "$(ls $P | wc -l)" -gt 100 ]; then
 			old=$(ls $P | grep -v -e LOG -e tmp -e "^c${CYCLE}_" | head -n 1)
-			[ -n "$old" ] && rm $P/"$old" && sync $P && echo "rm $old ." >> $P/LOG && sync $P/LOG
+			# Logged before the unlink: a cut between the two must not
+			# leave the log listing a file that is gone.
+			[ -n "$old" ] && echo "rm $old ." >> $P/LOG && sync $P/LOG &&
+				rm $P/"$old" && sync $P
 		fi
 		[ "$i" = 3 ] && pkt_info "workload running, cycle $CYCLE, cut me"
 	done
