@@ -280,14 +280,17 @@ static void check_space(struct pkernfs_fsck *f, const uint8_t *b,
 	/* An AU with a memory error stays in use, owned by the list. */
 	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
 		uint64_t off = le64_to_cpu(sb->s_bad[i].b_page) * PKERNFS_BLOCK_SIZE;
+		uint64_t end = off + (uint64_t)le32_to_cpu(sb->s_bad[i].b_count) * PKERNFS_BLOCK_SIZE;
 
-		au = off >> shift;
-		if (au < first_data || au >= nr_aus)
-			continue;
-		if (!fsck_bit(used, au))
-			finding(f, PKERNFS_FSCK_ERROR, "AU %llu holds a bad page but is marked free",
-				(unsigned long long)au);
-		fsck_set_bit(seen, au);
+		for (au = off >> shift; au <= (end - 1) >> shift; au++) {
+			if (au < first_data || au >= nr_aus)
+				continue;
+			if (!fsck_bit(used, au))
+				finding(f, PKERNFS_FSCK_ERROR,
+					"AU %llu holds a bad page but is marked free",
+					(unsigned long long)au);
+			fsck_set_bit(seen, au);
+		}
 	}
 	for (au = first_data; au < nr_aus; au++)
 		if (fsck_bit(used, au) && !fsck_bit(seen, au))
@@ -310,7 +313,7 @@ static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, k;
 
 	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
-		uint64_t page = le64_to_cpu(sb->s_bad[i].b_page), au, owner = 0, foff = 0;
+		uint64_t page = le64_to_cpu(sb->s_bad[i].b_page), au, last, owner = 0, foff = 0;
 		uint32_t count = le32_to_cpu(sb->s_bad[i].b_count);
 		int r = pkernfs_bad_region(sb, page);
 
@@ -326,17 +329,23 @@ static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 				(unsigned long long)page, count);
 			continue;
 		}
-		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
-		for (k = 0; k < fsck_rcount(sb, PKERNFS_R_EXTENTS); k++) {
-			uint64_t start = le64_to_cpu(et[k].e_start);
+		/* The first of the range's AUs that a file holds, if any. */
+		last = ((page + count) * PKERNFS_BLOCK_SIZE - 1) >> shift;
+		for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last && !owner; au++) {
+			for (k = 0; k < fsck_rcount(sb, PKERNFS_R_EXTENTS); k++) {
+				uint64_t start = le64_to_cpu(et[k].e_start);
 
-			if (!et[k].e_ino || au < start || au - start >= le32_to_cpu(et[k].e_len))
-				continue;
-			owner = le64_to_cpu(et[k].e_ino);
-			foff = ((le32_to_cpu(et[k].e_lblk) + au - start) << shift) +
-			       ((page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1));
-			break;
+				if (!et[k].e_ino || au < start ||
+				    au - start >= le32_to_cpu(et[k].e_len))
+					continue;
+				owner = le64_to_cpu(et[k].e_ino);
+				foff = (le32_to_cpu(et[k].e_lblk) + au - start) << shift;
+				if (au == (page * PKERNFS_BLOCK_SIZE) >> shift)
+					foff += (page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1);
+				break;
+			}
 		}
+		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
 		f->bad_in_files += !!owner;
 		if (owner)
 			finding(f, PKERNFS_FSCK_NOTE,

@@ -535,7 +535,9 @@ int cmd_kexec_check(int argc, char **argv)
 		daxctl_dev_foreach(region, dd) {
 			const char *name = daxctl_dev_get_devname(dd);
 			const struct pkernfs_super *sb;
+			const char *why = NULL;
 			struct nd_info nd;
+			int serr;
 			struct target t;
 			char drv[64];
 
@@ -562,8 +564,12 @@ int cmd_kexec_check(int argc, char **argv)
 					(unsigned long long)nd.start, (unsigned long long)nd.size);
 			check_description(&k, name, &nd, cmdline, initrd);
 			check_image(&k, name, &t, &note, have_note);
-			iommu_state |= check_iommu(&k, name, sb, t.map, cmdline);
-			check_memory(&k, name, sb, t.map);
+			/* Tables are read only where a valid superblock puts them. */
+			serr = pkernfs_super_check(sb, t.size, &why);
+			if (!serr || serr == -EROFS) {
+				iommu_state |= check_iommu(&k, name, sb, t.map, cmdline);
+				check_memory(&k, name, sb, t.map);
+			}
 			check_claim(&k, name, daxctl_dev_get_resource(dd), cmdline);
 			close_target(&t);
 		}

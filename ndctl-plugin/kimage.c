@@ -187,15 +187,20 @@ int kimage_find_note(const uint8_t *img, size_t len, struct kimage_note *n)
 	/* x86 boot protocol: "HdrS" at 0x202, payload located at 0x248/0x24c. */
 	if (len > 0x250 && !memcmp(img + 0x202, "HdrS", 4)) {
 		uint32_t setup = img[0x1f1] ? img[0x1f1] : 4;
-		uint32_t off, plen, cmax = 255;
+		uint32_t off, plen, cmax;
 		uint16_t version;
 		uint64_t start;
 
-		/* Boot protocol 2.06 and later say how long a command line may be. */
+		/*
+		 * Boot protocol 2.06 and later say how long a command line may
+		 * be; kexec-tools refuses one whose length with its NUL exceeds
+		 * that. Before 2.06 it only warns.
+		 */
 		memcpy(&version, img + 0x206, 2);
-		if (le16toh(version) >= 0x206)
+		if (le16toh(version) >= 0x206) {
 			memcpy(&cmax, img + 0x238, 4);
-		n->cmdline_max = le32toh(cmax) + 1;
+			n->cmdline_max = le32toh(cmax);
+		}
 		memcpy(&off, img + 0x248, 4);
 		memcpy(&plen, img + 0x24c, 4);
 		start = (uint64_t)(setup + 1) * 512 + le32toh(off);

@@ -20,7 +20,7 @@
  * @iommu_handover: the newest IOMMU handover version it adopts, 0 if none
  * @iommu_oldest: the oldest it adopts (a note without "oldest=": the newest)
  * @cmdline_max: a bzImage's longest command line, its NUL counted
- *	(boot protocol cmdline_size + 1); 0 if not a bzImage
+ *	(boot protocol cmdline_size); 0 if not known
  * @why: on failure, the reason
  */
 struct kimage_note {

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fsck.h"
 
@@ -459,10 +461,13 @@ static void repair_bitmap(struct rimg *r)
 		return;
 	for (au = 0; au < first; au++)
 		fsck_set_bit(want, au);
-	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad); i++) {
-		au = (le64_to_cpu(r->sb->s_bad[i].b_page) * PKERNFS_BLOCK_SIZE) >>
-		     le32_to_cpu(r->sb->s_au_shift);
-		if (au < nr_aus)
+	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad) && i < PKERNFS_BAD_MAX; i++) {
+		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page);
+		uint64_t end = page + le32_to_cpu(r->sb->s_bad[i].b_count);
+
+		for (au = (page * PKERNFS_BLOCK_SIZE) >> le32_to_cpu(r->sb->s_au_shift);
+		     au < nr_aus && au <= ((end * PKERNFS_BLOCK_SIZE - 1) >>
+					   le32_to_cpu(r->sb->s_au_shift)); au++)
 			fsck_set_bit(want, au);
 	}
 	for (i = 0; i < r->ne; i++) {
@@ -537,12 +542,21 @@ static int rtx_add(struct rtx *t, uint16_t table, uint64_t index, const void *im
 	return 0;
 }
 
-/* Commit, copy home, empty: as a kernel that keeps the marks does. */
+/* Write back a range of the mapping before the next step depends on it. */
+static void flush(void *addr, size_t len)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)addr & ~(pg - 1);
+
+	msync((void *)a, (uintptr_t)addr + len - a, MS_SYNC);
+}
+
+/* Commit, copy home, empty, each step written back: as the kernel does. */
 static int rtx_commit(struct rimg *r, struct rtx *t)
 {
 	struct pkernfs_journal_head *jh = t->jh;
 	int trusted = pkernfs_hwm_trusted(r->sb, jh), n;
 
+	flush(jh + 1, t->bytes);
 	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
 	if (trusted)
 		jh->j_hwm_seq = jh->j_seq;
@@ -550,8 +564,10 @@ static int rtx_commit(struct rimg *r, struct rtx *t)
 	jh->j_nrec = cpu_to_le32(t->nrec);
 	jh->j_bytes = cpu_to_le32(t->bytes);
 	pkernfs_journal_set_crc(jh);
-	n = pkernfs_journal_apply(r->b, jh, NULL);
+	flush(jh, sizeof(*jh));
+	n = pkernfs_journal_apply(r->b, jh, flush);
 	journal_empty(jh);
+	flush(jh, sizeof(*jh));
 	return n < 0 ? -1 : 0;
 }
 
@@ -615,64 +631,95 @@ static int split_extent(const struct pkernfs_extent *e, uint64_t au,
 	return 1;
 }
 
+/* Does any AU of bad entry @k other than @skip still lie in a file? */
+static int bad_in_files(const struct rimg *r, const struct pkernfs_super *sb, uint32_t k,
+			uint64_t skip)
+{
+	uint32_t shift = le32_to_cpu(sb->s_au_shift);
+	uint64_t page = le64_to_cpu(sb->s_bad[k].b_page), au;
+	uint64_t last = ((page + le32_to_cpu(sb->s_bad[k].b_count)) * PKERNFS_BLOCK_SIZE - 1) >> shift;
+
+	for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last; au++)
+		if (au != skip && extent_of(r, au) >= 0)
+			return 1;
+	return 0;
+}
+
+/* Take @au, which holds a bad page, out of its file in one transaction. */
+static void drop_au(struct rimg *r, uint64_t au)
+{
+	uint32_t shift = le32_to_cpu(r->sb->s_au_shift), k;
+	struct pkernfs_extent head, tail;
+	int64_t ek = extent_of(r, au), slot = -1;
+	struct pkernfs_super sb;
+	uint64_t ino, foff;
+	struct rtx t;
+
+	if (ek < 0)
+		return;
+	ino = le64_to_cpu(r->et[ek].e_ino);
+	foff = (le32_to_cpu(r->et[ek].e_lblk) + au - le64_to_cpu(r->et[ek].e_start)) << shift;
+	/* Preserved IOMMU tables may still point a device at it. */
+	if (ino < r->ni && (le16_to_cpu(r->it[ino].i_flags) & PKERNFS_INODE_DMA)) {
+		unfixed(r, "inode %llu: AU %llu holds a memory error, but the file is held for DMA across kexec; release it first",
+			(unsigned long long)ino, (unsigned long long)au);
+		return;
+	}
+	/* One extent slot per AU: a split always finds one free. */
+	if (split_extent(&r->et[ek], au, &head, &tail)) {
+		slot = free_extent(r);
+		if (slot < 0) {
+			unfixed(r, "inode %llu: no free extent slot to split extent %lld around AU %llu",
+				(unsigned long long)ino, (long long)ek, (unsigned long long)au);
+			return;
+		}
+	}
+	sb = *r->sb;
+	for (k = 0; k < le32_to_cpu(sb.s_nr_bad) && k < PKERNFS_BAD_MAX; k++)
+		if (pkernfs_bad_region(&sb, le64_to_cpu(sb.s_bad[k].b_page)) == PKERNFS_R_DATA &&
+		    !bad_in_files(r, &sb, k, au))
+			sb.s_bad[k].b_kind = cpu_to_le16(PKERNFS_BAD_FREE);
+	/* Mount reads the extent table only up to its mark. */
+	if (slot >= 0 && (uint32_t)slot >= le32_to_cpu(sb.s_hwm[PKERNFS_HWM_EXTENTS]) &&
+	    (le32_to_cpu(sb.s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)) {
+		uint32_t want = ((uint32_t)slot / PKERNFS_HWM_STEP + 1) * PKERNFS_HWM_STEP;
+
+		sb.s_hwm[PKERNFS_HWM_EXTENTS] = cpu_to_le32(want < r->ne ? want : r->ne);
+	}
+	pkernfs_super_set_crc(&sb);
+	rtx_begin(r, &t);
+	if (rtx_add(&t, PKERNFS_T_SUPER, 0, &sb, sizeof(sb)) ||
+	    rtx_add(&t, PKERNFS_T_EXTENT, ek, &head, sizeof(head)) ||
+	    (slot >= 0 && rtx_add(&t, PKERNFS_T_EXTENT, slot, &tail, sizeof(tail))) ||
+	    rtx_commit(r, &t)) {
+		unfixed(r, "inode %llu: dropping AU %llu failed in the journal; nothing changed",
+			(unsigned long long)ino, (unsigned long long)au);
+		return;
+	}
+	fixed(r, "inode %llu: bytes %llu-%llu (AU %llu, with a memory error) dropped; they read as a hole",
+	      (unsigned long long)ino, (unsigned long long)foff,
+	      (unsigned long long)(foff + (1ULL << shift) - 1), (unsigned long long)au);
+}
+
 /*
  * --drop-bad: take each AU holding a recorded memory error out of its
  * file, so the range reads as a hole instead of EIO. The whole AU goes
  * (extents map AUs), its good pages with it: read them out first. The
- * AU stays in use; its entries become free-space ones.
+ * AU stays in use; an entry none of whose AUs is in a file any more
+ * becomes a free-space one.
  */
 static void repair_drop_bad(struct rimg *r)
 {
-	uint32_t shift = le32_to_cpu(r->sb->s_au_shift), i, k;
+	uint32_t shift = le32_to_cpu(r->sb->s_au_shift), i;
 
-	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad); i++) {
-		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page), au, ino, foff;
-		struct pkernfs_extent head, tail;
-		struct pkernfs_super sb;
-		int64_t ek, slot = -1;
-		struct rtx t;
+	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad) && i < PKERNFS_BAD_MAX; i++) {
+		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page), au, last;
 
-		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
 		if (pkernfs_bad_region(r->sb, page) != PKERNFS_R_DATA)
 			continue;
-		ek = extent_of(r, au);
-		if (ek < 0)
-			continue;
-		ino = le64_to_cpu(r->et[ek].e_ino);
-		foff = (le32_to_cpu(r->et[ek].e_lblk) + au - le64_to_cpu(r->et[ek].e_start)) << shift;
-		if (split_extent(&r->et[ek], au, &head, &tail)) {
-			slot = free_extent(r);
-			if (slot < 0) {
-				unfixed(r, "inode %llu: no free extent slot to split extent %lld around AU %llu; its memory error stays in the file",
-					(unsigned long long)ino, (long long)ek, (unsigned long long)au);
-				continue;
-			}
-		}
-		sb = *r->sb;
-		for (k = 0; k < le32_to_cpu(sb.s_nr_bad); k++)
-			if ((le64_to_cpu(sb.s_bad[k].b_page) * PKERNFS_BLOCK_SIZE) >> shift == au)
-				sb.s_bad[k].b_kind = cpu_to_le16(PKERNFS_BAD_FREE);
-		/* Mount reads the extent table only up to its mark. */
-		if (slot >= 0 && (uint32_t)slot >= le32_to_cpu(sb.s_hwm[PKERNFS_HWM_EXTENTS]) &&
-		    (le32_to_cpu(sb.s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM)) {
-			uint32_t want = ((uint32_t)slot / PKERNFS_HWM_STEP + 1) * PKERNFS_HWM_STEP;
-
-			sb.s_hwm[PKERNFS_HWM_EXTENTS] = cpu_to_le32(want < r->ne ? want : r->ne);
-		}
-		pkernfs_super_set_crc(&sb);
-		rtx_begin(r, &t);
-		if (rtx_add(&t, PKERNFS_T_SUPER, 0, &sb, sizeof(sb)) ||
-		    rtx_add(&t, PKERNFS_T_EXTENT, ek, &head, sizeof(head)) ||
-		    (slot >= 0 && rtx_add(&t, PKERNFS_T_EXTENT, slot, &tail, sizeof(tail))) ||
-		    rtx_commit(r, &t)) {
-			unfixed(r, "inode %llu: dropping AU %llu failed in the journal; nothing changed",
-				(unsigned long long)ino, (unsigned long long)au);
-			continue;
-		}
-		fixed(r, "inode %llu: bytes %llu-%llu (AU %llu, memory error at page %llu) dropped; they read as a hole",
-		      (unsigned long long)ino, (unsigned long long)foff,
-		      (unsigned long long)(foff + (1ULL << shift) - 1),
-		      (unsigned long long)au, (unsigned long long)page);
+		last = ((page + le32_to_cpu(r->sb->s_bad[i].b_count)) * PKERNFS_BLOCK_SIZE - 1) >> shift;
+		for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last; au++)
+			drop_au(r, au);
 	}
 }
 

@@ -700,3 +700,89 @@ TEST(drop_bad_makes_a_hole)
 	EXPECT_EQ(f.notes, 3);
 	free(m.b);
 }
+
+/* A drop_bad run on @m: the repair's exit code. */
+static int drop(struct img *m, struct pkernfs_fsck *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->drop_bad = 1;
+	return pkernfs_fsck_repair(f, m->b, SIZE);
+}
+
+/* f's extent as three AUs, first .. first + 2, and a bad page at @page. */
+static void three_aus(struct img *m, uint64_t page)
+{
+	uint64_t first;
+
+	build(m);
+	first = roff(m, PKERNFS_R_DATA) >> 21;
+	ext(m, 0)->e_len = cpu_to_le32(3);
+	pkernfs_extent_set_crc(ext(m, 0));
+	mark(m, first + 2, 1);
+	if (pkernfs_bad_add(m->sb, first * 512 + page, PKERNFS_BAD_DATA) != 1)
+		abort();
+	pkernfs_super_set_crc(m->sb);
+}
+
+/* The first and the last AU of an extent, a range over two AUs, a DMA-held file. */
+TEST(drop_bad_edges)
+{
+	struct pkernfs_journal_head *jh;
+	struct pkernfs_journal_rec *jr;
+	struct pkernfs_fsck f;
+	uint64_t first;
+	struct img m;
+
+	three_aus(&m, 5);	/* in the first AU */
+	first = roff(&m, PKERNFS_R_DATA) >> 21;
+	EXPECT_EQ(drop(&m, &f), 1);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_lblk), 1);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 2);
+	EXPECT_EQ(le64_to_cpu(ext(&m, 0)->e_start), first + 1);
+	EXPECT_EQ(ext(&m, 1)->e_ino, 0);
+	/* What the journal held: the superblock and one extent, a valid transaction. */
+	jh = jhead(&m);
+	jr = (void *)(jh + 1);
+	EXPECT_EQ(le16_to_cpu(jr->jr_table), PKERNFS_T_SUPER);
+	jr = (void *)((uint8_t *)(jr + 1) + le32_to_cpu(jr->jr_len));
+	EXPECT_EQ(le16_to_cpu(jr->jr_table), PKERNFS_T_EXTENT);
+	EXPECT_EQ(le64_to_cpu(jr->jr_index), 0);
+	jh->j_nrec = cpu_to_le32(2);
+	jh->j_bytes = cpu_to_le32(2 * sizeof(*jr) + sizeof(struct pkernfs_super) +
+				  sizeof(struct pkernfs_extent));
+	EXPECT_EQ(pkernfs_journal_verify(m.b, jh), 2);
+	free(m.b);
+
+	three_aus(&m, 2 * 512 + 9);	/* in the last AU */
+	EXPECT_EQ(drop(&m, &f), 1);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_lblk), 0);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 2);
+	EXPECT_EQ(le64_to_cpu(ext(&m, 0)->e_start), first);
+	EXPECT_EQ(run(&m, &f), 0);
+	free(m.b);
+
+	/* Two pages across the boundary of AUs 1 and 2: both AUs leave the file. */
+	three_aus(&m, 512 + 511);
+	m.sb->s_bad[0].b_count = cpu_to_le32(2);
+	pkernfs_super_set_crc(m.sb);
+	EXPECT_EQ(run(&m, &f), 0);
+	EXPECT_EQ(f.bad_in_files, 1);
+	EXPECT_EQ(drop(&m, &f), 1);
+	EXPECT_EQ(f.repairs, 2);
+	EXPECT_EQ(f.used_aus, 1);
+	EXPECT_EQ(f.bad_in_files, 0);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 1);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_bad[0].b_kind), PKERNFS_BAD_FREE);
+	free(m.b);
+
+	/* A file held for DMA across kexec keeps its AU: exit 4, nothing changed. */
+	three_aus(&m, 512);
+	ino(&m, 3)->i_flags |= cpu_to_le16(PKERNFS_INODE_DMA);
+	pkernfs_inode_set_crc(ino(&m, 3));
+	EXPECT_EQ(run(&m, &f), 0);	/* the hold alone is no error */
+	EXPECT_EQ(drop(&m, &f), 4);
+	EXPECT_EQ(f.errors, 1);
+	EXPECT_EQ(le32_to_cpu(ext(&m, 0)->e_len), 3);
+	EXPECT_EQ(le16_to_cpu(m.sb->s_bad[0].b_kind), PKERNFS_BAD_DATA);
+	free(m.b);
+}

@@ -125,11 +125,11 @@ TEST(note_in_bzimage_payload)
 	bz = bzimage(c, clen, &blen, 0);
 	expect_note(unit_failed, bz, blen, "bzImage", "gzip");
 	EXPECT_EQ(kimage_find_note(bz, blen, &n), 0);
-	EXPECT_EQ(n.cmdline_max, 2048);
-	/* Before protocol 2.06: 255 characters. */
+	EXPECT_EQ(n.cmdline_max, 2047);
+	/* Before protocol 2.06 the loader only warns: not known. */
 	bz[0x206] = 0x05;
 	EXPECT_EQ(kimage_find_note(bz, blen, &n), 0);
-	EXPECT_EQ(n.cmdline_max, 256);
+	EXPECT_EQ(n.cmdline_max, 0);
 	free(bz);
 	/* A payload length pointing past the end of the file is refused. */
 	bz = bzimage(c, clen, &blen, 1 << 20);

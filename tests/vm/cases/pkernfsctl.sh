@@ -46,8 +46,8 @@ stage_1() {
 	pkt_check "  ... and prints the kexec command" grep -q "^  kexec -l /boot/bzImage" /tmp/kc.out
 	pkernfsctl kexec-check --kernel /boot/bzImage --append "$(cat /proc/cmdline) pkt.pad=$(head -c 2048 /dev/zero | tr '\0' x)" > /tmp/kc.out 2>&1
 	rc=$?
-	pkt_eq "kexec-check with a command line over the kernel's 2047 bytes: not ready" "$rc" 1
-	pkt_check "  ... and says why" grep -q "^FAIL cmdline .*takes at most 2047" /tmp/kc.out
+	pkt_eq "kexec-check with a command line over what the kernel takes: not ready" "$rc" 1
+	pkt_check "  ... and says why (2046 characters and the NUL)" grep -q "^FAIL cmdline .*takes at most 2046" /tmp/kc.out
 	pkernfsctl disable $dev 2> /dev/null
 	pkt_eq "disable while mounted exits 1" "$?" 1
 	pkt_check "umount" umount $M
