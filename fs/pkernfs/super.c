@@ -179,6 +179,15 @@ static const struct pkernfs_holder_ops pkernfs_holder_ops = {
 	.memory_failure = pkernfs_memory_failure,
 };
 
+/* How many slots of each table mount reads: up to the marks, if trusted. */
+static void pkernfs_slots_to_read(struct pkernfs_sb_info *sbi)
+{
+	int h;
+
+	for (h = 0; h < PKERNFS_NR_HWM; h++)
+		sbi->slot_checked[h] = pkernfs_hwm_scan(sbi->dsb, sbi->jhead, h);
+}
+
 /*
  * Live entries in the kernel-only area of a valid existing image: the
  * state of devices that may be doing DMA right now, which a format must
@@ -314,7 +323,6 @@ static int pkernfs_check_super(struct fs_context *fc, struct pkernfs_sb_info *sb
 void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 {
 	struct pkernfs_super *dsb = sbi->dsb;
-	int h;
 
 	sbi->au_shift = le32_to_cpu(dsb->s_au_shift);
 	sbi->nr_aus = le64_to_cpu(dsb->s_nr_aus);
@@ -333,8 +341,7 @@ void pkernfs_geometry(struct pkernfs_sb_info *sbi)
 	sbi->slot_count[PKERNFS_HWM_INODES] = sbi->nr_inodes;
 	sbi->slot_count[PKERNFS_HWM_DIRENTS] = sbi->nr_dirents;
 	sbi->slot_count[PKERNFS_HWM_EXTENTS] = sbi->nr_extents;
-	for (h = 0; h < PKERNFS_NR_HWM; h++)
-		sbi->slot_checked[h] = pkernfs_hwm_scan(dsb, sbi->jhead, h);
+	pkernfs_slots_to_read(sbi);
 	if ((le32_to_cpu(dsb->s_feature_ro_compat) & PKERNFS_FEATURE_RO_COMPAT_HWM) &&
 	    !pkernfs_hwm_trusted(dsb, sbi->jhead))
 		pkernfs_notice(sbi,
@@ -439,6 +446,8 @@ static int pkernfs_read_super(struct fs_context *fc, struct pkernfs_sb_info *sbi
 		return -EFSCORRUPTED;
 	}
 	memcpy(sbi->dsb, media, sizeof(*media));
+	/* A replayed transaction may have raised a mark over a slot it filled. */
+	pkernfs_slots_to_read(sbi);
 	return 0;
 }
 

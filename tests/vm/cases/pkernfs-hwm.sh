@@ -4,8 +4,10 @@
 # rises as files are made, comes down at a clean unmount, and a damaged
 # free slot past it stops neither the mount nor later creates: that slot
 # is checked when first taken and, being free by the mark, cleared with a
-# log line. fsck, which reads every slot, reports it until then.
-# pkt-nvdimm: 512M
+# log line. fsck, which reads every slot, reports it until then. A
+# replayed transaction that raised a mark over the slot it filled is read
+# up to the new mark.
+# pkt-nvdimm: 3G
 # pkt-timeout: 300
 
 M=/mnt/pk
@@ -50,4 +52,21 @@ stage_1() {
 	umount $M
 	pkt_must "unbind dax0.0" pkt_unbind dax0.0 || return
 	pkt_check "fsck finds the image clean now" pkernfsctl fsck dax0.0
+
+	# A crash after a commit that raised the extent mark over the slot it
+	# filled: mount must read up to the replayed mark, not the old one.
+	pkt_must "bind dax0.0" pkt_bind dax0.0 && mount -t pkernfs dax0.0 $M &&
+		head -c 4096 /dev/urandom > $M/tail && umount $M &&
+		pkt_must "unbind dax0.0" pkt_unbind dax0.0 || return
+	pkt_check "a committed append into the first extent slot past the mark, not applied" \
+		pkt-corrupt /dev/dax0.0 "$(cat /sys/bus/dax/devices/dax0.0/size)" pending-tail
+	pkt_must "bind dax0.0" pkt_bind dax0.0 || return
+	pkt_kmsg_mark tail
+	pkt_check "the mount replays it and takes the new extent" mount -t pkernfs dax0.0 $M
+	pkt_check "  ... the log says it replayed (4 records)" sh -c \
+		"dmesg | sed -n '/PKT MARK tail/,\$p' | grep -q 'replayed journal transaction [0-9]* (4 records)'"
+	pkt_eq "the file has the appended AU" "$(stat -c %s $M/tail)" 4194304
+	umount $M
+	pkt_must "unbind dax0.0" pkt_unbind dax0.0 || return
+	pkt_check "fsck: clean" pkernfsctl fsck dax0.0
 }

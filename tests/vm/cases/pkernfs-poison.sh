@@ -130,7 +130,7 @@ stage_2() {
 	pkt_eq "fsck --repair --drop-bad: exit 1, repaired" \
 		"$(pkernfsctl fsck --repair --drop-bad dax0.0 > /tmp/fsck 2>&1; echo $?)" 1
 	pkt_check "it names the range it dropped" \
-		grep -q 'bytes 0-2097151 (AU [0-9]*, memory error at page [0-9]*) dropped' /tmp/fsck
+		grep -q 'bytes 0-2097151 (AU [0-9]*, with a memory error) dropped' /tmp/fsck
 	pkt_info "$(grep 'dropped' /tmp/fsck)"
 	pkt_eq "a second run finds nothing to do" \
 		"$(pkernfsctl fsck --repair --drop-bad dax0.0 > /dev/null 2>&1; echo $?)" 0

@@ -32,6 +32,12 @@
  *                           remounted read-write): the marks back at their
  *                           floor, the journal's sequence moved on and its
  *                           j_hwm_seq left behind
+ *       pending-tail        not damage: a committed, unapplied transaction
+ *                           (a crash after the commit) appending one AU to
+ *                           the first file, its extent in the first slot
+ *                           past the extent table's high-water mark and
+ *                           the mark raised over it, as a kernel's append
+ *                           that took a slot there commits it
  *   or prints, in decimal: print-kernel-off | print-data-off
  */
 #include <fcntl.h>
@@ -187,6 +193,84 @@ static void journal_geometry(uint8_t *b, struct pkernfs_super *sb)
 	pkernfs_journal_set_crc(jh);
 }
 
+/* Stage record @index of @table in @jh's transaction; returns its image. */
+static void *jt_add(struct pkernfs_journal_head *jh, uint16_t table, uint64_t index,
+		    const void *image, uint32_t len)
+{
+	uint32_t bytes = le32_to_cpu(jh->j_bytes);
+	struct pkernfs_journal_rec *jr = (void *)((uint8_t *)(jh + 1) + bytes);
+
+	memset(jr, 0, sizeof(*jr));
+	jr->jr_table = cpu_to_le16(table);
+	jr->jr_len = cpu_to_le32(len);
+	jr->jr_index = cpu_to_le64(index);
+	memcpy(jr + 1, image, len);
+	jh->j_bytes = cpu_to_le32(bytes + sizeof(*jr) + len);
+	jh->j_nrec = cpu_to_le32(le32_to_cpu(jh->j_nrec) + 1);
+	return jr + 1;
+}
+
+static int pending_tail(uint8_t *b, struct pkernfs_super *sb)
+{
+	struct pkernfs_journal_head *jh = (void *)(b + roff(sb, PKERNFS_R_JOURNAL));
+	struct pkernfs_extent *et = (void *)(b + roff(sb, PKERNFS_R_EXTENTS)), ne;
+	uint32_t shift = le32_to_cpu(sb->s_au_shift), ne_nr = rcount(sb, PKERNFS_R_EXTENTS);
+	uint32_t slot = le32_to_cpu(sb->s_hwm[PKERNFS_HWM_EXTENTS]), end = 0, i;
+	uint64_t ino = 0, au, bit, nr = le64_to_cpu(sb->s_nr_aus);
+	struct pkernfs_bmap_block blk;
+	struct pkernfs_inode di;
+	struct pkernfs_super img;
+
+	for (i = 0; i < ne_nr && !ino; i++)
+		ino = le64_to_cpu(et[i].e_ino);
+	if (!ino || slot >= ne_nr || et[slot].e_ino) {
+		fprintf(stderr, "pending-tail: no file, or no free slot at the mark\n");
+		return 1;
+	}
+	for (i = 0; i < ne_nr; i++)
+		if (le64_to_cpu(et[i].e_ino) == ino &&
+		    le32_to_cpu(et[i].e_lblk) + le32_to_cpu(et[i].e_len) > end)
+			end = le32_to_cpu(et[i].e_lblk) + le32_to_cpu(et[i].e_len);
+	for (au = roff(sb, PKERNFS_R_DATA) >> shift; au < nr && au_used(b, sb, au); au++)
+		;
+	if (au == nr) {
+		fprintf(stderr, "pending-tail: no free AU\n");
+		return 1;
+	}
+	memset(&ne, 0, sizeof(ne));
+	ne.e_ino = cpu_to_le64(ino);
+	ne.e_ino_gen = itab(b, sb)[ino].i_gen;
+	ne.e_lblk = cpu_to_le32(end);
+	ne.e_len = cpu_to_le32(1);
+	ne.e_start = cpu_to_le64(au);
+	pkernfs_extent_set_crc(&ne);
+	di = itab(b, sb)[ino];
+	di.i_size = cpu_to_le64((uint64_t)(end + 1) << shift);
+	pkernfs_inode_set_crc(&di);
+	blk = *bmap(b, sb, au);
+	bit = au % PKERNFS_BITS_PER_BMAP;
+	blk.b_bits[bit / 8] |= 1u << (bit % 8);
+	pkernfs_bmap_set_crc(&blk);
+	img = *sb;
+	img.s_hwm[PKERNFS_HWM_EXTENTS] = cpu_to_le32(slot + PKERNFS_HWM_STEP < ne_nr ?
+						     slot + PKERNFS_HWM_STEP : ne_nr);
+	pkernfs_super_set_crc(&img);
+
+	jh->j_nrec = 0;
+	jh->j_bytes = 0;
+	jt_add(jh, PKERNFS_T_SUPER, 0, &img, sizeof(img));
+	jt_add(jh, PKERNFS_T_EXTENT, slot, &ne, sizeof(ne));
+	jt_add(jh, PKERNFS_T_INODE, ino, &di, sizeof(di));
+	jt_add(jh, PKERNFS_T_BMAP, au / PKERNFS_BITS_PER_BMAP, &blk, sizeof(blk));
+	jh->j_seq = cpu_to_le64(le64_to_cpu(jh->j_seq) + 1);
+	jh->j_hwm_seq = jh->j_seq;
+	jh->j_state = cpu_to_le32(PKERNFS_J_COMMITTED);
+	pkernfs_journal_set_crc(jh);
+	printf("inode %llu: AU %llu at block %u, extent slot %u\n", (unsigned long long)ino,
+	       (unsigned long long)au, end, slot);
+	return 0;
+}
+
 /*
  * Emptying stores the state and counts before the crc: a crash between
  * leaves an EMPTY head still carrying the crc of the committed one.
@@ -312,7 +396,7 @@ int main(int argc, char **argv)
 	    !strncmp(what, "kdir-", 5) ||
 	    !strcmp(what, "rocompat") || !strcmp(what, "dup-name") ||
 	    !strcmp(what, "isize-big") || !strcmp(what, "past-hwm") || !strcmp(what, "no-hwm") ||
-	    !strcmp(what, "old-writer")) {
+	    !strcmp(what, "old-writer") || !strcmp(what, "pending-tail")) {
 		const char *why = NULL;
 		int err = pkernfs_super_check(sb, size, &why);
 
@@ -377,6 +461,9 @@ int main(int argc, char **argv)
 			return 1;
 	} else if (!strcmp(what, "journal-geometry")) {
 		journal_geometry(b, sb);
+	} else if (!strcmp(what, "pending-tail")) {
+		if (pending_tail(b, sb))
+			return 1;
 	} else if (!strcmp(what, "journal-empty-torn")) {
 		journal_empty_torn(b, sb);
 	} else if (!strcmp(what, "no-hwm")) {
