@@ -279,10 +279,9 @@ static void check_space(struct pkernfs_fsck *f, const uint8_t *b,
 	}
 	/* An AU with a memory error stays in use, owned by the list. */
 	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
-		uint64_t off = le64_to_cpu(sb->s_bad[i].b_page) * PKERNFS_BLOCK_SIZE;
-		uint64_t end = off + (uint64_t)le32_to_cpu(sb->s_bad[i].b_count) * PKERNFS_BLOCK_SIZE;
+		uint64_t last;
 
-		for (au = off >> shift; au <= (end - 1) >> shift; au++) {
+		for (fsck_bad_aus(sb, i, &au, &last); au <= last; au++) {
 			if (au < first_data || au >= nr_aus)
 				continue;
 			if (!fsck_bit(used, au))
@@ -310,7 +309,8 @@ out:
 static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pkernfs_super *sb)
 {
 	const struct pkernfs_extent *et = (const void *)(b + fsck_roff(sb, PKERNFS_R_EXTENTS));
-	uint32_t shift = le32_to_cpu(sb->s_au_shift), i, k;
+	uint32_t shift = le32_to_cpu(sb->s_au_shift), i;
+	int64_t k;
 
 	for (i = 0; i < le32_to_cpu(sb->s_nr_bad); i++) {
 		uint64_t page = le64_to_cpu(sb->s_bad[i].b_page), au, last, owner = 0, foff = 0;
@@ -330,20 +330,14 @@ static void check_bad(struct pkernfs_fsck *f, const uint8_t *b, const struct pke
 			continue;
 		}
 		/* The first of the range's AUs that a file holds, if any. */
-		last = ((page + count) * PKERNFS_BLOCK_SIZE - 1) >> shift;
-		for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last && !owner; au++) {
-			for (k = 0; k < fsck_rcount(sb, PKERNFS_R_EXTENTS); k++) {
-				uint64_t start = le64_to_cpu(et[k].e_start);
-
-				if (!et[k].e_ino || au < start ||
-				    au - start >= le32_to_cpu(et[k].e_len))
-					continue;
-				owner = le64_to_cpu(et[k].e_ino);
-				foff = (le32_to_cpu(et[k].e_lblk) + au - start) << shift;
-				if (au == (page * PKERNFS_BLOCK_SIZE) >> shift)
-					foff += (page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1);
-				break;
-			}
+		for (fsck_bad_aus(sb, i, &au, &last); au <= last && !owner; au++) {
+			k = fsck_extent_of(et, fsck_rcount(sb, PKERNFS_R_EXTENTS), au);
+			if (k == -1)
+				continue;
+			owner = le64_to_cpu(et[k].e_ino);
+			foff = (le32_to_cpu(et[k].e_lblk) + au - le64_to_cpu(et[k].e_start)) << shift;
+			if (au == (page * PKERNFS_BLOCK_SIZE) >> shift)
+				foff += (page * PKERNFS_BLOCK_SIZE) & ((1ULL << shift) - 1);
 		}
 		au = (page * PKERNFS_BLOCK_SIZE) >> shift;
 		f->bad_in_files += !!owner;

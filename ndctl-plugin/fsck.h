@@ -68,6 +68,31 @@ static inline uint32_t fsck_rcount(const struct pkernfs_super *sb, int r)
 	return le32_to_cpu(sb->s_regions[r].count);
 }
 
+/* The first and last AU that bad-page entry @i of @sb covers. */
+static inline void fsck_bad_aus(const struct pkernfs_super *sb, uint32_t i,
+				uint64_t *first, uint64_t *last)
+{
+	uint32_t shift = le32_to_cpu(sb->s_au_shift);
+	uint64_t page = le64_to_cpu(sb->s_bad[i].b_page);
+
+	*first = (page * PKERNFS_BLOCK_SIZE) >> shift;
+	*last = ((page + le32_to_cpu(sb->s_bad[i].b_count)) * PKERNFS_BLOCK_SIZE - 1) >> shift;
+}
+
+/* The slot of the extent of @n in @et that holds @au, or -1. */
+static inline int64_t fsck_extent_of(const struct pkernfs_extent *et, uint32_t n, uint64_t au)
+{
+	uint32_t k;
+
+	for (k = 0; k < n; k++) {
+		uint64_t start = le64_to_cpu(et[k].e_start);
+
+		if (et[k].e_ino && au >= start && au - start < le32_to_cpu(et[k].e_len))
+			return k;
+	}
+	return -1;
+}
+
 static inline int fsck_bit(const uint8_t *map, uint64_t n)
 {
 	return (map[n / 8] >> (n % 8)) & 1;

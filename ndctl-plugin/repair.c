@@ -105,7 +105,6 @@ static uint16_t mode_of(const struct rimg *r, uint64_t ino)
 	return le16_to_cpu(r->it[ino].i_mode);
 }
 
-/* As mount does: replay a committed transaction, drop a torn one. */
 static void journal_empty(struct pkernfs_journal_head *jh)
 {
 	jh->j_magic = cpu_to_le32(PKERNFS_JOURNAL_MAGIC);
@@ -117,6 +116,7 @@ static void journal_empty(struct pkernfs_journal_head *jh)
 	pkernfs_journal_set_crc(jh);
 }
 
+/* As mount does: replay a committed transaction, drop a torn one. */
 static void repair_journal(struct rimg *r)
 {
 	struct pkernfs_journal_head *jh =
@@ -462,12 +462,9 @@ static void repair_bitmap(struct rimg *r)
 	for (au = 0; au < first; au++)
 		fsck_set_bit(want, au);
 	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad) && i < PKERNFS_BAD_MAX; i++) {
-		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page);
-		uint64_t end = page + le32_to_cpu(r->sb->s_bad[i].b_count);
+		uint64_t last;
 
-		for (au = (page * PKERNFS_BLOCK_SIZE) >> le32_to_cpu(r->sb->s_au_shift);
-		     au < nr_aus && au <= ((end * PKERNFS_BLOCK_SIZE - 1) >>
-					   le32_to_cpu(r->sb->s_au_shift)); au++)
+		for (fsck_bad_aus(r->sb, i, &au, &last); au < nr_aus && au <= last; au++)
 			fsck_set_bit(want, au);
 	}
 	for (i = 0; i < r->ne; i++) {
@@ -574,15 +571,7 @@ static int rtx_commit(struct rimg *r, struct rtx *t)
 /* The extent holding @au, or -1. */
 static int64_t extent_of(const struct rimg *r, uint64_t au)
 {
-	uint32_t k;
-
-	for (k = 0; k < r->ne; k++) {
-		uint64_t start = le64_to_cpu(r->et[k].e_start);
-
-		if (r->et[k].e_ino && au >= start && au - start < le32_to_cpu(r->et[k].e_len))
-			return k;
-	}
-	return -1;
+	return fsck_extent_of(r->et, r->ne, au);
 }
 
 static int64_t free_extent(const struct rimg *r)
@@ -635,11 +624,9 @@ static int split_extent(const struct pkernfs_extent *e, uint64_t au,
 static int bad_in_files(const struct rimg *r, const struct pkernfs_super *sb, uint32_t k,
 			uint64_t skip)
 {
-	uint32_t shift = le32_to_cpu(sb->s_au_shift);
-	uint64_t page = le64_to_cpu(sb->s_bad[k].b_page), au;
-	uint64_t last = ((page + le32_to_cpu(sb->s_bad[k].b_count)) * PKERNFS_BLOCK_SIZE - 1) >> shift;
+	uint64_t au, last;
 
-	for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last; au++)
+	for (fsck_bad_aus(sb, k, &au, &last); au <= last; au++)
 		if (au != skip && extent_of(r, au) >= 0)
 			return 1;
 	return 0;
@@ -710,15 +697,13 @@ static void drop_au(struct rimg *r, uint64_t au)
  */
 static void repair_drop_bad(struct rimg *r)
 {
-	uint32_t shift = le32_to_cpu(r->sb->s_au_shift), i;
+	uint64_t au, last;
+	uint32_t i;
 
 	for (i = 0; i < le32_to_cpu(r->sb->s_nr_bad) && i < PKERNFS_BAD_MAX; i++) {
-		uint64_t page = le64_to_cpu(r->sb->s_bad[i].b_page), au, last;
-
-		if (pkernfs_bad_region(r->sb, page) != PKERNFS_R_DATA)
+		if (pkernfs_bad_region(r->sb, le64_to_cpu(r->sb->s_bad[i].b_page)) != PKERNFS_R_DATA)
 			continue;
-		last = ((page + le32_to_cpu(r->sb->s_bad[i].b_count)) * PKERNFS_BLOCK_SIZE - 1) >> shift;
-		for (au = (page * PKERNFS_BLOCK_SIZE) >> shift; au <= last; au++)
+		for (fsck_bad_aus(r->sb, i, &au, &last); au <= last; au++)
 			drop_au(r, au);
 	}
 }

@@ -195,10 +195,9 @@ int pkernfs_alloc_aus(struct pkernfs_sb_info *sbi, u64 want, u64 goal,
 	u64 phys_off = (sbi->region->phys >> sbi->au_shift) & (align - 1);
 	u64 au, run, best = 0, best_len = 0;
 
+	lockdep_assert_held(&sbi->lock);
 	if (pkernfs_should_fail())
 		return -ENOSPC;
-
-	lockdep_assert_held(&sbi->lock);
 	if (!sbi->free_aus)
 		return -ENOSPC;
 	want = min3(want, (u64)PKERNFS_BITS_PER_BMAP, sbi->free_aus);

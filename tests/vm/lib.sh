@@ -35,13 +35,14 @@ pkt_emit() {
 
 pkt_info() { pkt_emit "INFO $*"; }
 
+pkt_ok() { pkt_emit "OK $*"; }
+pkt_fail() { pkt_emit "FAIL $*"; PKT_FAILS=$((PKT_FAILS + 1)); }
+pkt_skip() { pkt_emit "SKIP $*"; }
+
 # pkt_monitor CMD: have the host send CMD to QEMU's monitor (a case with
 # "# pkt-monitor: on"); it arrives within a second or so, so the caller
 # waits for its effect.
 pkt_monitor() { pkt_emit "MON $*"; }
-pkt_ok() { pkt_emit "OK $*"; }
-pkt_fail() { pkt_emit "FAIL $*"; PKT_FAILS=$((PKT_FAILS + 1)); }
-pkt_skip() { pkt_emit "SKIP $*"; }
 
 # pkt_check DESC CMD...: run CMD, OK if it exits 0, FAIL with its output.
 pkt_check() {

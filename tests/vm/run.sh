@@ -275,9 +275,12 @@ echo >> "$LOG/qemu.cmd"
 TCG_HAZARD='timer doesn.t work through Interrupt-remapped IO-APIC|Oops: int3'
 BUGS='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|INFO: task .* blocked|kmemleak:.*new suspected|Call Trace:'
 
+# The monitor's socket: short, a unix socket path being at most 107 bytes.
+MONSOCK=${TMPDIR:-/tmp}/pkt-mon.$$.sock
+
 # monitor_send CMD: one HMP command to the run's monitor socket.
 monitor_send() {
-	python3 - "$LOG/monitor.sock" "$1" <<'PY'
+	python3 - "$MONSOCK" "$1" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -291,7 +294,7 @@ run_once() {
 	local t0=$SECONDS pid shown=0 n line cut_at="" sent=0 mon=()
 	: > "$LOG/console.log"
 	: > "$LOG/result.log"
-	[ "$MONITOR" = on ] && mon=(-monitor "unix:$LOG/monitor.sock,server=on,wait=off")
+	[ "$MONITOR" = on ] && mon=(-monitor "unix:$MONSOCK,server=on,wait=off")
 	"${qemu[@]}" "${mon[@]}" -serial "file:$LOG/console.log" -serial "file:$LOG/result.log" \
 		< /dev/null > "$LOG/qemu.log" 2>&1 &
 	pid=$!
@@ -337,6 +340,7 @@ run_once() {
 		sleep 0.5
 	done
 	wait $pid 2> /dev/null
+	rm -f "$MONSOCK"
 	ELAPSED=$((SECONDS - t0))
 	if [ "$VERBOSE" = 1 ]; then
 		tail -n +$((shown + 1)) "$LOG/result.log" | while IFS= read -r line; do
